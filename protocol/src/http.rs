@@ -1,0 +1,369 @@
+//! Bodies of the RoomService HTTP API (`POST {base}/{command}`), with the
+//! original RTCRoom field names. Every answer is HTTP 200 with
+//! `{"code": 0, "message": "...", ...fields}`; see [`Reply`].
+//!
+//! Requests made after `login` carry `?userID=..&token=..` ([`AuthQuery`]);
+//! a `userID` in the body, where the original had one, must match it.
+
+use crate::ids::{RoomId, UserId};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The reply envelope: `code` 0 and the command's fields, or an error code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply<T> {
+    /// 0 on success, else an [`crate::ErrorCode`] number.
+    pub code: i32,
+    /// Human-readable status.
+    pub message: String,
+    /// The command's own fields (flattened next to `code`).
+    #[serde(flatten)]
+    pub body: T,
+}
+
+/// An empty reply body, for commands that answer only `{code, message}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// `?userID=..&token=..`, carried by every call after `login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthQuery {
+    /// The logged-in user.
+    #[serde(rename = "userID")]
+    pub user_id: Option<String>,
+    /// The token `login` returned.
+    pub token: Option<String>,
+}
+
+/// `login` parameters: in the query string (original) or a JSON body (ours).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// The Tencent IM sdkAppID the UserSig was issued for.
+    #[serde(rename = "sdkAppID", default, deserialize_with = "opt_u64_lenient")]
+    pub sdk_app_id: Option<u64>,
+    /// Legacy IM account type; accepted and ignored unless configured.
+    #[serde(rename = "accountType", alias = "accType", default)]
+    pub account_type: Option<String>,
+    /// The user logging in (UserSig identifier).
+    #[serde(rename = "userID", default)]
+    pub user_id: Option<String>,
+    /// The UserSig (TLS signature v2, or v1 when a public key is configured).
+    #[serde(rename = "userSig", default)]
+    pub user_sig: Option<String>,
+}
+
+/// An ICE server handed to clients (STUN/TURN), from the server's config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    /// `stun:` / `turn:` / `turns:` URLs.
+    pub urls: Vec<String>,
+    /// TURN username, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN credential, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// `login` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// The user now logged in.
+    #[serde(rename = "userID")]
+    pub user_id: UserId,
+    /// Opaque token for `?token=` on later calls and the WebSocket.
+    pub token: String,
+    /// Seconds the token stays valid without use (each use extends it).
+    #[serde(rename = "tokenTTL")]
+    pub token_ttl: u64,
+    /// How often a member should call `pusher_heartbeat`, in seconds.
+    #[serde(rename = "heartbeatInterval")]
+    pub heartbeat_interval: u64,
+    /// ICE servers for WebRTC clients; empty unless configured.
+    #[serde(rename = "iceServers", default)]
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// `get_push_url` request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetPushUrlRequest {
+    /// Must match the query's userID when present.
+    #[serde(rename = "userID", default)]
+    pub user_id: Option<UserId>,
+    /// The room the stream is for, when known.
+    #[serde(rename = "roomID", default)]
+    pub room_id: Option<RoomId>,
+}
+
+/// `get_push_url` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetPushUrlResponse {
+    /// Signed RTMP push URL.
+    #[serde(rename = "pushURL")]
+    pub push_url: String,
+}
+
+/// `get_room_list` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetRoomListRequest {
+    /// Offset of the first room.
+    #[serde(default)]
+    pub index: u32,
+    /// How many rooms at most (original field name `cnt`).
+    #[serde(default = "default_cnt", alias = "count")]
+    pub cnt: u32,
+}
+
+fn default_cnt() -> u32 {
+    20
+}
+
+impl Default for GetRoomListRequest {
+    fn default() -> Self {
+        Self {
+            index: 0,
+            cnt: default_cnt(),
+        }
+    }
+}
+
+/// A member as other members see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pusher {
+    /// Member id.
+    #[serde(rename = "userID")]
+    pub user_id: UserId,
+    /// Display name.
+    #[serde(rename = "userName", default)]
+    pub user_name: String,
+    /// Avatar URL.
+    #[serde(rename = "userAvatar", default)]
+    pub user_avatar: String,
+    /// Signed low-latency play URL of the member's RTMP stream ("" for WebRTC-only members).
+    #[serde(rename = "accelerateURL", default)]
+    pub accelerate_url: String,
+}
+
+/// A room as `get_room_list` and `get_pushers` describe it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    /// Room id.
+    #[serde(rename = "roomID")]
+    pub room_id: RoomId,
+    /// Free-form room description given at creation (often JSON text).
+    #[serde(rename = "roomInfo", default)]
+    pub room_info: String,
+    /// The member who created (activated) the room.
+    #[serde(rename = "roomCreator")]
+    pub room_creator: UserId,
+    /// Unsigned mixed-stream play URL ("" when no push domain is configured).
+    #[serde(rename = "mixedPlayURL", default)]
+    pub mixed_play_url: String,
+    /// Custom field (LiveRoom heritage; always a JSON object string).
+    #[serde(default)]
+    pub custom: String,
+    /// Members in the room.
+    #[serde(default)]
+    pub pushers: Vec<Pusher>,
+    /// Number of members (ours; `pushers.len()`).
+    #[serde(rename = "memberCount", default)]
+    pub member_count: u32,
+    /// Creation time, unix milliseconds (ours).
+    #[serde(rename = "createTime", default)]
+    pub create_time: u64,
+}
+
+/// `get_room_list` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetRoomListResponse {
+    /// The requested page of active rooms, oldest first.
+    pub rooms: Vec<RoomSummary>,
+    /// Active rooms in all (ours).
+    #[serde(default)]
+    pub total: u32,
+}
+
+/// `get_pushers` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetPushersRequest {
+    /// The room.
+    #[serde(rename = "roomID")]
+    pub room_id: RoomId,
+}
+
+/// `get_pushers` answer: the room, flattened.
+pub type GetPushersResponse = RoomSummary;
+
+/// `create_room` request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRoomRequest {
+    /// Must match the query's userID when present.
+    #[serde(rename = "userID", default)]
+    pub user_id: Option<UserId>,
+    /// Free-form description (kept as given; ≤ the configured size).
+    #[serde(rename = "roomInfo", default)]
+    pub room_info: String,
+    /// Wanted id; the server assigns `room_xxxxxxxx_xxxx` when absent or empty.
+    #[serde(
+        rename = "roomID",
+        default,
+        deserialize_with = "opt_room_id_empty_is_none"
+    )]
+    pub room_id: Option<RoomId>,
+}
+
+/// `create_room` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateRoomResponse {
+    /// The room's id (given or assigned).
+    #[serde(rename = "roomID")]
+    pub room_id: RoomId,
+}
+
+/// Body of the commands that name a room and (optionally) the caller:
+/// `destroy_room`, `delete_pusher`, `pusher_heartbeat`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomUserRequest {
+    /// The room.
+    #[serde(rename = "roomID")]
+    pub room_id: RoomId,
+    /// Must match the query's userID when present.
+    #[serde(rename = "userID", default)]
+    pub user_id: Option<UserId>,
+}
+
+/// `add_pusher` request: enter a room (creating it when it does not exist).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddPusherRequest {
+    /// The room.
+    #[serde(rename = "roomID")]
+    pub room_id: RoomId,
+    /// Must match the query's userID when present.
+    #[serde(rename = "userID", default)]
+    pub user_id: Option<UserId>,
+    /// Display name shown to others.
+    #[serde(rename = "userName", default)]
+    pub user_name: String,
+    /// Avatar URL shown to others.
+    #[serde(rename = "userAvatar", default)]
+    pub user_avatar: String,
+    /// The RTMP push URL from `get_push_url` ("" for WebRTC clients).
+    #[serde(rename = "pushURL", default)]
+    pub push_url: String,
+    /// Room description, used when this call creates the room.
+    #[serde(rename = "roomInfo", default)]
+    pub room_info: Option<String>,
+}
+
+/// `add_pusher` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddPusherResponse {
+    /// The room entered.
+    #[serde(rename = "roomID")]
+    pub room_id: RoomId,
+}
+
+/// `GET /weapp/utils/get_login_info?userID=` answer (debug mode only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginInfo {
+    /// The (possibly generated) user id.
+    #[serde(rename = "userID")]
+    pub user_id: UserId,
+    /// The app the sig is for.
+    #[serde(rename = "sdkAppID")]
+    pub sdk_app_id: u64,
+    /// Legacy account type (note: `accType` here, `accountType` in `login`).
+    #[serde(rename = "accType")]
+    pub acc_type: String,
+    /// A fresh UserSig for `userID`.
+    #[serde(rename = "userSig")]
+    pub user_sig: String,
+}
+
+/// Accepts `123`, `"123"` or null for an optional u64 (query strings and old
+/// clients send numbers as text).
+fn opt_u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an unsigned integer or a string holding one")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("negative sdkAppID"))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            if v.is_empty() {
+                return Ok(None);
+            }
+            v.parse()
+                .map(Some)
+                .map_err(|_| E::custom("sdkAppID is not a number"))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// The mini-program sends `roomID: ""` to mean "assign one".
+fn opt_room_id_empty_is_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RoomId>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    match s {
+        None => Ok(None),
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) => RoomId::new(s).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_flattens_body() {
+        let r = Reply {
+            code: 0,
+            message: "ok".into(),
+            body: CreateRoomResponse {
+                room_id: RoomId::new("r1").unwrap(),
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"code":0,"message":"ok","roomID":"r1"}"#
+        );
+    }
+
+    #[test]
+    fn login_accepts_numbers_and_strings() {
+        let a: LoginRequest =
+            serde_json::from_str(r#"{"sdkAppID":"1400000001","userID":"u"}"#).unwrap();
+        let b: LoginRequest =
+            serde_json::from_str(r#"{"sdkAppID":1400000001,"accType":"0"}"#).unwrap();
+        assert_eq!(a.sdk_app_id, Some(1_400_000_001));
+        assert_eq!(b.sdk_app_id, Some(1_400_000_001));
+        assert_eq!(b.account_type.as_deref(), Some("0"));
+    }
+
+    #[test]
+    fn create_room_empty_id_means_assign() {
+        let r: CreateRoomRequest = serde_json::from_str(r#"{"roomID":"","roomInfo":"x"}"#).unwrap();
+        assert_eq!(r.room_id, None);
+        assert!(serde_json::from_str::<CreateRoomRequest>(r#"{"roomID":"a b"}"#).is_err());
+    }
+
+    #[test]
+    fn room_list_defaults_like_the_mini_program() {
+        let r: GetRoomListRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!((r.index, r.cnt), (0, 20));
+    }
+}

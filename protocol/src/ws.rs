@@ -1,0 +1,365 @@
+//! WebSocket frames (`{base}/ws?userID=..&token=..[&lastSeq=n]`), named by
+//! direction. Our addition to the original protocol: it replaces Tencent IM
+//! for room events, room messages and WebRTC signaling.
+//!
+//! * [`ClientFrame`] — client → server, optionally tagged with a `reqID`
+//!   that the server echoes in its `ack` or `error`.
+//! * [`ServerFrame`] — server → client, every one numbered by `seq`
+//!   (1, 2, 3, … per login session) so a client that reconnects with
+//!   `lastSeq=n` gets exactly the frames after `n`, or `welcome{resumed:false}`
+//!   when they are no longer buffered and it must re-fetch its rooms.
+//!
+//! SDP and custom payloads are opaque to the server; the sender of every
+//! relayed or room message is stamped by the server from the token.
+
+use crate::http::Pusher;
+use crate::ids::{RoomId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// An ICE candidate as `RTCIceCandidate.toJSON()` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceCandidate {
+    /// The `candidate:` line ("" marks end of candidates).
+    pub candidate: String,
+    /// Media stream id.
+    #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mid: Option<String>,
+    /// Media line index.
+    #[serde(
+        rename = "sdpMLineIndex",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sdp_m_line_index: Option<u16>,
+    /// ICE ufrag.
+    #[serde(
+        rename = "usernameFragment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub username_fragment: Option<String>,
+}
+
+/// A client frame with its optional request id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientEnvelope {
+    /// Echoed in the server's `ack` / `error` for this frame.
+    #[serde(rename = "reqID", default, skip_serializing_if = "Option::is_none")]
+    pub req_id: Option<u32>,
+    /// The frame itself.
+    #[serde(flatten)]
+    pub frame: ClientFrame,
+}
+
+/// Client → server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Keep-alive for runtimes without WebSocket ping (mini-programs); answered by `pong`.
+    Ping,
+    /// A text message to every other member of the room.
+    RoomText {
+        /// The room (the sender must be a member).
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// The message.
+        text: String,
+    },
+    /// A custom message (`cmd` + `msg`) to every other member of the room.
+    RoomCustom {
+        /// The room (the sender must be a member).
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Application command.
+        cmd: String,
+        /// Application payload.
+        msg: String,
+    },
+    /// SDP offer to one member of the same room.
+    Offer {
+        /// The room both are in.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Addressee.
+        to: UserId,
+        /// Session description.
+        sdp: String,
+    },
+    /// SDP answer to one member of the same room.
+    Answer {
+        /// The room both are in.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Addressee.
+        to: UserId,
+        /// Session description.
+        sdp: String,
+    },
+    /// ICE candidate to one member of the same room.
+    Candidate {
+        /// The room both are in.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Addressee.
+        to: UserId,
+        /// The candidate.
+        candidate: IceCandidate,
+    },
+}
+
+/// `cmd` of a text message head (original IM custom element).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TextCmd {
+    /// The only value: `"CustomTextMsg"`.
+    CustomTextMsg,
+}
+
+/// `cmd` of a custom message head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CustomCmd {
+    /// The only value: `"CustomCmdMsg"`.
+    CustomCmdMsg,
+}
+
+/// Original text-message head `{"cmd":"CustomTextMsg","data":{"nickName","headPic"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextHead {
+    /// Always `CustomTextMsg`.
+    pub cmd: TextCmd,
+    /// Sender's display data.
+    pub data: TextHeadData,
+}
+
+/// Sender's name and avatar in a text message head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextHeadData {
+    /// Sender's userName.
+    #[serde(rename = "nickName")]
+    pub nick_name: String,
+    /// Sender's userAvatar.
+    #[serde(rename = "headPic")]
+    pub head_pic: String,
+}
+
+/// Original custom-message head `{"cmd":"CustomCmdMsg","data":{"userName","userAvatar","cmd","msg"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomHead {
+    /// Always `CustomCmdMsg`.
+    pub cmd: CustomCmd,
+    /// Sender and payload.
+    pub data: CustomHeadData,
+}
+
+/// Body of a custom message head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomHeadData {
+    /// Sender's userName.
+    #[serde(rename = "userName")]
+    pub user_name: String,
+    /// Sender's userAvatar.
+    #[serde(rename = "userAvatar")]
+    pub user_avatar: String,
+    /// Application command.
+    pub cmd: String,
+    /// Application payload.
+    pub msg: String,
+}
+
+/// Why a member left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuitReason {
+    /// It called `delete_pusher` (or logged out).
+    Left,
+    /// It missed its heartbeats.
+    Timeout,
+    /// Its socket closed and did not come back within the grace period.
+    Disconnected,
+}
+
+/// Why a room closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The creator called `destroy_room`.
+    Destroyed,
+    /// The creator left (or timed out / disconnected).
+    CreatorLeft,
+}
+
+/// A server frame: a sequence number and an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerFrame {
+    /// Per-session sequence number, from 1, without gaps.
+    pub seq: u64,
+    /// The event.
+    #[serde(flatten)]
+    pub event: ServerEvent,
+}
+
+/// Server → client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// First frame on every connection.
+    Welcome {
+        /// The session's user.
+        #[serde(rename = "userID")]
+        user_id: UserId,
+        /// True when `lastSeq` was honoured and the frames after it follow;
+        /// false when the client must re-fetch its rooms (`get_pushers`).
+        resumed: bool,
+    },
+    /// Answer to `ping`.
+    Pong,
+    /// The frame with this `reqID` was accepted.
+    Ack {
+        /// The client's request id.
+        #[serde(rename = "reqID")]
+        req_id: u32,
+    },
+    /// A frame failed (with its `reqID`), or the session itself did (without).
+    Error {
+        /// The client's request id, if the error answers a frame.
+        #[serde(rename = "reqID", default, skip_serializing_if = "Option::is_none")]
+        req_id: Option<u32>,
+        /// [`crate::ErrorCode`] number.
+        code: i32,
+        /// Detail.
+        message: String,
+    },
+    /// A member entered a room we are in.
+    PusherJoin {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// The new member.
+        pusher: Pusher,
+    },
+    /// A member left a room we are in.
+    PusherQuit {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// The member who left.
+        pusher: Pusher,
+        /// Why.
+        reason: QuitReason,
+    },
+    /// A room we were in is gone.
+    RoomClosed {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// A text message from another member.
+    RoomText {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Sender, stamped by the server.
+        #[serde(rename = "userID")]
+        user_id: UserId,
+        /// Original-format head with the sender's name and avatar.
+        head: TextHead,
+        /// The message.
+        text: String,
+        /// Server time, unix milliseconds.
+        time: u64,
+    },
+    /// A custom message from another member.
+    RoomCustom {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Sender, stamped by the server.
+        #[serde(rename = "userID")]
+        user_id: UserId,
+        /// Original-format head with sender, `cmd` and `msg`.
+        head: CustomHead,
+        /// Server time, unix milliseconds.
+        time: u64,
+    },
+    /// Relayed SDP offer.
+    Offer {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Sender, stamped by the server.
+        from: UserId,
+        /// Session description.
+        sdp: String,
+    },
+    /// Relayed SDP answer.
+    Answer {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Sender, stamped by the server.
+        from: UserId,
+        /// Session description.
+        sdp: String,
+    },
+    /// Relayed ICE candidate.
+    Candidate {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Sender, stamped by the server.
+        from: UserId,
+        /// The candidate.
+        candidate: IceCandidate,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frame_round_trip_with_req_id() {
+        let json = r#"{"reqID":7,"type":"room_custom","roomID":"r","cmd":"c","msg":"m"}"#;
+        let env: ClientEnvelope = serde_json::from_str(json).unwrap();
+        assert_eq!(env.req_id, Some(7));
+        assert!(matches!(env.frame, ClientFrame::RoomCustom { .. }));
+        let back: ClientEnvelope =
+            serde_json::from_str(&serde_json::to_string(&env).unwrap()).unwrap();
+        assert_eq!(back, env);
+    }
+
+    #[test]
+    fn text_head_keeps_original_shape() {
+        let ev = ServerFrame {
+            seq: 3,
+            event: ServerEvent::RoomText {
+                room_id: RoomId::new("r").unwrap(),
+                user_id: UserId::new("u").unwrap(),
+                head: TextHead {
+                    cmd: TextCmd::CustomTextMsg,
+                    data: TextHeadData {
+                        nick_name: "a\"b".into(),
+                        head_pic: "p".into(),
+                    },
+                },
+                text: "hi".into(),
+                time: 1,
+            },
+        };
+        let s = serde_json::to_string(&ev).unwrap();
+        assert!(s.starts_with(r#"{"seq":3,"type":"room_text""#), "{s}");
+        assert!(
+            s.contains(
+                r#""head":{"cmd":"CustomTextMsg","data":{"nickName":"a\"b","headPic":"p"}}"#
+            ),
+            "{s}"
+        );
+        assert_eq!(serde_json::from_str::<ServerFrame>(&s).unwrap(), ev);
+    }
+
+    #[test]
+    fn unknown_type_is_rejected() {
+        assert!(serde_json::from_str::<ClientEnvelope>(r#"{"type":"nope"}"#).is_err());
+    }
+}
