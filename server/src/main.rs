@@ -1,1 +1,61 @@
-fn main() {}
+//! `rtcroom-server`: loads the configuration (file, env, flags), starts
+//! logging and serves until SIGTERM or Ctrl-C.
+
+use anyhow::Context;
+use clap::Parser;
+use rtcroom_server::config::{Cli, Config};
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(&cli)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let debug_mode = config.debug;
+    let prefix = config.prefix.clone();
+    let svc = rtcroom_server::build(config);
+    tracing::info!(%addr, debug_mode, "RoomService listening");
+    println!("rtcroom RoomService on http://{addr}/  (API: http://{addr}{prefix}/rtc_room/, health: http://{addr}/healthz)");
+    if debug_mode {
+        println!("debug identity: curl 'http://{addr}{prefix}/utils/get_login_info?userID=alice'");
+    }
+    let shutdown = CancellationToken::new();
+    tokio::spawn(signal_handler(shutdown.clone()));
+    rtcroom_server::serve(svc, listener, shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn signal_handler(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot listen for SIGTERM: {e}");
+                    let _ = ctrl_c.await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}

@@ -1,0 +1,247 @@
+//! HTTP routes: the RoomService commands `POST {prefix}/{kind}/{cmd}` (kinds
+//! `multi_room`, `double_room`, `rtc_room`), the debug login helper, health,
+//! metrics and the demo's static files. Every command answers HTTP 200 with
+//! `{code, message, ...}`, as the original did; CORS is open.
+
+use crate::json::parse_body;
+use crate::metrics::Gauges;
+use crate::service::{now_ms, Caller, RoomService};
+use crate::store::RoomKind;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use rtcroom_protocol::http::*;
+use rtcroom_protocol::{ApiError, ErrorCode};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::CorsLayer;
+use tower_http::services::ServeDir;
+
+/// Builds the application router.
+pub fn router(svc: Arc<RoomService>, shutdown: CancellationToken) -> Router {
+    let p = svc.config.prefix.clone();
+    let mut router = Router::new()
+        .route(
+            &format!("{p}/utils/get_login_info"),
+            get(login_info).post(login_info),
+        )
+        .route(
+            &format!("{p}/utils/get_login_info_debug"),
+            get(login_info).post(login_info),
+        )
+        .route(&format!("{p}/ws"), get(crate::ws::upgrade))
+        .route(&format!("{p}/{{kind}}/ws"), get(crate::ws::upgrade))
+        .route(
+            &format!("{p}/{{kind}}/{{cmd}}"),
+            post(command).get(command_needs_post),
+        )
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics));
+    if let Some(dir) = &svc.config.static_dir {
+        router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+    }
+    router
+        .layer(axum::Extension(shutdown))
+        .layer(CorsLayer::permissive())
+        .with_state(svc)
+}
+
+/// A `{code, message, ...}` JSON answer with HTTP 200.
+fn reply<T: Serialize>(svc: &RoomService, result: Result<T, ApiError>) -> Response {
+    let text = match result {
+        Ok(body) => serde_json::to_string(&Reply {
+            code: 0,
+            message: "ok".into(),
+            body,
+        }),
+        Err(e) => {
+            svc.metrics.error(e.code);
+            tracing::debug!(code = e.code, message = %e.message, "command failed");
+            serde_json::to_string(&e)
+        }
+    };
+    let text = text.unwrap_or_else(|_| r#"{"code":-1,"message":"internal server error"}"#.into());
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+fn parse_query<T: for<'de> Deserialize<'de> + Default>(raw: Option<&str>) -> Result<T, ApiError> {
+    match raw {
+        None | Some("") => Ok(T::default()),
+        Some(q) => serde_urlencoded::from_str(q).map_err(|e| {
+            ApiError::with_message(ErrorCode::InvalidParameter, format!("query string: {e}"))
+        }),
+    }
+}
+
+impl Default for AuthQueryDefault {
+    fn default() -> Self {
+        Self(AuthQuery {
+            user_id: None,
+            token: None,
+        })
+    }
+}
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct AuthQueryDefault(AuthQuery);
+
+async fn command_needs_post(State(svc): State<Arc<RoomService>>) -> Response {
+    reply::<Empty>(
+        &svc,
+        Err(ApiError::with_message(
+            ErrorCode::UnknownCommand,
+            "commands are POST requests",
+        )),
+    )
+}
+
+async fn command(
+    State(svc): State<Arc<RoomService>>,
+    Path((kind, cmd)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    svc.metrics.http_requests.fetch_add(1, Ordering::Relaxed);
+    let Some(kind) = RoomKind::from_segment(&kind) else {
+        return reply::<Empty>(
+            &svc,
+            Err(ApiError::with_message(
+                ErrorCode::UnknownCommand,
+                format!("unknown room type {kind}"),
+            )),
+        );
+    };
+    let now = now_ms();
+    if cmd == "login" {
+        return reply(&svc, login(&svc, query.as_deref(), &body, now).await);
+    }
+    let caller = match parse_query::<AuthQueryDefault>(query.as_deref()) {
+        Ok(q) => svc.authenticate(&q.0, now).await,
+        Err(e) => Err(e),
+    };
+    let caller = match caller {
+        Ok(c) => c,
+        Err(e) => return reply::<Empty>(&svc, Err(e)),
+    };
+    dispatch(&svc, &caller, kind, &cmd, &body, now).await
+}
+
+async fn dispatch(
+    svc: &RoomService,
+    caller: &Caller,
+    kind: RoomKind,
+    cmd: &str,
+    body: &[u8],
+    now: u64,
+) -> Response {
+    match cmd {
+        "logout" => {
+            svc.logout(caller).await;
+            reply(svc, Ok(Empty {}))
+        }
+        "get_push_url" => reply(
+            svc,
+            parse_body(body).and_then(|r| svc.push_url(caller, &r, now)),
+        ),
+        "get_room_list" => match parse_body::<GetRoomListRequest>(body) {
+            Ok(r) => reply(svc, Ok(svc.room_list(caller, kind, &r).await)),
+            Err(e) => reply::<Empty>(svc, Err(e)),
+        },
+        "get_pushers" => match parse_body::<GetPushersRequest>(body) {
+            Ok(r) => reply(svc, svc.pushers(caller, &r).await),
+            Err(e) => reply::<Empty>(svc, Err(e)),
+        },
+        "create_room" => match parse_body::<CreateRoomRequest>(body) {
+            Ok(r) => reply(svc, svc.create_room(caller, kind, r, now).await),
+            Err(e) => reply::<Empty>(svc, Err(e)),
+        },
+        "add_pusher" => match parse_body::<AddPusherRequest>(body) {
+            Ok(r) => reply(svc, svc.add_pusher(caller, kind, r, now).await),
+            Err(e) => reply::<Empty>(svc, Err(e)),
+        },
+        "delete_pusher" => match parse_body::<RoomUserRequest>(body) {
+            Ok(r) => reply(svc, svc.delete_pusher(caller, &r).await.map(|()| Empty {})),
+            Err(e) => reply::<Empty>(svc, Err(e)),
+        },
+        "destroy_room" => match parse_body::<RoomUserRequest>(body) {
+            Ok(r) => reply(svc, svc.destroy_room(caller, &r).await.map(|()| Empty {})),
+            Err(e) => reply::<Empty>(svc, Err(e)),
+        },
+        "pusher_heartbeat" => match parse_body::<RoomUserRequest>(body) {
+            Ok(r) => reply(svc, svc.heartbeat(caller, &r, now).await.map(|()| Empty {})),
+            Err(e) => reply::<Empty>(svc, Err(e)),
+        },
+        other => reply::<Empty>(
+            svc,
+            Err(ApiError::with_message(
+                ErrorCode::UnknownCommand,
+                format!("unknown command {other}"),
+            )),
+        ),
+    }
+}
+
+/// `login`: credentials in the query string (original), or in a JSON body.
+async fn login(
+    svc: &RoomService,
+    query: Option<&str>,
+    body: &[u8],
+    now: u64,
+) -> Result<LoginResponse, ApiError> {
+    let mut req: LoginRequest = parse_query(query)?;
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let from_body: LoginRequest = parse_body(body)?;
+        req.sdk_app_id = req.sdk_app_id.or(from_body.sdk_app_id);
+        req.account_type = req.account_type.or(from_body.account_type);
+        req.user_id = req.user_id.or(from_body.user_id);
+        req.user_sig = req.user_sig.or(from_body.user_sig);
+    }
+    svc.login(req, now).await
+}
+
+#[derive(Deserialize, Default)]
+struct LoginInfoQuery {
+    #[serde(rename = "userID")]
+    user_id: Option<String>,
+}
+
+async fn login_info(
+    State(svc): State<Arc<RoomService>>,
+    Query(q): Query<LoginInfoQuery>,
+) -> Response {
+    let result = svc.login_info(q.user_id, now_ms());
+    if matches!(&result, Err(e) if e.code == ErrorCode::DebugDisabled.code()) {
+        return (StatusCode::NOT_FOUND, reply(&svc, result)).into_response();
+    }
+    reply(&svc, result)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn metrics(State(svc): State<Arc<RoomService>>) -> Response {
+    let (rooms, members) = svc.store.counts().await;
+    let gauges = Gauges {
+        rooms,
+        members,
+        sessions: svc.hub.session_count(),
+        sockets: svc.hub.connections.load(Ordering::Relaxed),
+        frames_out: svc.hub.frames_out.load(Ordering::Relaxed),
+        slow_consumers: svc.hub.slow_consumers.load(Ordering::Relaxed),
+    };
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        svc.metrics.render(&gauges),
+    )
+        .into_response()
+}

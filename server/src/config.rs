@@ -1,0 +1,341 @@
+//! Server configuration: a TOML file, overridden by `RTCROOM_*` environment
+//! variables and command-line flags (flags win). Every limit and timeout the
+//! server enforces is here, with the original RoomService's defaults.
+
+use clap::Parser;
+use rtcroom_protocol::http::IceServer;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Command line (each flag also reads an environment variable).
+#[derive(Debug, Parser, Default)]
+#[command(name = "rtcroom-server", version, about = "rtcroom RoomService")]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, short, env = "RTCROOM_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, env = "RTCROOM_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Debug mode: enables /weapp/utils/get_login_info (test identities).
+    #[arg(long, env = "RTCROOM_DEBUG")]
+    pub debug: Option<bool>,
+    /// Directory of static files served at `/` (the demo page).
+    #[arg(long, env = "RTCROOM_STATIC_DIR")]
+    pub static_dir: Option<PathBuf>,
+    /// URL prefix of the API (default /weapp).
+    #[arg(long, env = "RTCROOM_PREFIX")]
+    pub prefix: Option<String>,
+    /// Heartbeat timeout in seconds.
+    #[arg(long, env = "RTCROOM_HEARTBEAT_TIMEOUT")]
+    pub heartbeat_timeout: Option<u64>,
+    /// Maximum members of a multi_room.
+    #[arg(long, env = "RTCROOM_MAX_MEMBERS")]
+    pub max_members: Option<usize>,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// URL prefix of every route (`/weapp`).
+    pub prefix: String,
+    /// Enables the debug login helper and a demo app when none is configured.
+    pub debug: bool,
+    /// Serve this directory at `/`.
+    pub static_dir: Option<PathBuf>,
+    /// Apps (sdkAppID and keys) whose UserSigs are accepted.
+    pub apps: Vec<AppConfig>,
+    /// Token lifetime.
+    pub token_ttl_secs: u64,
+    /// Heartbeat timing.
+    pub heartbeat: HeartbeatConfig,
+    /// Limits.
+    pub limits: Limits,
+    /// Live push/play (RTMP) URL signing.
+    pub live: LiveConfig,
+    /// ICE servers handed to clients at login (empty: loopback / host candidates only).
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// One app: sdkAppID plus the key(s) that verify its UserSigs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// Tencent IM sdkAppID.
+    pub sdk_app_id: u64,
+    /// v2 secret key (HMAC-SHA256).
+    pub secret_key: Option<String>,
+    /// v1 public key (PEM) for 2018-era ECDSA UserSigs.
+    pub public_key: Option<String>,
+    /// v1 private key (PEM), only so debug mode can mint v1 sigs.
+    pub private_key: Option<String>,
+    /// Legacy account type reported by get_login_info.
+    #[serde(default)]
+    pub account_type: String,
+}
+
+/// Heartbeat rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeartbeatConfig {
+    /// Interval clients are told to beat at (seconds).
+    pub interval_secs: u64,
+    /// A member silent this long is removed (seconds; original: 20).
+    pub timeout_secs: u64,
+    /// How often the server checks (milliseconds; original: 5000).
+    pub check_interval_ms: u64,
+    /// A member whose socket closed is removed after this long without reconnecting (milliseconds).
+    pub socket_grace_ms: u64,
+    /// WebSocket ping interval (milliseconds); a socket silent for 3 intervals is closed.
+    pub ws_ping_ms: u64,
+}
+
+/// Limits, each answered with its own error code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Rooms held at once.
+    pub max_rooms: usize,
+    /// Members of a multi_room / rtc_room (original: 4). double_room is always 2.
+    pub max_members: usize,
+    /// Bytes of roomInfo (original: 1024).
+    pub max_room_info_bytes: usize,
+    /// Bytes of a room text/custom message.
+    pub max_message_bytes: usize,
+    /// Bytes of one WebSocket frame (SDP offers included).
+    pub max_frame_bytes: usize,
+    /// Frames per second per connection (sustained).
+    pub messages_per_second: u32,
+    /// Burst allowance above the sustained rate.
+    pub messages_burst: u32,
+    /// Frames kept per session for resume.
+    pub replay_frames: usize,
+    /// Frames queued per connection before it counts as too slow.
+    pub send_queue: usize,
+    /// Rooms created but never entered are removed after this long (seconds).
+    pub idle_room_secs: u64,
+    /// When the creator leaves, the room closes for everyone.
+    pub creator_leave_closes_room: bool,
+}
+
+/// RTMP push/play URL signing (Tencent live anti-leech scheme).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveConfig {
+    /// Live bizid (stream name prefix).
+    pub bizid: String,
+    /// Push anti-leech key; a random one is made at start when empty.
+    pub push_key: String,
+    /// Host[:port] of the RTMP push server.
+    pub push_host: String,
+    /// Host[:port] of the play server.
+    pub play_host: String,
+    /// Validity of signed URLs (seconds; original: 7 days).
+    pub valid_secs: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            prefix: "/weapp".into(),
+            debug: false,
+            static_dir: None,
+            apps: Vec::new(),
+            token_ttl_secs: 24 * 3600,
+            heartbeat: HeartbeatConfig::default(),
+            limits: Limits::default(),
+            live: LiveConfig::default(),
+            ice_servers: Vec::new(),
+        }
+    }
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: 5,
+            timeout_secs: 20,
+            check_interval_ms: 5000,
+            socket_grace_ms: 10_000,
+            ws_ping_ms: 15_000,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_rooms: 100_000,
+            max_members: 4,
+            max_room_info_bytes: 1024,
+            max_message_bytes: 4096,
+            max_frame_bytes: 64 * 1024,
+            messages_per_second: 50,
+            messages_burst: 100,
+            replay_frames: 256,
+            send_queue: 512,
+            idle_room_secs: 30,
+            creator_leave_closes_room: true,
+        }
+    }
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            bizid: "8888".into(),
+            push_key: String::new(),
+            push_host: "127.0.0.1:1935".into(),
+            play_host: "127.0.0.1:1935".into(),
+            valid_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+impl HeartbeatConfig {
+    /// Heartbeat timeout as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("parsing {path}: {source}")]
+    Parse {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Loads the file named by the CLI (if any), then applies env/flag overrides.
+    pub fn load(cli: &Cli) -> Result<Self, ConfigError> {
+        let mut cfg = match &cli.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                Self::from_toml(&text).map_err(|e| ConfigError::Parse {
+                    path: path.clone(),
+                    source: Box::new(e),
+                })?
+            }
+            None => Self::default(),
+        };
+        if let Some(v) = cli.listen {
+            cfg.listen = v;
+        }
+        if let Some(v) = cli.debug {
+            cfg.debug = v;
+        }
+        if let Some(v) = &cli.static_dir {
+            cfg.static_dir = Some(v.clone());
+        }
+        if let Some(v) = &cli.prefix {
+            cfg.prefix = v.clone();
+        }
+        if let Some(v) = cli.heartbeat_timeout {
+            cfg.heartbeat.timeout_secs = v;
+        }
+        if let Some(v) = cli.max_members {
+            cfg.limits.max_members = v;
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks values that would make the server misbehave.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if !self.prefix.starts_with('/') || self.prefix.ends_with('/') {
+            return bad("prefix must start with '/' and not end with '/'");
+        }
+        if self.limits.max_members < 2 {
+            return bad("limits.max_members must be at least 2");
+        }
+        if self.heartbeat.check_interval_ms == 0 || self.heartbeat.ws_ping_ms == 0 {
+            return bad("heartbeat intervals must be positive");
+        }
+        if self.limits.messages_per_second == 0 || self.limits.send_queue == 0 {
+            return bad("limits.messages_per_second and limits.send_queue must be positive");
+        }
+        for app in &self.apps {
+            if app.secret_key.is_none() && app.public_key.is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "app {} needs secret_key (UserSig v2) or public_key (v1)",
+                    app.sdk_app_id
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_original_service() {
+        let c = Config::default();
+        assert_eq!(c.heartbeat.timeout_secs, 20);
+        assert_eq!(c.limits.max_members, 4);
+        assert_eq!(c.limits.max_room_info_bytes, 1024);
+        assert!(c.ice_servers.is_empty(), "no public STUN by default");
+    }
+
+    #[test]
+    fn toml_overrides_and_rejects_unknown_keys() {
+        let c = Config::from_toml(
+            "debug = true\n[limits]\nmax_members = 8\n[[apps]]\nsdk_app_id = 1\nsecret_key = \"k\"\n",
+        )
+        .unwrap();
+        assert!(c.debug);
+        assert_eq!(c.limits.max_members, 8);
+        assert_eq!(c.limits.max_rooms, Limits::default().max_rooms);
+        assert!(Config::from_toml("nope = 1").is_err());
+    }
+
+    #[test]
+    fn validate_catches_bad_values() {
+        let c = Config { prefix: "weapp/".into(), ..Default::default() };
+        assert!(c.validate().is_err());
+        let mut c = Config::default();
+        c.apps.push(AppConfig {
+            sdk_app_id: 1,
+            secret_key: None,
+            public_key: None,
+            private_key: None,
+            account_type: String::new(),
+        });
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,374 @@
+//! Node-local delivery of server frames to login sessions.
+//!
+//! Each session numbers its frames (`seq` 1, 2, 3, …), keeps the last few in a
+//! replay buffer and hands them to its current WebSocket connection, if any.
+//! A client that reconnects with `lastSeq=n` gets exactly the frames after `n`
+//! when they are still buffered; otherwise `welcome{resumed:false}` tells it to
+//! re-fetch. Events are serialized once per fan-out and given each recipient's
+//! `seq` by splicing, so a 50-member room costs one `serde_json` call per
+//! message, not fifty.
+
+use crate::shards::{lock, Shards};
+use crate::store::UserKey;
+use rtcroom_protocol::ws::{ServerEvent, ServerFrame};
+use rtcroom_protocol::ApiError;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// A serialized event without its `seq`: a JSON object `{"type":…}`.
+#[derive(Debug, Clone)]
+pub struct Encoded(Arc<str>);
+
+impl Encoded {
+    /// Serializes an event once for any number of recipients.
+    pub fn new(event: &ServerEvent) -> Self {
+        // Serializing our own enum of strings and integers into a String cannot fail.
+        let json =
+            serde_json::to_string(event).unwrap_or_else(|_| String::from("{\"type\":\"pong\"}"));
+        Self(json.into())
+    }
+
+    /// The frame text for one recipient: `{"seq":N,` + the event's fields.
+    fn with_seq(&self, seq: u64) -> Arc<str> {
+        // `self.0` is a serialized internally-tagged enum, so it starts with
+        // `{"type":` and splicing `"seq":N,` after the brace keeps it valid.
+        let body = self.0.strip_prefix('{').unwrap_or(&self.0);
+        format!("{{\"seq\":{seq},{body}").into()
+    }
+}
+
+/// What a connection's writer task receives.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A frame to send as a text message.
+    Frame(Arc<str>),
+    /// Send this error (already in the queue as a frame) and close.
+    Close(ApiError),
+}
+
+struct Conn {
+    id: u64,
+    tx: mpsc::Sender<Outgoing>,
+}
+
+struct Outbox {
+    last_seq: u64,
+    replay: VecDeque<(u64, Arc<str>)>,
+    conn: Option<Conn>,
+    ended: bool,
+    /// Unix ms when the last connection went away (None while connected or never connected).
+    disconnected_at: Option<u64>,
+}
+
+/// One login session's frame stream.
+pub struct Session {
+    /// The session's token.
+    pub token: String,
+    /// Its user.
+    pub user: UserKey,
+    replay_limit: usize,
+    outbox: Mutex<Outbox>,
+}
+
+/// Result of attaching a connection.
+pub struct Attached {
+    /// Connection id (pass back to `detach`).
+    pub conn_id: u64,
+    /// Receives frames for this connection.
+    pub rx: mpsc::Receiver<Outgoing>,
+    /// Whether the requested resume was honoured.
+    pub resumed: bool,
+}
+
+impl Session {
+    /// Numbers, buffers and sends one event; false if the connection could not take it.
+    fn push(&self, event: &Encoded, metrics_out: &AtomicU64) -> bool {
+        let mut ob = lock(&self.outbox);
+        if ob.ended {
+            return true;
+        }
+        ob.last_seq += 1;
+        let text = event.with_seq(ob.last_seq);
+        let seq = ob.last_seq;
+        if ob.replay.len() == self.replay_limit {
+            ob.replay.pop_front();
+        }
+        ob.replay.push_back((seq, text.clone()));
+        let Some(conn) = &ob.conn else { return true };
+        match conn.tx.try_send(Outgoing::Frame(text)) {
+            Ok(()) => {
+                metrics_out.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                ob.conn = None;
+                true
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                // Too slow: drop the connection (its writer drains and closes);
+                // the client resumes from the replay buffer when it comes back.
+                ob.conn = None;
+                false
+            }
+        }
+    }
+
+    /// Whether a connection is attached now.
+    pub fn is_connected(&self) -> bool {
+        lock(&self.outbox).conn.is_some()
+    }
+
+    /// Unix ms since when the session has had no connection (None: connected, or never was).
+    pub fn disconnected_since(&self) -> Option<u64> {
+        let ob = lock(&self.outbox);
+        if ob.conn.is_some() {
+            None
+        } else {
+            ob.disconnected_at
+        }
+    }
+}
+
+/// All sessions of this node.
+#[derive(Default)]
+pub struct Hub {
+    sessions: Shards<UserKey, Arc<Session>>,
+    next_conn: AtomicU64,
+    /// Live connections.
+    pub connections: AtomicUsize,
+    /// Frames handed to connections.
+    pub frames_out: AtomicU64,
+    /// Connections dropped for being too slow.
+    pub slow_consumers: AtomicU64,
+}
+
+impl Hub {
+    /// Starts a session for `user`, ending (and returning) any previous one.
+    pub fn open(&self, token: String, user: UserKey, replay_limit: usize) -> Option<Arc<Session>> {
+        let session = Arc::new(Session {
+            token,
+            user: user.clone(),
+            replay_limit: replay_limit.max(1),
+            outbox: Mutex::new(Outbox {
+                last_seq: 0,
+                replay: VecDeque::new(),
+                conn: None,
+                ended: false,
+                disconnected_at: None,
+            }),
+        });
+        self.sessions.lock(&user).insert(user, session)
+    }
+
+    /// The user's current session.
+    pub fn get(&self, user: &UserKey) -> Option<Arc<Session>> {
+        self.sessions.lock(user).get(user).cloned()
+    }
+
+    /// The session of `user` if its token is `token`.
+    pub fn get_with_token(&self, user: &UserKey, token: &str) -> Option<Arc<Session>> {
+        self.get(user).filter(|s| s.token == token)
+    }
+
+    /// Removes the user's session if it is still the one with `token`.
+    pub fn remove(&self, user: &UserKey, token: &str) -> Option<Arc<Session>> {
+        let mut shard = self.sessions.lock(user);
+        if shard.get(user).is_some_and(|s| s.token == token) {
+            shard.remove(user)
+        } else {
+            None
+        }
+    }
+
+    /// Number of sessions.
+    pub fn session_count(&self) -> usize {
+        self.sessions.all().map(|s| s.len()).sum()
+    }
+
+    /// Sends `event` to one session.
+    pub fn send(&self, session: &Session, event: &Encoded) {
+        if !session.push(event, &self.frames_out) {
+            self.slow_consumers.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Sends `event` to each listed user's current session.
+    pub fn deliver<'a>(
+        &self,
+        app: u64,
+        users: impl IntoIterator<Item = &'a rtcroom_protocol::UserId>,
+        event: &Encoded,
+    ) {
+        for user in users {
+            let key = UserKey {
+                app,
+                user: user.clone(),
+            };
+            if let Some(session) = self.get(&key) {
+                self.send(&session, event);
+            }
+        }
+    }
+
+    /// Ends a session: its connection gets `error` (unsequenced by design:
+    /// the session's numbering is over) and is closed.
+    pub fn end(&self, session: &Session, why: ApiError) {
+        let mut ob = lock(&session.outbox);
+        ob.ended = true;
+        if let Some(conn) = ob.conn.take() {
+            let frame = ServerFrame {
+                seq: ob.last_seq + 1,
+                event: ServerEvent::Error {
+                    req_id: None,
+                    code: why.code,
+                    message: why.message.clone(),
+                },
+            };
+            let text = serde_json::to_string(&frame).unwrap_or_default();
+            let _ = conn.tx.try_send(Outgoing::Frame(text.into()));
+            let _ = conn.tx.try_send(Outgoing::Close(why));
+        }
+    }
+
+    /// Attaches a new connection, replacing any other, and queues the welcome
+    /// frame followed by the replayed frames after `last_seq`.
+    pub fn attach(&self, session: &Session, last_seq: Option<u64>, queue: usize) -> Attached {
+        let (tx, rx) = mpsc::channel(queue.max(16));
+        let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let mut ob = lock(&session.outbox);
+        let oldest = ob
+            .replay
+            .front()
+            .map(|(s, _)| *s)
+            .unwrap_or(ob.last_seq + 1);
+        let resumed = match last_seq {
+            Some(n) => n <= ob.last_seq && n + 1 >= oldest,
+            None => false,
+        };
+        let welcome = ServerFrame {
+            seq: ob.last_seq,
+            event: ServerEvent::Welcome {
+                user_id: session.user.user.clone(),
+                resumed,
+            },
+        };
+        let text = serde_json::to_string(&welcome).unwrap_or_default();
+        let _ = tx.try_send(Outgoing::Frame(text.into()));
+        if let (true, Some(n)) = (resumed, last_seq) {
+            for (_, frame) in ob.replay.iter().filter(|(s, _)| *s > n) {
+                // The channel is at least as large as the replay buffer only if
+                // configured so; excess replay is dropped and the client sees a gap.
+                if tx.try_send(Outgoing::Frame(frame.clone())).is_err() {
+                    break;
+                }
+            }
+        }
+        if let Some(old) = ob.conn.replace(Conn { id: conn_id, tx }) {
+            drop(old); // its writer drains and closes
+        }
+        ob.disconnected_at = None;
+        Attached {
+            conn_id,
+            rx,
+            resumed,
+        }
+    }
+
+    /// Detaches connection `conn_id` if it is still the current one.
+    pub fn detach(&self, session: &Session, conn_id: u64, now: u64) -> bool {
+        let mut ob = lock(&session.outbox);
+        if ob.conn.as_ref().is_some_and(|c| c.id == conn_id) {
+            ob.conn = None;
+            ob.disconnected_at = Some(now);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtcroom_protocol::UserId;
+
+    fn user() -> UserKey {
+        UserKey {
+            app: 1,
+            user: UserId::new("u").unwrap(),
+        }
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<Outgoing>) -> Vec<ServerFrame> {
+        let mut out = Vec::new();
+        while let Ok(Outgoing::Frame(t)) = rx.try_recv() {
+            out.push(serde_json::from_str(&t).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn spliced_frames_parse_and_number_from_one() {
+        let hub = Hub::default();
+        hub.open("t".into(), user(), 8);
+        let s = hub.get(&user()).unwrap();
+        let mut a = hub.attach(&s, None, 16);
+        hub.send(&s, &Encoded::new(&ServerEvent::Pong));
+        hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: 9 }));
+        let frames = drain(&mut a.rx);
+        assert_eq!(frames[0].seq, 0);
+        assert!(matches!(
+            frames[0].event,
+            ServerEvent::Welcome { resumed: false, .. }
+        ));
+        assert_eq!((frames[1].seq, &frames[1].event), (1, &ServerEvent::Pong));
+        assert_eq!(
+            (frames[2].seq, &frames[2].event),
+            (2, &ServerEvent::Ack { req_id: 9 })
+        );
+    }
+
+    #[test]
+    fn resume_replays_exactly_the_missed_frames() {
+        let hub = Hub::default();
+        hub.open("t".into(), user(), 4);
+        let s = hub.get(&user()).unwrap();
+        let a = hub.attach(&s, None, 16);
+        assert!(hub.detach(&s, a.conn_id, 5));
+        for i in 0..3 {
+            hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: i }));
+        }
+        let mut b = hub.attach(&s, Some(1), 16);
+        assert!(b.resumed);
+        let seqs: Vec<u64> = drain(&mut b.rx).iter().map(|f| f.seq).collect();
+        assert_eq!(
+            seqs,
+            vec![3, 2, 3],
+            "welcome carries the last seq, then 2 and 3"
+        );
+        // Too old: frames 1..=2 fell out of a 4-frame buffer after 3 more.
+        for i in 0..3 {
+            hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: i }));
+        }
+        let c = hub.attach(&s, Some(1), 16);
+        assert!(!c.resumed);
+    }
+
+    #[test]
+    fn a_full_queue_drops_the_connection_not_the_frames() {
+        let hub = Hub::default();
+        hub.open("t".into(), user(), 64);
+        let s = hub.get(&user()).unwrap();
+        let _a = hub.attach(&s, None, 16);
+        for i in 0..40 {
+            hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: i }));
+        }
+        assert!(!s.is_connected());
+        assert_eq!(hub.slow_consumers.load(Ordering::Relaxed), 1);
+        let mut b = hub.attach(&s, Some(10), 64);
+        assert!(b.resumed);
+        assert_eq!(drain(&mut b.rx).len(), 1 + 30);
+    }
+}

@@ -1,0 +1,59 @@
+//! rtcroom RoomService: room and member management, UserSig login, room
+//! messages, heartbeats, WebRTC signaling relay and signed live-push URLs,
+//! wire-compatible with the original Tencent RTCRoom RoomService.
+//!
+//! [`serve`] runs it on a listener until a shutdown token fires; the binary
+//! (`rtcroom-server`) adds configuration loading, logging and signals.
+
+pub mod api;
+pub mod config;
+pub mod hub;
+pub mod json;
+pub mod metrics;
+pub mod service;
+pub mod shards;
+pub mod store;
+pub mod ws;
+
+use service::RoomService;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Builds the service with the default in-memory store.
+pub fn build(config: config::Config) -> Arc<RoomService> {
+    Arc::new(RoomService::new(
+        config,
+        Arc::new(store::MemoryStore::new()),
+    ))
+}
+
+/// Serves `svc` on `listener` until `shutdown` is cancelled, then closes every
+/// socket and returns once in-flight requests are done.
+pub async fn serve(
+    svc: Arc<RoomService>,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let sweeper = {
+        let svc = svc.clone();
+        let shutdown = shutdown.clone();
+        let every = Duration::from_millis(svc.config.heartbeat.check_interval_ms);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => svc.sweep(service::now_ms()).await,
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+        })
+    };
+    let app = api::router(svc, shutdown.clone());
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await;
+    sweeper.abort();
+    result
+}

@@ -1,0 +1,141 @@
+//! Counters for `GET /metrics` (Prometheus text format). Plain atomics: a
+//! counter bump on the hot path is one relaxed add.
+
+use crate::shards::lock;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Service-wide counters.
+#[derive(Default)]
+pub struct Metrics {
+    /// HTTP commands served.
+    pub http_requests: AtomicU64,
+    /// Successful logins.
+    pub logins: AtomicU64,
+    /// WebSocket frames received.
+    pub ws_frames_in: AtomicU64,
+    /// Room text messages fanned out.
+    pub text_messages: AtomicU64,
+    /// Room custom messages fanned out.
+    pub custom_messages: AtomicU64,
+    /// offer/answer/candidate frames relayed.
+    pub signals_relayed: AtomicU64,
+    /// Members removed for missed heartbeats.
+    pub heartbeat_evictions: AtomicU64,
+    /// Members removed after their socket stayed closed past the grace period.
+    pub disconnect_evictions: AtomicU64,
+    errors: Mutex<BTreeMap<i32, u64>>,
+}
+
+/// Gauges read at scrape time.
+pub struct Gauges {
+    /// Rooms held.
+    pub rooms: usize,
+    /// Members in rooms.
+    pub members: usize,
+    /// Login sessions on this node.
+    pub sessions: usize,
+    /// Open WebSocket connections.
+    pub sockets: usize,
+    /// Frames sent.
+    pub frames_out: u64,
+    /// Connections dropped as too slow.
+    pub slow_consumers: u64,
+}
+
+impl Metrics {
+    /// Counts an error answered with `code`.
+    pub fn error(&self, code: i32) {
+        *lock(&self.errors).entry(code).or_default() += 1;
+    }
+
+    /// Errors answered so far with `code`.
+    pub fn errors_with(&self, code: i32) -> u64 {
+        lock(&self.errors).get(&code).copied().unwrap_or(0)
+    }
+
+    /// Renders the Prometheus exposition.
+    pub fn render(&self, g: &Gauges) -> String {
+        let mut out = String::with_capacity(2048);
+        let mut gauge = |name: &str, help: &str, v: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        };
+        gauge("rtcroom_rooms", "Rooms held.", g.rooms as u64);
+        gauge("rtcroom_members", "Members in rooms.", g.members as u64);
+        gauge(
+            "rtcroom_sessions",
+            "Login sessions on this node.",
+            g.sessions as u64,
+        );
+        gauge(
+            "rtcroom_sockets",
+            "Open WebSocket connections.",
+            g.sockets as u64,
+        );
+        let counters: [(&str, &str, u64); 10] = [
+            (
+                "rtcroom_http_requests_total",
+                "HTTP commands served.",
+                self.http_requests.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_logins_total",
+                "Successful logins.",
+                self.logins.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_ws_frames_in_total",
+                "WebSocket frames received.",
+                self.ws_frames_in.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_ws_frames_out_total",
+                "WebSocket frames sent.",
+                g.frames_out,
+            ),
+            (
+                "rtcroom_text_messages_total",
+                "Room text messages.",
+                self.text_messages.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_custom_messages_total",
+                "Room custom messages.",
+                self.custom_messages.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_signals_relayed_total",
+                "Offers, answers and candidates relayed.",
+                self.signals_relayed.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_heartbeat_evictions_total",
+                "Members removed for missed heartbeats.",
+                self.heartbeat_evictions.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_disconnect_evictions_total",
+                "Members removed after their socket stayed closed.",
+                self.disconnect_evictions.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_slow_consumers_total",
+                "Connections dropped as too slow.",
+                g.slow_consumers,
+            ),
+        ];
+        for (name, help, v) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
+        }
+        let _ = writeln!(out, "# HELP rtcroom_errors_total Errors answered, by code.\n# TYPE rtcroom_errors_total counter");
+        for (code, n) in lock(&self.errors).iter() {
+            let _ = writeln!(out, "rtcroom_errors_total{{code=\"{code}\"}} {n}");
+        }
+        out
+    }
+}

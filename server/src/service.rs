@@ -1,0 +1,624 @@
+//! RoomService's behaviour, independent of transport: login, rooms, members,
+//! heartbeats and who gets told what. The HTTP API, the WebSocket handler and
+//! the sweeper all call in here; it talks to the [`Store`] (state) and the
+//! [`Hub`] (delivery).
+
+use crate::config::Config;
+use crate::hub::{Encoded, Hub, Session};
+use crate::metrics::Metrics;
+use crate::store::{
+    Departure, Entry, Millis, NewRoom, RoomKey, RoomKind, RoomRules, SessionRecord, Store, UserKey,
+};
+use rtcroom_protocol::http::*;
+use rtcroom_protocol::push_url::{stream_from_url, PushSigner};
+use rtcroom_protocol::usersig::{self, AppKeys, UserSigError, VerifyOptions};
+use rtcroom_protocol::ws::{CloseReason, QuitReason, ServerEvent};
+use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Unix time now, in milliseconds.
+pub fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// `n` random bytes as lower-case hex.
+fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    // The OS random source failing is not recoverable for a server minting tokens.
+    getrandom::fill(&mut bytes).expect("OS random source unavailable");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The authenticated caller of a command.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who.
+    pub key: UserKey,
+    /// With which token.
+    pub token: String,
+}
+
+/// The service.
+pub struct RoomService {
+    /// Configuration (after start-up defaults were filled in).
+    pub config: Config,
+    /// Shared state.
+    pub store: Arc<dyn Store>,
+    /// Delivery to sessions on this node.
+    pub hub: Hub,
+    /// Counters.
+    pub metrics: Metrics,
+    apps: HashMap<u64, AppKeys>,
+    signer: PushSigner,
+}
+
+fn map_sig_error(e: &UserSigError) -> ErrorCode {
+    match e {
+        UserSigError::Base64 => ErrorCode::UserSigBase64,
+        UserSigError::Zlib => ErrorCode::UserSigZlib,
+        UserSigError::Json => ErrorCode::UserSigJson,
+        UserSigError::UnknownVersion(_) => ErrorCode::UserSigVersion,
+        UserSigError::AppIdMismatch { .. } => ErrorCode::UserSigAppIdMismatch,
+        UserSigError::IdentifierMismatch => ErrorCode::UserSigIdentifierMismatch,
+        UserSigError::Expired => ErrorCode::UserSigExpired,
+        UserSigError::FutureTime => ErrorCode::UserSigFutureTime,
+        UserSigError::BadSignature => ErrorCode::UserSigBadSignature,
+        UserSigError::NoKeyForVersion => ErrorCode::UserSigNoKey,
+        _ => ErrorCode::Internal,
+    }
+}
+
+/// Characters allowed verbatim in an RTMP stream name; others are hex-escaped.
+fn stream_safe(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("_{b:02x}"));
+        }
+    }
+    out
+}
+
+impl RoomService {
+    /// Builds the service; fills in a demo app and a random push key in debug mode.
+    pub fn new(mut config: Config, store: Arc<dyn Store>) -> Self {
+        if config.apps.is_empty() && config.debug {
+            config.apps.push(crate::config::AppConfig {
+                sdk_app_id: DEBUG_SDK_APP_ID,
+                secret_key: Some(random_hex(32)),
+                public_key: None,
+                private_key: None,
+                account_type: "0".into(),
+            });
+        }
+        if config.live.push_key.is_empty() {
+            config.live.push_key = random_hex(16);
+        }
+        let apps = config
+            .apps
+            .iter()
+            .map(|a| {
+                let keys = AppKeys {
+                    sdk_app_id: a.sdk_app_id,
+                    secret_key: a.secret_key.clone(),
+                    public_key_pem: a.public_key.clone(),
+                };
+                (a.sdk_app_id, keys)
+            })
+            .collect();
+        let signer = PushSigner {
+            push_host: config.live.push_host.clone(),
+            play_host: config.live.play_host.clone(),
+            bizid: config.live.bizid.clone(),
+            key: config.live.push_key.clone(),
+            valid_secs: config.live.valid_secs,
+        };
+        Self {
+            config,
+            store,
+            hub: Hub::default(),
+            metrics: Metrics::default(),
+            apps,
+            signer,
+        }
+    }
+
+    /// The push/play URL signer.
+    pub fn signer(&self) -> &PushSigner {
+        &self.signer
+    }
+
+    fn rules(&self) -> RoomRules {
+        RoomRules {
+            max_rooms: self.config.limits.max_rooms,
+            capacity: self.config.limits.max_members,
+            creator_leave_closes_room: self.config.limits.creator_leave_closes_room,
+        }
+    }
+
+    fn token_ttl_ms(&self) -> Millis {
+        self.config.token_ttl_secs.saturating_mul(1000)
+    }
+
+    // ----- login -----
+
+    /// `login`: verifies the UserSig and opens a session.
+    pub async fn login(&self, req: LoginRequest, now: Millis) -> Result<LoginResponse, ApiError> {
+        let (Some(app), Some(user), Some(sig)) = (req.sdk_app_id, req.user_id, req.user_sig) else {
+            return Err(ErrorCode::LoginParamsMissing.into());
+        };
+        let user = UserId::new(user).map_err(|e| {
+            ApiError::with_message(ErrorCode::InvalidParameter, format!("userID: {e}"))
+        })?;
+        let keys = self
+            .apps
+            .get(&app)
+            .ok_or_else(|| ApiError::new(ErrorCode::UnknownSdkAppId))?;
+        let opts = VerifyOptions {
+            now: (now / 1000) as i64,
+            max_clock_skew: 300,
+        };
+        usersig::verify(&sig, user.as_str(), keys, &opts).map_err(|e| {
+            let code = map_sig_error(&e);
+            ApiError::with_message(code, format!("{}: {e}", code.message()))
+        })?;
+        let token = random_hex(16);
+        let key = UserKey {
+            app,
+            user: user.clone(),
+        };
+        let record = SessionRecord {
+            token: token.clone(),
+            user: key.clone(),
+            expires_at: now + self.token_ttl_ms(),
+        };
+        self.store.put_session(record).await;
+        if let Some(old) = self
+            .hub
+            .open(token.clone(), key, self.config.limits.replay_frames)
+        {
+            self.hub.end(&old, ErrorCode::SessionReplaced.into());
+        }
+        self.metrics.logins.fetch_add(1, Ordering::Relaxed);
+        Ok(LoginResponse {
+            user_id: user,
+            token,
+            token_ttl: self.config.token_ttl_secs,
+            heartbeat_interval: self.config.heartbeat.interval_secs,
+            ice_servers: self.config.ice_servers.clone(),
+        })
+    }
+
+    /// Checks `?userID=&token=`.
+    pub async fn authenticate(&self, q: &AuthQuery, now: Millis) -> Result<Caller, ApiError> {
+        let (Some(user), Some(token)) = (q.user_id.as_deref(), q.token.as_deref()) else {
+            return Err(ErrorCode::MissingCredentials.into());
+        };
+        if user.is_empty() || token.is_empty() {
+            return Err(ErrorCode::MissingCredentials.into());
+        }
+        let rec = self
+            .store
+            .touch_session(token, now, self.token_ttl_ms())
+            .await?;
+        if rec.user.user.as_str() != user {
+            return Err(ApiError::with_message(
+                ErrorCode::AuthFailed,
+                "token belongs to another userID",
+            ));
+        }
+        Ok(Caller {
+            key: rec.user,
+            token: token.to_owned(),
+        })
+    }
+
+    /// The caller's live session on this node (needed by the WebSocket).
+    pub fn session_of(&self, caller: &Caller) -> Option<Arc<Session>> {
+        self.hub.get_with_token(&caller.key, &caller.token)
+    }
+
+    /// `logout`: leaves every room and ends the session.
+    pub async fn logout(&self, caller: &Caller) {
+        self.leave_everywhere(&caller.key, QuitReason::Left).await;
+        self.store.remove_session(&caller.token).await;
+        if let Some(s) = self.hub.remove(&caller.key, &caller.token) {
+            self.hub.end(
+                &s,
+                ApiError::with_message(ErrorCode::AuthFailed, "logged out"),
+            );
+        }
+    }
+
+    /// A debug identity with a fresh UserSig (the seed's "scheme one").
+    pub fn login_info(&self, user: Option<String>, now: Millis) -> Result<LoginInfo, ApiError> {
+        if !self.config.debug {
+            return Err(ErrorCode::DebugDisabled.into());
+        }
+        let user = match user.filter(|u| !u.is_empty()) {
+            Some(u) => UserId::new(u).map_err(|e| {
+                ApiError::with_message(ErrorCode::InvalidParameter, format!("userID: {e}"))
+            })?,
+            None => UserId::new(format!("user_{}_{}", random_hex(4), random_hex(2)))
+                .map_err(|_| ApiError::new(ErrorCode::Internal))?,
+        };
+        let now_s = (now / 1000) as i64;
+        for app in &self.config.apps {
+            let sig = if let Some(secret) = &app.secret_key {
+                usersig::gen_v2(
+                    app.sdk_app_id,
+                    secret,
+                    user.as_str(),
+                    86_400 * 30,
+                    now_s,
+                    None,
+                )
+            } else if let Some(private) = &app.private_key {
+                usersig::gen_v1(
+                    app.sdk_app_id,
+                    &app.account_type,
+                    private,
+                    user.as_str(),
+                    86_400 * 30,
+                    now_s,
+                )
+                .map_err(|e| ApiError::with_message(ErrorCode::Internal, e.to_string()))?
+            } else {
+                continue;
+            };
+            return Ok(LoginInfo {
+                user_id: user,
+                sdk_app_id: app.sdk_app_id,
+                acc_type: app.account_type.clone(),
+                user_sig: sig,
+            });
+        }
+        Err(ApiError::with_message(
+            ErrorCode::DebugDisabled,
+            "no app with a signing key is configured",
+        ))
+    }
+
+    // ----- rooms -----
+
+    fn check_body_user(caller: &Caller, body_user: Option<&UserId>) -> Result<(), ApiError> {
+        match body_user {
+            Some(u) if *u != caller.key.user => Err(ApiError::with_message(
+                ErrorCode::InvalidParameter,
+                "userID in the body differs from the logged-in user",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn room_key(caller: &Caller, room: &RoomId) -> RoomKey {
+        RoomKey {
+            app: caller.key.app,
+            room: room.clone(),
+        }
+    }
+
+    /// The RTMP stream name of a user.
+    pub fn stream_of(&self, app: u64, user: &UserId) -> String {
+        format!(
+            "{}_{}_{}",
+            self.config.live.bizid,
+            app,
+            stream_safe(user.as_str())
+        )
+    }
+
+    /// `get_push_url`.
+    pub fn push_url(
+        &self,
+        caller: &Caller,
+        req: &GetPushUrlRequest,
+        now: Millis,
+    ) -> Result<GetPushUrlResponse, ApiError> {
+        Self::check_body_user(caller, req.user_id.as_ref())?;
+        let stream = self.stream_of(caller.key.app, &caller.key.user);
+        Ok(GetPushUrlResponse {
+            push_url: self.signer.push_url(&stream, (now / 1000) as i64),
+        })
+    }
+
+    /// `get_room_list`.
+    pub async fn room_list(
+        &self,
+        caller: &Caller,
+        kind: RoomKind,
+        req: &GetRoomListRequest,
+    ) -> GetRoomListResponse {
+        let count = (req.cnt as usize).min(100);
+        let (rooms, total) = self
+            .store
+            .list_rooms(caller.key.app, kind, req.index as usize, count)
+            .await;
+        GetRoomListResponse {
+            rooms,
+            total: total as u32,
+        }
+    }
+
+    /// `get_pushers`.
+    pub async fn pushers(
+        &self,
+        caller: &Caller,
+        req: &GetPushersRequest,
+    ) -> Result<RoomSummary, ApiError> {
+        self.store.room(&Self::room_key(caller, &req.room_id)).await
+    }
+
+    fn check_room_info(&self, info: &str) -> Result<(), ApiError> {
+        if info.len() > self.config.limits.max_room_info_bytes {
+            return Err(ApiError::with_message(
+                ErrorCode::RoomInfoTooLarge,
+                format!(
+                    "roomInfo is {} bytes; the limit is {}",
+                    info.len(),
+                    self.config.limits.max_room_info_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `create_room`: an inactive room, listed once its first member enters.
+    pub async fn create_room(
+        &self,
+        caller: &Caller,
+        kind: RoomKind,
+        req: CreateRoomRequest,
+        now: Millis,
+    ) -> Result<CreateRoomResponse, ApiError> {
+        Self::check_body_user(caller, req.user_id.as_ref())?;
+        self.check_room_info(&req.room_info)?;
+        let given = req.room_id.is_some();
+        for _ in 0..8 {
+            let room = match &req.room_id {
+                Some(r) => r.clone(),
+                None => RoomId::new(format!("room_{}_{}", random_hex(4), random_hex(2)))
+                    .map_err(|_| ApiError::new(ErrorCode::Internal))?,
+            };
+            let new = NewRoom {
+                key: Self::room_key(caller, &room),
+                kind,
+                requested_by: caller.key.user.clone(),
+                info: req.room_info.clone(),
+            };
+            match self.store.create_room(new, now, self.rules()).await {
+                Ok(()) => return Ok(CreateRoomResponse { room_id: room }),
+                Err(e) if e.code == ErrorCode::RoomExists.code() && !given => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ApiError::with_message(
+            ErrorCode::Internal,
+            "could not assign a free roomID",
+        ))
+    }
+
+    /// `add_pusher`: enters (or creates) a room and tells the others.
+    pub async fn add_pusher(
+        &self,
+        caller: &Caller,
+        kind: RoomKind,
+        req: AddPusherRequest,
+        now: Millis,
+    ) -> Result<AddPusherResponse, ApiError> {
+        Self::check_body_user(caller, req.user_id.as_ref())?;
+        if let Some(info) = &req.room_info {
+            self.check_room_info(info)?;
+        }
+        let now_s = (now / 1000) as i64;
+        let (accelerate_url, mixed_play_url) = if req.push_url.is_empty() {
+            (String::new(), String::new())
+        } else {
+            let stream = stream_from_url(&req.push_url).ok_or_else(|| {
+                ApiError::with_message(ErrorCode::InvalidParameter, "pushURL has no stream name")
+            })?;
+            if stream != self.stream_of(caller.key.app, &caller.key.user) {
+                return Err(ApiError::with_message(
+                    ErrorCode::InvalidParameter,
+                    "pushURL is not this user's stream",
+                ));
+            }
+            (
+                self.signer.accelerate_url(stream, now_s),
+                self.signer.mixed_play_url(stream),
+            )
+        };
+        let key = Self::room_key(caller, &req.room_id);
+        let pusher = Pusher {
+            user_id: caller.key.user.clone(),
+            user_name: req.user_name,
+            user_avatar: req.user_avatar,
+            accelerate_url,
+        };
+        let entry = Entry {
+            pusher: pusher.clone(),
+            push_url: req.push_url,
+            mixed_play_url,
+            room_info: req.room_info,
+        };
+        let joined = self
+            .store
+            .add_member(&key, kind, entry, now, self.rules())
+            .await?;
+        if joined.is_new {
+            let event = Encoded::new(&ServerEvent::PusherJoin {
+                room_id: req.room_id.clone(),
+                pusher,
+            });
+            self.hub.deliver(caller.key.app, &joined.others, &event);
+        }
+        Ok(AddPusherResponse {
+            room_id: req.room_id,
+        })
+    }
+
+    /// `delete_pusher`.
+    pub async fn delete_pusher(
+        &self,
+        caller: &Caller,
+        req: &RoomUserRequest,
+    ) -> Result<(), ApiError> {
+        Self::check_body_user(caller, req.user_id.as_ref())?;
+        let key = Self::room_key(caller, &req.room_id);
+        let dep = self
+            .store
+            .remove_member(&key, &caller.key.user, QuitReason::Left, None, self.rules())
+            .await?;
+        self.announce(&dep);
+        Ok(())
+    }
+
+    /// `destroy_room` (creator only).
+    pub async fn destroy_room(
+        &self,
+        caller: &Caller,
+        req: &RoomUserRequest,
+    ) -> Result<(), ApiError> {
+        Self::check_body_user(caller, req.user_id.as_ref())?;
+        let key = Self::room_key(caller, &req.room_id);
+        let members = self.store.destroy_room(&key, &caller.key.user).await?;
+        let event = Encoded::new(&ServerEvent::RoomClosed {
+            room_id: req.room_id.clone(),
+            reason: CloseReason::Destroyed,
+        });
+        self.hub.deliver(
+            caller.key.app,
+            members.iter().filter(|u| **u != caller.key.user),
+            &event,
+        );
+        Ok(())
+    }
+
+    /// `pusher_heartbeat`.
+    pub async fn heartbeat(
+        &self,
+        caller: &Caller,
+        req: &RoomUserRequest,
+        now: Millis,
+    ) -> Result<(), ApiError> {
+        Self::check_body_user(caller, req.user_id.as_ref())?;
+        self.store
+            .heartbeat(&Self::room_key(caller, &req.room_id), &caller.key.user, now)
+            .await
+    }
+
+    /// Tells the room about a departure (quit, or closed).
+    pub fn announce(&self, dep: &Departure) {
+        if !dep.remaining.is_empty() {
+            let event = Encoded::new(&ServerEvent::PusherQuit {
+                room_id: dep.room.room.clone(),
+                pusher: dep.pusher.clone(),
+                reason: dep.reason,
+            });
+            self.hub.deliver(dep.room.app, &dep.remaining, &event);
+        }
+        if let Some((reason, members)) = &dep.closed {
+            let event = Encoded::new(&ServerEvent::RoomClosed {
+                room_id: dep.room.room.clone(),
+                reason: *reason,
+            });
+            self.hub.deliver(dep.room.app, members, &event);
+        }
+    }
+
+    /// Removes a user from every room it is in.
+    pub async fn leave_everywhere(&self, user: &UserKey, reason: QuitReason) {
+        for key in self.store.rooms_of(user).await {
+            if let Ok(dep) = self
+                .store
+                .remove_member(&key, &user.user, reason, None, self.rules())
+                .await
+            {
+                self.announce(&dep);
+            }
+        }
+    }
+
+    // ----- liveness -----
+
+    /// One sweep: evicts members silent past the heartbeat timeout (a member
+    /// with a connected socket counts as alive and is refreshed instead),
+    /// reaps never-entered rooms and lapsed sessions.
+    pub async fn sweep(&self, now: Millis) {
+        let timeout = self.config.heartbeat.timeout_secs.saturating_mul(1000);
+        let before = now.saturating_sub(timeout);
+        for (key, user) in self.store.stale_members(before).await {
+            let ukey = UserKey {
+                app: key.app,
+                user: user.clone(),
+            };
+            if self.hub.get(&ukey).is_some_and(|s| s.is_connected()) {
+                let _ = self.store.heartbeat(&key, &user, now).await;
+                continue;
+            }
+            if let Ok(dep) = self
+                .store
+                .remove_member(&key, &user, QuitReason::Timeout, Some(before), self.rules())
+                .await
+            {
+                self.metrics
+                    .heartbeat_evictions
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::info!(room = %key.room, user = %user, "member timed out");
+                self.announce(&dep);
+            }
+        }
+        let idle_before =
+            now.saturating_sub(self.config.limits.idle_room_secs.saturating_mul(1000));
+        self.store.reap_idle_rooms(idle_before).await;
+        for s in self.store.purge_sessions(now).await {
+            if let Some(session) = self.hub.remove(&s.user, &s.token) {
+                self.hub.end(&session, ErrorCode::TokenExpired.into());
+            }
+        }
+    }
+
+    /// Called `socket_grace` after a socket closed: if the session is still
+    /// without a connection, its member leaves every room.
+    pub async fn disconnect_expired(&self, user: &UserKey, token: &str, now: Millis) {
+        let Some(session) = self.hub.get_with_token(user, token) else {
+            return;
+        };
+        let grace = self.config.heartbeat.socket_grace_ms;
+        if session
+            .disconnected_since()
+            .is_some_and(|t| now.saturating_sub(t) >= grace)
+        {
+            let rooms = self.store.rooms_of(user).await;
+            for key in rooms {
+                if let Ok(dep) = self
+                    .store
+                    .remove_member(
+                        &key,
+                        &user.user,
+                        QuitReason::Disconnected,
+                        None,
+                        self.rules(),
+                    )
+                    .await
+                {
+                    self.metrics
+                        .disconnect_evictions
+                        .fetch_add(1, Ordering::Relaxed);
+                    self.announce(&dep);
+                }
+            }
+        }
+    }
+}
+
+/// sdkAppID of the demo app made in debug mode when none is configured.
+pub const DEBUG_SDK_APP_ID: u64 = 1_400_000_000;

@@ -1,0 +1,43 @@
+//! Tunables of the core. The defaults suit browsers; tests shorten or pin them.
+
+/// Core settings (all times in milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// First reconnect delay; doubles per failed attempt.
+    pub reconnect_min_ms: u64,
+    /// Longest reconnect delay.
+    pub reconnect_max_ms: u64,
+    /// Seed for reconnect jitter (each delay `d` becomes one in `d/2..=d`).
+    /// `None` disables jitter. Drivers pass a random seed; there is no RNG inside.
+    pub jitter_seed: Option<u64>,
+    /// Send a `ping` frame after this long without sending one (0: never).
+    pub ping_interval_ms: u64,
+    /// Consider the socket dead and reconnect after this long without any
+    /// frame from the server (0: never). Keep it above `ping_interval_ms`.
+    pub dead_after_ms: u64,
+    /// A frame's call fails with `Timeout` when it has no `ack` this long after
+    /// it was queued.
+    pub ack_timeout_ms: u64,
+    /// Consecutive failed socket attempts after which `login` gives up.
+    pub login_connect_attempts: u32,
+    /// Delay before retrying a failed room re-sync.
+    pub sync_retry_ms: u64,
+    /// Emit [`Event::DebugLog`](super::Event::DebugLog).
+    pub debug_log: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            reconnect_min_ms: 250,
+            reconnect_max_ms: 8_000,
+            jitter_seed: None,
+            ping_interval_ms: 10_000,
+            dead_after_ms: 30_000,
+            ack_timeout_ms: 15_000,
+            login_connect_attempts: 3,
+            sync_retry_ms: 1_000,
+            debug_log: true,
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Events for the application, mirroring Android's `IRTCRoomListener`
+//! (`onGetPusherList`, `onPusherJoin`, …) plus the connection state.
+
+use rtcroom_protocol::http::Pusher;
+use rtcroom_protocol::{ApiError, RoomId, UserId};
+use serde::Serialize;
+
+/// Something the application should hear about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Event {
+    /// The room's other members, once after entering (`onGetPusherList`).
+    GetPusherList(Vec<Pusher>),
+    /// A member entered (`onPusherJoin`); reported once per member.
+    PusherJoin(Pusher),
+    /// A member left (`onPusherQuit`).
+    PusherQuit(Pusher),
+    /// A text message (`onRecvRoomTextMsg`).
+    RecvRoomTextMsg {
+        /// The room.
+        room_id: RoomId,
+        /// Sender.
+        user_id: UserId,
+        /// Sender's name (`nickName` in the message head).
+        user_name: String,
+        /// Sender's avatar (`headPic` in the message head).
+        user_avatar: String,
+        /// The message.
+        text: String,
+        /// Server time, unix milliseconds.
+        time: u64,
+    },
+    /// A custom message (`onRecvRoomCustomMsg`).
+    RecvRoomCustomMsg {
+        /// The room.
+        room_id: RoomId,
+        /// Sender.
+        user_id: UserId,
+        /// Sender's name.
+        user_name: String,
+        /// Sender's avatar.
+        user_avatar: String,
+        /// Application command.
+        cmd: String,
+        /// Application payload.
+        msg: String,
+        /// Server time, unix milliseconds.
+        time: u64,
+    },
+    /// The room we were in is gone (`onRoomClosed`); every peer is closed.
+    RoomClosed {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// Diagnostics (`onDebugLog`), when [`Config::debug_log`](super::Config::debug_log) is on.
+    DebugLog(String),
+    /// A failure not tied to a call (`onError`), e.g. the session was replaced.
+    Error {
+        /// Server or client code.
+        code: i32,
+        /// Detail.
+        message: String,
+    },
+    /// The room socket's state changed.
+    ConnectionStateChange(ConnectionState),
+}
+
+impl Event {
+    /// An [`Event::Error`] from an [`ApiError`].
+    pub fn error(e: &ApiError) -> Self {
+        Event::Error {
+            code: e.code,
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// The room socket's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConnectionState {
+    /// No session (logged out, or the session ended).
+    Disconnected,
+    /// Logged in; the first connection is being made.
+    Connecting,
+    /// Connected: events flow.
+    Connected,
+    /// The connection dropped; retrying with back-off, then resuming.
+    Reconnecting,
+}

@@ -1,0 +1,163 @@
+//! What goes into the core: API calls, HTTP replies, WebSocket frames, local
+//! WebRTC events and timer wake-ups.
+
+use super::ids::{CallId, ConnId, RequestId};
+use super::reply::ReplyBody;
+use rtcroom_protocol::ws::{IceCandidate, ServerFrame};
+use rtcroom_protocol::{ApiError, RoomId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// One input to [`Client::handle`](super::Client::handle).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// An API call; answered by exactly one [`Output::CallDone`](super::Output::CallDone) with the same id.
+    Call {
+        /// Caller-chosen id.
+        id: CallId,
+        /// What to do.
+        call: Call,
+    },
+    /// The answer to an [`HttpRequest`](super::HttpRequest). `Err` carries the
+    /// server's non-zero `{code, message}` or a transport failure
+    /// ([`ClientError::Network`](super::ClientError::Network), `Timeout`, `BadReply`, `HttpStatus`).
+    HttpReply {
+        /// The request's id.
+        id: RequestId,
+        /// The decoded reply (see [`decode_reply`](super::decode_reply)).
+        result: Result<ReplyBody, ApiError>,
+    },
+    /// A decoded frame from the socket `conn`.
+    WsFrame {
+        /// The socket it came from.
+        conn: ConnId,
+        /// The frame.
+        frame: ServerFrame,
+    },
+    /// A frame from `conn` that did not decode (e.g. a newer server's event
+    /// type). Pass its `seq` when it can be read, so the numbering stays whole.
+    WsUndecodable {
+        /// The socket it came from.
+        conn: ConnId,
+        /// The frame's `seq`, if readable.
+        seq: Option<u64>,
+        /// The decoder's complaint, for the debug log.
+        error: String,
+    },
+    /// The socket `conn` closed or failed (never reported for a socket the
+    /// core closed itself with [`Output::WsClose`](super::Output::WsClose), though that is harmless).
+    WsClosed {
+        /// The socket.
+        conn: ConnId,
+        /// Close code / reason, for the debug log.
+        reason: String,
+    },
+    /// The local peer connection for `user` produced its offer or answer
+    /// (after `setLocalDescription`).
+    LocalSdp {
+        /// The remote member the peer connection talks to.
+        user: UserId,
+        /// Offer or answer.
+        kind: SdpKind,
+        /// The session description.
+        sdp: String,
+    },
+    /// The local peer connection for `user` gathered an ICE candidate.
+    LocalIce {
+        /// The remote member the peer connection talks to.
+        user: UserId,
+        /// The candidate (`candidate: ""` marks the end of gathering).
+        candidate: IceCandidate,
+    },
+    /// The time asked for by the last [`Output::Timer`](super::Output::Timer) has come
+    /// (early or spurious wake-ups are harmless).
+    Timeout,
+}
+
+/// An RTCRoom API call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Call {
+    /// Log in and connect the room socket. Done after the socket's first `welcome`.
+    Login(LoginParams),
+    /// Leave the room, if any, and end the session. Done when the server
+    /// answers (succeeds at once when already logged out).
+    Logout,
+    /// A page of active rooms.
+    GetRoomList {
+        /// Offset of the first room.
+        index: u32,
+        /// How many rooms at most.
+        cnt: u32,
+    },
+    /// The members of a room (without ourselves), without entering it.
+    GetPushers {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// Create a room and enter it. Done (with the room id) after entering.
+    CreateRoom {
+        /// Wanted id; the server assigns one when `None`.
+        room_id: Option<RoomId>,
+        /// Free-form description.
+        room_info: String,
+    },
+    /// Enter a room: `add_pusher`, then `get_pushers` → [`Event::GetPusherList`](super::Event::GetPusherList).
+    EnterRoom {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// Close every peer and leave the room. Done when the server confirms.
+    ExitRoom,
+    /// Destroy a room (creator only); members get `room_closed`.
+    DestroyRoom {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// A text message to the other members. Done on the server's `ack`.
+    SendRoomTextMsg {
+        /// The message.
+        text: String,
+    },
+    /// A custom `cmd` + `msg` to the other members. Done on the server's `ack`.
+    SendRoomCustomMsg {
+        /// Application command.
+        cmd: String,
+        /// Application payload.
+        msg: String,
+    },
+}
+
+/// What `login` needs (Android `LoginInfo` plus the server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginParams {
+    /// RoomService base, e.g. `https://host/weapp/multi_room` (a trailing `/` is ignored).
+    pub server_domain: String,
+    /// The IM sdkAppID the UserSig was issued for.
+    #[serde(rename = "sdkAppID")]
+    pub sdk_app_id: u64,
+    /// Legacy IM account type (`accType`); may be empty.
+    #[serde(default)]
+    pub account_type: String,
+    /// Who logs in.
+    #[serde(rename = "userID")]
+    pub user_id: UserId,
+    /// The UserSig.
+    pub user_sig: String,
+    /// Display name shown to others (the user id when empty).
+    #[serde(default)]
+    pub user_name: String,
+    /// Avatar URL shown to others.
+    #[serde(default)]
+    pub user_avatar: String,
+}
+
+/// Which half of an SDP exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SdpKind {
+    /// An offer.
+    Offer,
+    /// An answer.
+    Answer,
+}

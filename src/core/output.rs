@@ -1,0 +1,172 @@
+//! What comes out of the core: HTTP requests and WebSocket frames to send
+//! (as typed, serializable values — the driver picks the format), peer
+//! connection actions, events, call completions and timer requests.
+
+use super::event::Event;
+use super::ids::{CallId, ConnId, RequestId};
+use super::input::SdpKind;
+use super::reply::ReplyKind;
+use rtcroom_protocol::http::{
+    AddPusherRequest, CreateRoomRequest, Empty, GetPushersRequest, GetRoomListRequest, IceServer,
+    RoomSummary, RoomUserRequest,
+};
+use rtcroom_protocol::ws::{ClientEnvelope, IceCandidate};
+use rtcroom_protocol::{ApiError, RoomId, UserId};
+use serde::Serialize;
+
+/// One output of [`Client::poll`](super::Client::poll).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Output {
+    /// POST `body` (serialized by the driver) to `url`; answer with
+    /// [`Input::HttpReply`](super::Input::HttpReply).
+    Http(HttpRequest),
+    /// Open a WebSocket to `url`; report its frames and its close tagged `conn`.
+    /// There is at most one live socket: the core closes the old one first.
+    WsConnect {
+        /// The new socket's id.
+        conn: ConnId,
+        /// `ws(s)://…/ws?userID=..&token=..[&lastSeq=n]`.
+        url: String,
+    },
+    /// Send `frame` (serialized by the driver) on socket `conn`; drop it if that socket is gone.
+    WsSend {
+        /// The socket.
+        conn: ConnId,
+        /// The frame.
+        frame: ClientEnvelope,
+    },
+    /// Close socket `conn` and forget it.
+    WsClose {
+        /// The socket.
+        conn: ConnId,
+    },
+    /// Act on a peer connection.
+    Peer(PeerAction),
+    /// Tell the application (the `IRTCRoomListener` callbacks).
+    Event(Event),
+    /// An API call is over; each [`CallId`] gets exactly one.
+    CallDone {
+        /// The call.
+        id: CallId,
+        /// Its outcome.
+        result: Result<CallOk, ApiError>,
+    },
+    /// Feed [`Input::Timeout`](super::Input::Timeout) at `at_ms` (same clock as `now_ms`).
+    /// Replaces any earlier request.
+    Timer {
+        /// When.
+        at_ms: u64,
+    },
+}
+
+/// An HTTP POST for the driver to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRequest {
+    /// Echo it in [`Input::HttpReply`](super::Input::HttpReply).
+    pub id: RequestId,
+    /// The command name (`login`, `add_pusher`, …), for logs.
+    pub cmd: &'static str,
+    /// Full URL with its query string.
+    pub url: String,
+    /// The JSON body.
+    pub body: RequestBody,
+    /// What to decode a `code == 0` reply as.
+    pub expect: ReplyKind,
+}
+
+/// An HTTP request body; serializes as the inner value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum RequestBody {
+    /// `{}` (`login` — credentials travel in the query — and `logout`).
+    Empty(Empty),
+    /// `get_room_list`.
+    GetRoomList(GetRoomListRequest),
+    /// `get_pushers`.
+    GetPushers(GetPushersRequest),
+    /// `create_room`.
+    CreateRoom(CreateRoomRequest),
+    /// `add_pusher`.
+    AddPusher(AddPusherRequest),
+    /// `delete_pusher`, `pusher_heartbeat`, `destroy_room`.
+    RoomUser(RoomUserRequest),
+}
+
+/// What to do with the peer connection to one remote member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum PeerAction {
+    /// Create a peer connection to `user`. When `offerer`, create an offer and
+    /// report it with [`Input::LocalSdp`](super::Input::LocalSdp); otherwise wait for
+    /// [`PeerAction::SetRemoteSdp`] with the remote offer, then answer.
+    /// `Create` for a user whose peer exists replaces it.
+    Create {
+        /// The remote member.
+        user: UserId,
+        /// Whether this side offers (our user id sorts before theirs).
+        offerer: bool,
+        /// STUN/TURN servers from `login`.
+        ice_servers: Vec<IceServer>,
+    },
+    /// Apply the remote description; after a remote offer, create and report an answer.
+    SetRemoteSdp {
+        /// The remote member.
+        user: UserId,
+        /// Offer or answer.
+        kind: SdpKind,
+        /// The description.
+        sdp: String,
+    },
+    /// Add a remote ICE candidate (always after its `SetRemoteSdp`).
+    AddIce {
+        /// The remote member.
+        user: UserId,
+        /// The candidate.
+        candidate: IceCandidate,
+    },
+    /// Close and forget the peer connection to `user`.
+    Close {
+        /// The remote member.
+        user: UserId,
+    },
+}
+
+/// The result of a successful call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum CallOk {
+    /// `login`: the session's user.
+    LoggedIn {
+        /// The user, as the server spells it.
+        user_id: UserId,
+    },
+    /// `logout`.
+    LoggedOut,
+    /// `getRoomList`.
+    RoomList {
+        /// The page of rooms.
+        rooms: Vec<RoomSummary>,
+        /// Active rooms in all.
+        total: u32,
+    },
+    /// `getPushers`: the room, its `pushers` without ourselves.
+    Pushers(RoomSummary),
+    /// `createRoom`: created and entered.
+    RoomCreated {
+        /// The room's id (given or assigned).
+        room_id: RoomId,
+    },
+    /// `enterRoom`: entered.
+    Entered {
+        /// The room.
+        room_id: RoomId,
+    },
+    /// `exitRoom`.
+    Exited,
+    /// `destroyRoom`.
+    RoomDestroyed,
+    /// `sendRoomTextMsg` / `sendRoomCustomMsg`: the server accepted it.
+    Sent,
+}

@@ -1,0 +1,196 @@
+//! Negotiation state of the peer connection to one remote member.
+//!
+//! **Offerer rule:** of two members, the one whose `userID` sorts first
+//! (byte-wise) creates the offer; the other only answers. Both sides compute
+//! it from the same two ids, so two offers for the same pair can never cross
+//! (no glare), whichever side learns of the other first.
+//!
+//! Remote ICE candidates that arrive before the remote description are held
+//! and released right after its `SetRemoteSdp`.
+
+use super::input::SdpKind;
+use super::output::PeerAction;
+use rtcroom_protocol::ws::IceCandidate;
+use rtcroom_protocol::UserId;
+
+/// Remote candidates held per peer before its remote description; more are dropped.
+pub(crate) const MAX_PENDING_ICE: usize = 256;
+
+/// Whether `me` offers to `other`.
+pub(crate) fn is_offerer(me: &UserId, other: &UserId) -> bool {
+    me.as_str() < other.as_str()
+}
+
+/// One peer connection's signaling state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Peer {
+    offerer: bool,
+    /// Offerer: an offer went out and its answer has not come back.
+    awaiting_answer: bool,
+    /// Answerer: a remote offer came in and our answer has not gone out.
+    answer_due: bool,
+    /// A remote description has been applied.
+    remote_sdp: bool,
+    pending_ice: Vec<IceCandidate>,
+}
+
+impl Peer {
+    pub(crate) fn new(offerer: bool) -> Self {
+        Self {
+            offerer,
+            awaiting_answer: false,
+            answer_due: false,
+            remote_sdp: false,
+            pending_ice: Vec::new(),
+        }
+    }
+
+    pub(crate) fn offerer(&self) -> bool {
+        self.offerer
+    }
+
+    /// An offer from the remote member.
+    pub(crate) fn remote_offer(
+        &mut self,
+        user: &UserId,
+        sdp: String,
+    ) -> Result<Vec<PeerAction>, &'static str> {
+        if self.offerer {
+            return Err("offer from a member that must answer us");
+        }
+        self.answer_due = true;
+        Ok(self.apply_remote(user, SdpKind::Offer, sdp))
+    }
+
+    /// An answer from the remote member.
+    pub(crate) fn remote_answer(
+        &mut self,
+        user: &UserId,
+        sdp: String,
+    ) -> Result<Vec<PeerAction>, &'static str> {
+        if !self.offerer {
+            return Err("answer from a member that must offer");
+        }
+        if !self.awaiting_answer {
+            return Err("answer without an outstanding offer");
+        }
+        self.awaiting_answer = false;
+        Ok(self.apply_remote(user, SdpKind::Answer, sdp))
+    }
+
+    /// A candidate from the remote member: `Some` to add now, `None` when held.
+    pub(crate) fn remote_ice(
+        &mut self,
+        user: &UserId,
+        candidate: IceCandidate,
+    ) -> Result<Option<PeerAction>, &'static str> {
+        if self.remote_sdp {
+            return Ok(Some(PeerAction::AddIce {
+                user: user.clone(),
+                candidate,
+            }));
+        }
+        if self.pending_ice.len() >= MAX_PENDING_ICE {
+            return Err("too many candidates before the remote description");
+        }
+        self.pending_ice.push(candidate);
+        Ok(None)
+    }
+
+    /// Our peer connection produced an offer or answer: `Ok` to send it.
+    pub(crate) fn local_sdp(&mut self, kind: SdpKind) -> Result<(), &'static str> {
+        match (kind, self.offerer) {
+            (SdpKind::Offer, true) => {
+                self.awaiting_answer = true;
+                Ok(())
+            }
+            (SdpKind::Answer, false) if self.answer_due => {
+                self.answer_due = false;
+                Ok(())
+            }
+            (SdpKind::Answer, false) => Err("answer without a remote offer"),
+            (SdpKind::Offer, false) => Err("local offer on the answering side"),
+            (SdpKind::Answer, true) => Err("local answer on the offering side"),
+        }
+    }
+
+    fn apply_remote(&mut self, user: &UserId, kind: SdpKind, sdp: String) -> Vec<PeerAction> {
+        self.remote_sdp = true;
+        let mut out = vec![PeerAction::SetRemoteSdp {
+            user: user.clone(),
+            kind,
+            sdp,
+        }];
+        out.extend(self.pending_ice.drain(..).map(|candidate| PeerAction::AddIce {
+            user: user.clone(),
+            candidate,
+        }));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn u(s: &str) -> UserId {
+        UserId::new(s).unwrap()
+    }
+
+    fn cand(c: &str) -> IceCandidate {
+        IceCandidate {
+            candidate: c.into(),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+            username_fragment: None,
+        }
+    }
+
+    #[test]
+    fn exactly_one_side_offers() {
+        for (a, b) in [("alice", "bob"), ("b", "a"), ("u10", "u9"), ("A", "a")] {
+            assert_ne!(is_offerer(&u(a), &u(b)), is_offerer(&u(b), &u(a)), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn candidates_wait_for_the_remote_description() {
+        let bob = u("bob");
+        let mut p = Peer::new(false);
+        assert_eq!(p.remote_ice(&bob, cand("c1")), Ok(None));
+        assert_eq!(p.remote_ice(&bob, cand("c2")), Ok(None));
+        let acts = p.remote_offer(&bob, "o".into()).unwrap();
+        assert_eq!(acts.len(), 3);
+        assert!(matches!(&acts[0], PeerAction::SetRemoteSdp { kind: SdpKind::Offer, .. }));
+        assert!(matches!(&acts[2], PeerAction::AddIce { candidate, .. } if candidate.candidate == "c2"));
+        assert!(matches!(p.remote_ice(&bob, cand("c3")), Ok(Some(PeerAction::AddIce { .. }))));
+    }
+
+    #[test]
+    fn roles_are_enforced() {
+        let bob = u("bob");
+        let mut offerer = Peer::new(true);
+        assert!(offerer.remote_offer(&bob, "o".into()).is_err());
+        assert!(offerer.remote_answer(&bob, "a".into()).is_err(), "no offer yet");
+        offerer.local_sdp(SdpKind::Offer).unwrap();
+        assert!(offerer.remote_answer(&bob, "a".into()).is_ok());
+        assert!(offerer.remote_answer(&bob, "a".into()).is_err(), "late duplicate");
+
+        let mut answerer = Peer::new(false);
+        assert!(answerer.local_sdp(SdpKind::Offer).is_err());
+        assert!(answerer.local_sdp(SdpKind::Answer).is_err());
+        answerer.remote_offer(&bob, "o".into()).unwrap();
+        assert!(answerer.local_sdp(SdpKind::Answer).is_ok());
+    }
+
+    #[test]
+    fn held_candidates_are_bounded() {
+        let bob = u("bob");
+        let mut p = Peer::new(true);
+        for _ in 0..MAX_PENDING_ICE {
+            p.remote_ice(&bob, cand("c")).unwrap();
+        }
+        assert!(p.remote_ice(&bob, cand("c")).is_err());
+    }
+}

@@ -1,0 +1,126 @@
+//! Typed HTTP replies. The core never parses JSON: each [`HttpRequest`](super::HttpRequest)
+//! says which [`ReplyKind`] it expects, and the driver decodes the reply with
+//! its own serde format through [`decode_reply`].
+
+use rtcroom_protocol::http::{CreateRoomResponse, GetRoomListResponse, LoginResponse, RoomSummary};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The shape of a successful reply (the fields next to `code` and `message`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReplyKind {
+    /// `login` → [`LoginResponse`].
+    Login,
+    /// Commands whose extra fields the core ignores (`logout`, `add_pusher`,
+    /// `delete_pusher`, `pusher_heartbeat`, `destroy_room`).
+    Empty,
+    /// `get_room_list` → [`GetRoomListResponse`].
+    RoomList,
+    /// `get_pushers` → [`RoomSummary`].
+    Pushers,
+    /// `create_room` → [`CreateRoomResponse`].
+    CreateRoom,
+}
+
+/// A successful reply, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyBody {
+    /// See [`ReplyKind::Login`].
+    Login(LoginResponse),
+    /// See [`ReplyKind::Empty`].
+    Empty,
+    /// See [`ReplyKind::RoomList`].
+    RoomList(GetRoomListResponse),
+    /// See [`ReplyKind::Pushers`].
+    Pushers(RoomSummary),
+    /// See [`ReplyKind::CreateRoom`].
+    CreateRoom(CreateRoomResponse),
+}
+
+impl ReplyBody {
+    /// The kind this body is.
+    pub fn kind(&self) -> ReplyKind {
+        match self {
+            ReplyBody::Login(_) => ReplyKind::Login,
+            ReplyBody::Empty => ReplyKind::Empty,
+            ReplyBody::RoomList(_) => ReplyKind::RoomList,
+            ReplyBody::Pushers(_) => ReplyKind::Pushers,
+            ReplyBody::CreateRoom(_) => ReplyKind::CreateRoom,
+        }
+    }
+}
+
+/// Decodes a reply whose envelope has `code == 0` as `kind`, with any serde
+/// format. Drivers first decode [`ApiError`](rtcroom_protocol::ApiError)
+/// (`{code, message}`) from the same document, and call this only for code 0;
+/// unknown fields (including `code` and `message`) are ignored.
+pub fn decode_reply<'de, D: Deserializer<'de>>(
+    kind: ReplyKind,
+    d: D,
+) -> Result<ReplyBody, D::Error> {
+    Ok(match kind {
+        ReplyKind::Login => ReplyBody::Login(LoginResponse::deserialize(d)?),
+        ReplyKind::Empty => {
+            serde::de::IgnoredAny::deserialize(d)?;
+            ReplyBody::Empty
+        }
+        ReplyKind::RoomList => ReplyBody::RoomList(GetRoomListResponse::deserialize(d)?),
+        ReplyKind::Pushers => ReplyBody::Pushers(RoomSummary::deserialize(d)?),
+        ReplyKind::CreateRoom => ReplyBody::CreateRoom(CreateRoomResponse::deserialize(d)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rtcroom_protocol::ApiError;
+
+    /// What a JSON driver does with a reply document.
+    fn decode_json(kind: ReplyKind, json: &str) -> Result<ReplyBody, ApiError> {
+        let env: ApiError = serde_json::from_str(json).unwrap();
+        if env.code != 0 {
+            return Err(env);
+        }
+        let mut de = serde_json::Deserializer::from_str(json);
+        Ok(decode_reply(kind, &mut de).unwrap())
+    }
+
+    #[test]
+    fn decodes_login_with_envelope_fields_around() {
+        let json = r#"{"code":0,"message":"ok","userID":"u1","token":"t","tokenTTL":60,
+            "heartbeatInterval":5,"iceServers":[{"urls":["stun:s"]}]}"#;
+        let ReplyBody::Login(r) = decode_json(ReplyKind::Login, json).unwrap() else {
+            panic!("not a login reply");
+        };
+        assert_eq!(r.user_id.as_str(), "u1");
+        assert_eq!(r.heartbeat_interval, 5);
+        assert_eq!(r.ice_servers.len(), 1);
+    }
+
+    #[test]
+    fn empty_ignores_any_fields() {
+        let json = r#"{"code":0,"message":"ok","roomID":"r1","extra":[1,2]}"#;
+        assert_eq!(decode_json(ReplyKind::Empty, json), Ok(ReplyBody::Empty));
+    }
+
+    #[test]
+    fn non_zero_code_is_an_error() {
+        let json = r#"{"code":5001,"message":"room is full"}"#;
+        assert_eq!(decode_json(ReplyKind::Empty, json).unwrap_err().code, 5001);
+    }
+
+    #[test]
+    fn pushers_and_room_list() {
+        let room = r#"{"roomID":"r","roomInfo":"i","roomCreator":"a","mixedPlayURL":"",
+            "pushers":[{"userID":"a","userName":"A","userAvatar":"","accelerateURL":""}]}"#;
+        let json = format!(r#"{{"code":0,"message":"","rooms":[{room}],"total":1}}"#);
+        let ReplyBody::RoomList(l) = decode_json(ReplyKind::RoomList, &json).unwrap() else {
+            panic!("not a room list");
+        };
+        assert_eq!(l.rooms[0].pushers[0].user_name, "A");
+        let json = format!(r#"{{"code":0,"message":"",{}"#, &room[1..]);
+        let body = decode_json(ReplyKind::Pushers, &json).unwrap();
+        assert_eq!(body.kind(), ReplyKind::Pushers);
+    }
+}

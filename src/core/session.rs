@@ -1,0 +1,228 @@
+//! The login session: `login` (HTTP, then the socket's first `welcome`),
+//! `logout`, and the end of a session for any reason (logout, the session
+//! replaced elsewhere, an expired token, a socket that never connected).
+
+use super::client::Client;
+use super::error::ClientError;
+use super::event::Event;
+use super::ids::{CallId, RequestId};
+use super::input::LoginParams;
+use super::output::{CallOk, Output, RequestBody};
+use super::reply::ReplyKind;
+use super::requests::Req;
+use super::url::Urls;
+use rtcroom_protocol::http::{Empty, IceServer, LoginResponse};
+use rtcroom_protocol::{ApiError, ErrorCode, UserId};
+
+/// Where the session is.
+#[derive(Debug)]
+pub(crate) enum Session {
+    /// No session.
+    LoggedOut,
+    /// `login` is on its way.
+    LoggingIn {
+        /// The `login` request.
+        req: RequestId,
+        /// Name and avatar to use once in.
+        params: LoginParams,
+        /// The server.
+        urls: Urls,
+    },
+    /// We hold a token (`login_call` is set until the first `welcome`).
+    Active(Auth),
+}
+
+/// A live session's credentials and settings.
+#[derive(Debug)]
+pub(crate) struct Auth {
+    pub(crate) urls: Urls,
+    pub(crate) user_id: UserId,
+    pub(crate) token: String,
+    pub(crate) user_name: String,
+    pub(crate) user_avatar: String,
+    /// `pusher_heartbeat` period (0: none).
+    pub(crate) heartbeat_ms: u64,
+    pub(crate) ice_servers: Vec<IceServer>,
+    /// The `login` call, until the socket's first `welcome` completes it.
+    pub(crate) login_call: Option<CallId>,
+}
+
+impl Session {
+    pub(crate) fn auth(&self) -> Option<&Auth> {
+        match self {
+            Session::Active(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn auth_mut(&mut self) -> Option<&mut Auth> {
+        match self {
+            Session::Active(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// Codes that mean the session itself is over: do not retry, log in again.
+pub(crate) fn ends_session(code: i32) -> bool {
+    [
+        ErrorCode::SessionReplaced,
+        ErrorCode::AuthFailed,
+        ErrorCode::TokenExpired,
+    ]
+    .iter()
+    .any(|c| c.code() == code)
+}
+
+impl Client {
+    /// Our user id, when logged in.
+    pub(super) fn me(&self) -> Option<&UserId> {
+        self.session.auth().map(|a| &a.user_id)
+    }
+
+    pub(super) fn login(&mut self, call: CallId, params: LoginParams) {
+        if !matches!(self.session, Session::LoggedOut) {
+            return self.finish(call, Err(ClientError::AlreadyLoggedIn.api()));
+        }
+        let urls = match Urls::parse(&params.server_domain) {
+            Ok(u) => u,
+            Err(e) => return self.finish(call, Err(e)),
+        };
+        let req = self.http_to(
+            Req::Login {
+                call,
+                urls: urls.clone(),
+            },
+            "login",
+            urls.login(&params),
+            RequestBody::Empty(Empty {}),
+            ReplyKind::Login,
+        );
+        self.session = Session::LoggingIn { req, params, urls };
+    }
+
+    pub(super) fn on_login_reply(
+        &mut self,
+        id: RequestId,
+        call: CallId,
+        urls: Urls,
+        result: Result<LoginResponse, ApiError>,
+    ) {
+        let current = matches!(&self.session, Session::LoggingIn { req, .. } if *req == id);
+        if !current {
+            // Logged out while this was on its way: end the server session too.
+            if let Ok(r) = result {
+                let url = urls.command("logout", &r.user_id, &r.token);
+                self.send_logout(url, None);
+            }
+            return;
+        }
+        let Session::LoggingIn { params, urls, .. } =
+            std::mem::replace(&mut self.session, Session::LoggedOut)
+        else {
+            return;
+        };
+        let r = match result {
+            Ok(r) => r,
+            Err(e) => return self.finish(call, Err(e)),
+        };
+        let user_name = if params.user_name.is_empty() {
+            r.user_id.to_string()
+        } else {
+            params.user_name
+        };
+        self.debug(|| format!("logged in as {}; connecting", r.user_id));
+        self.session = Session::Active(Auth {
+            urls,
+            user_id: r.user_id,
+            token: r.token,
+            user_name,
+            user_avatar: params.user_avatar,
+            heartbeat_ms: r.heartbeat_interval.saturating_mul(1000),
+            ice_servers: r.ice_servers,
+            login_call: Some(call),
+        });
+        self.socket.reset(&self.cfg);
+        self.ws_connect();
+    }
+
+    pub(super) fn logout(&mut self, call: CallId) {
+        match &self.session {
+            Session::LoggedOut => self.finish(call, Ok(CallOk::LoggedOut)),
+            Session::LoggingIn { req, .. } => {
+                // The login reply, when it comes, is ended with its own `logout`.
+                let login_call = self.requests.get(req).and_then(Req::call);
+                self.session = Session::LoggedOut;
+                if let Some(c) = login_call {
+                    self.finish(c, Err(ClientError::Cancelled.api()));
+                }
+                self.finish(call, Ok(CallOk::LoggedOut));
+            }
+            Session::Active(a) => {
+                let url = a.urls.command("logout", &a.user_id, &a.token);
+                self.end_session(ClientError::Cancelled.api(), false);
+                self.send_logout(url, Some(call));
+            }
+        }
+    }
+
+    pub(super) fn on_logout_reply(&mut self, call: Option<CallId>, result: Result<(), ApiError>) {
+        if let Err(e) = &result {
+            self.debug(|| format!("logout failed on the server: {e}"));
+        }
+        // The session is over locally whatever the server says.
+        if let Some(call) = call {
+            self.finish(call, Ok(CallOk::LoggedOut));
+        }
+    }
+
+    pub(super) fn send_logout(&mut self, url: String, call: Option<CallId>) {
+        self.http_to(
+            Req::Logout { call },
+            "logout",
+            url,
+            RequestBody::Empty(Empty {}),
+            ReplyKind::Empty,
+        );
+    }
+
+    /// Ends the session: leaves the room (closing every peer), fails every
+    /// pending call with `reason` (an `exitRoom` succeeds: we are out), closes
+    /// the socket. `announce` emits `reason` as [`Event::Error`].
+    pub(super) fn end_session(&mut self, reason: ApiError, announce: bool) {
+        let login_call = self.session.auth_mut().and_then(|a| a.login_call.take());
+        if let Some(call) = login_call {
+            self.finish(call, Err(reason.clone()));
+        }
+        self.abandon_room(&reason);
+        for e in self.outbox.clear() {
+            if let Some(call) = e.call {
+                self.finish(call, Err(reason.clone()));
+            }
+        }
+        // Keep only what outlives a session: `login`s (to log their late
+        // tokens out) and `logout`s.
+        let requests = std::mem::take(&mut self.requests);
+        for (id, req) in requests {
+            match req {
+                Req::Login { .. } | Req::Logout { .. } => {
+                    self.requests.insert(id, req);
+                }
+                Req::DeletePusher { call: Some(c), .. } => self.finish(c, Ok(CallOk::Exited)),
+                other => {
+                    if let Some(c) = other.call() {
+                        self.finish(c, Err(reason.clone()));
+                    }
+                }
+            }
+        }
+        if let Some(conn) = self.socket.shutdown() {
+            self.push(Output::WsClose { conn });
+        }
+        self.session = Session::LoggedOut;
+        if announce {
+            self.emit(Event::error(&reason));
+        }
+        self.report_conn_state();
+    }
+}

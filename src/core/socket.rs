@@ -1,0 +1,353 @@
+//! The room socket: one WebSocket at a time, reconnected with back-off and
+//! resumed from `lastSeq`; keep-alive pings and dead-socket detection; the
+//! outbox flushed on every `welcome`; frames checked by [`SeqTracker`] before
+//! they reach the room.
+
+use super::backoff::Backoff;
+use super::client::{frame_type, Client};
+use super::config::Config;
+use super::error::ClientError;
+use super::event::{ConnectionState, Event};
+use super::ids::{CallId, ConnId};
+use super::outbox::Entry;
+use super::output::{CallOk, Output};
+use super::resume::{SeqTracker, Verdict, Welcome};
+use super::session::{ends_session, Session};
+use rtcroom_protocol::ws::{ClientEnvelope, ClientFrame, ServerEvent, ServerFrame};
+use rtcroom_protocol::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// No session.
+    Idle,
+    /// Waiting for the socket's `welcome`.
+    Connecting { conn: ConnId },
+    /// Welcomed: frames flow.
+    Open {
+        conn: ConnId,
+        last_rx: u64,
+        last_tx: u64,
+    },
+    /// Waiting to reconnect.
+    Waiting { retry_at: u64 },
+}
+
+/// The socket's state for one session.
+#[derive(Debug)]
+pub(crate) struct Socket {
+    state: State,
+    next_conn: u64,
+    backoff: Backoff,
+    seq: SeqTracker,
+    ever_connected: bool,
+    reported: ConnectionState,
+}
+
+impl Socket {
+    pub(crate) fn new(cfg: &Config) -> Self {
+        Self {
+            state: State::Idle,
+            next_conn: 0,
+            backoff: Backoff::new(cfg.reconnect_min_ms, cfg.reconnect_max_ms, cfg.jitter_seed),
+            seq: SeqTracker::default(),
+            ever_connected: false,
+            reported: ConnectionState::Disconnected,
+        }
+    }
+
+    /// A new session starts (connection ids keep counting).
+    pub(crate) fn reset(&mut self, cfg: &Config) {
+        let next_conn = self.next_conn;
+        let reported = self.reported;
+        *self = Self::new(cfg);
+        self.next_conn = next_conn;
+        self.reported = reported;
+    }
+
+    /// Stops for good; returns the socket to close, if one is open.
+    pub(crate) fn shutdown(&mut self) -> Option<ConnId> {
+        let conn = self.current();
+        self.state = State::Idle;
+        self.seq = SeqTracker::default();
+        self.ever_connected = false;
+        self.backoff.reset();
+        conn
+    }
+
+    fn current(&self) -> Option<ConnId> {
+        match self.state {
+            State::Connecting { conn } | State::Open { conn, .. } => Some(conn),
+            State::Idle | State::Waiting { .. } => None,
+        }
+    }
+
+    fn open_conn(&self) -> Option<ConnId> {
+        match self.state {
+            State::Open { conn, .. } => Some(conn),
+            _ => None,
+        }
+    }
+
+    fn touch_rx(&mut self, now: u64) {
+        if let State::Open { last_rx, .. } = &mut self.state {
+            *last_rx = now;
+        }
+    }
+
+    fn touch_tx(&mut self, now: u64) {
+        if let State::Open { last_tx, .. } = &mut self.state {
+            *last_tx = now;
+        }
+    }
+
+    pub(crate) fn deadline(&self, cfg: &Config) -> Option<u64> {
+        match self.state {
+            State::Idle | State::Connecting { .. } => None,
+            State::Waiting { retry_at } => Some(retry_at),
+            State::Open {
+                last_rx, last_tx, ..
+            } => [
+                (cfg.ping_interval_ms > 0).then(|| last_tx + cfg.ping_interval_ms),
+                (cfg.dead_after_ms > 0).then(|| last_rx + cfg.dead_after_ms),
+            ]
+            .into_iter()
+            .flatten()
+            .min(),
+        }
+    }
+
+    fn app_state(&self) -> ConnectionState {
+        match self.state {
+            State::Idle => ConnectionState::Disconnected,
+            State::Open { .. } => ConnectionState::Connected,
+            State::Connecting { .. } | State::Waiting { .. } if self.ever_connected => {
+                ConnectionState::Reconnecting
+            }
+            State::Connecting { .. } | State::Waiting { .. } => ConnectionState::Connecting,
+        }
+    }
+}
+
+impl Client {
+    /// Opens a socket for the session, resuming from `lastSeq` when there is one.
+    pub(super) fn ws_connect(&mut self) {
+        let Some(a) = self.session.auth() else {
+            return;
+        };
+        let url = a.urls.ws(&a.user_id, &a.token, self.socket.seq.last_seq());
+        self.socket.next_conn += 1;
+        let conn = ConnId(self.socket.next_conn);
+        self.socket.state = State::Connecting { conn };
+        self.socket.seq.on_connect();
+        self.push(Output::WsConnect { conn, url });
+        self.report_conn_state();
+    }
+
+    /// Emits [`Event::ConnectionStateChange`] when the state moved.
+    pub(super) fn report_conn_state(&mut self) {
+        let s = self.socket.app_state();
+        if s != self.socket.reported {
+            self.socket.reported = s;
+            self.emit(Event::ConnectionStateChange(s));
+        }
+    }
+
+    /// Queues `frame` (answered by `ack`/`error`) and sends it if the socket is up.
+    pub(super) fn send_frame(&mut self, frame: ClientFrame, call: Option<CallId>) {
+        let deadline = self.now.saturating_add(self.cfg.ack_timeout_ms);
+        self.outbox.push(frame, call, deadline);
+        self.flush_outbox();
+    }
+
+    fn flush_outbox(&mut self) {
+        let Some(conn) = self.socket.open_conn() else {
+            return;
+        };
+        let frames = self.outbox.take_unsent(conn);
+        if !frames.is_empty() {
+            self.socket.touch_tx(self.now);
+        }
+        for frame in frames {
+            self.push(Output::WsSend { conn, frame });
+        }
+    }
+
+    /// The current socket is gone: close it if `close`, then retry after a back-off
+    /// (or give `login` up after too many failures).
+    fn ws_lost(&mut self, close: bool) {
+        if let (true, Some(conn)) = (close, self.socket.current()) {
+            self.push(Output::WsClose { conn });
+        }
+        let delay = self.socket.backoff.fail();
+        let logging_in = self.session.auth().is_some_and(|a| a.login_call.is_some());
+        if logging_in && self.socket.backoff.failures() >= self.cfg.login_connect_attempts {
+            if let Session::Active(a) = &self.session {
+                let url = a.urls.command("logout", &a.user_id, &a.token);
+                self.end_session(ClientError::ConnectFailed.api(), false);
+                self.send_logout(url, None);
+            }
+            return;
+        }
+        self.debug(|| format!("reconnecting in {delay} ms"));
+        self.socket.state = State::Waiting {
+            retry_at: self.now.saturating_add(delay),
+        };
+        self.report_conn_state();
+    }
+
+    pub(super) fn socket_timers(&mut self) {
+        match self.socket.state {
+            State::Waiting { retry_at } if retry_at <= self.now => self.ws_connect(),
+            State::Open {
+                conn,
+                last_rx,
+                last_tx,
+            } => {
+                let (ping, dead) = (self.cfg.ping_interval_ms, self.cfg.dead_after_ms);
+                if dead > 0 && self.now >= last_rx.saturating_add(dead) {
+                    self.debug(|| format!("{conn}: nothing received for {dead} ms"));
+                    self.ws_lost(true);
+                } else if ping > 0 && self.now >= last_tx.saturating_add(ping) {
+                    self.socket.touch_tx(self.now);
+                    let frame = ClientEnvelope {
+                        req_id: None,
+                        frame: ClientFrame::Ping,
+                    };
+                    self.push(Output::WsSend { conn, frame });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_ws_closed(&mut self, conn: ConnId, reason: String) {
+        if self.socket.current() != Some(conn) {
+            return;
+        }
+        self.debug(|| format!("{conn} closed: {reason}"));
+        self.ws_lost(false);
+    }
+
+    pub(super) fn on_ws_undecodable(&mut self, conn: ConnId, seq: Option<u64>, error: String) {
+        if self.socket.current() != Some(conn) {
+            return;
+        }
+        self.socket.touch_rx(self.now);
+        self.debug(|| format!("{conn}: skipped undecodable frame (seq {seq:?}): {error}"));
+        if let Some(seq) = seq {
+            self.check_seq(seq);
+        }
+    }
+
+    pub(super) fn on_ws_frame(&mut self, conn: ConnId, frame: ServerFrame) {
+        if self.socket.current() != Some(conn) {
+            return self.debug(|| format!("{conn}: frame from an old socket dropped"));
+        }
+        self.socket.touch_rx(self.now);
+        match frame.event {
+            ServerEvent::Welcome { resumed, .. } => self.on_welcome(conn, frame.seq, resumed),
+            event => {
+                if self.check_seq(frame.seq) {
+                    self.on_server_event(event);
+                }
+            }
+        }
+    }
+
+    /// Whether the frame numbered `seq` is the next one; reconnects on a gap.
+    fn check_seq(&mut self, seq: u64) -> bool {
+        match self.socket.seq.on_frame(seq) {
+            Verdict::Deliver => true,
+            Verdict::Duplicate => {
+                self.debug(|| format!("duplicate frame {seq} dropped"));
+                false
+            }
+            Verdict::BeforeWelcome => {
+                self.debug(|| format!("frame {seq} before welcome dropped"));
+                false
+            }
+            Verdict::Gap { expected } => {
+                self.debug(|| format!("frame {seq} but expected {expected}: resuming"));
+                self.ws_lost(true);
+                false
+            }
+        }
+    }
+
+    fn on_welcome(&mut self, conn: ConnId, seq: u64, resumed: bool) {
+        if self.socket.open_conn() == Some(conn) {
+            return self.debug(|| format!("{conn}: second welcome ignored"));
+        }
+        let welcome = self.socket.seq.on_welcome(seq, resumed);
+        self.socket.state = State::Open {
+            conn,
+            last_rx: self.now,
+            last_tx: self.now,
+        };
+        self.socket.backoff.reset();
+        self.socket.ever_connected = true;
+        self.debug(|| format!("{conn}: welcome {welcome:?} at seq {seq}"));
+        self.report_conn_state();
+        let login = self.session.auth_mut().and_then(|a| {
+            let call = a.login_call.take()?;
+            Some((call, a.user_id.clone()))
+        });
+        if let Some((call, user_id)) = login {
+            self.finish(call, Ok(CallOk::LoggedIn { user_id }));
+        }
+        if welcome == Welcome::Fresh {
+            // Answers to frames sent on the lost socket will never come.
+            for e in self.outbox.take_sent() {
+                match e.call {
+                    Some(call) => self.finish(call, Err(ClientError::ConnectionLost.api())),
+                    None => self.debug(|| format!("{} lost in reconnect", frame_type(&e.frame))),
+                }
+            }
+            self.room_resync();
+        }
+        self.flush_outbox();
+    }
+
+    fn on_server_event(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::Welcome { .. } | ServerEvent::Pong => {}
+            ServerEvent::Ack { req_id } => match self.outbox.resolve(req_id) {
+                Some(e) => {
+                    if let Some(call) = e.call {
+                        self.finish(call, Ok(CallOk::Sent));
+                    }
+                }
+                None => self.debug(|| format!("ack for unknown reqID {req_id}")),
+            },
+            ServerEvent::Error {
+                req_id: Some(req_id),
+                code,
+                message,
+            } => {
+                let err = ApiError { code, message };
+                match self.outbox.resolve(req_id) {
+                    Some(Entry {
+                        call: Some(call), ..
+                    }) => self.finish(call, Err(err)),
+                    Some(e) => {
+                        self.debug(|| format!("{} rejected: {err}", frame_type(&e.frame)));
+                    }
+                    None => self.debug(|| format!("error for unknown reqID {req_id}: {err}")),
+                }
+            }
+            ServerEvent::Error {
+                req_id: None,
+                code,
+                message,
+            } => {
+                let err = ApiError { code, message };
+                if ends_session(code) {
+                    self.end_session(err, true);
+                } else {
+                    self.emit(Event::error(&err));
+                }
+            }
+            room_event => self.on_room_event(room_event),
+        }
+    }
+}
