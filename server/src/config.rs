@@ -326,7 +326,10 @@ mod tests {
 
     #[test]
     fn validate_catches_bad_values() {
-        let c = Config { prefix: "weapp/".into(), ..Default::default() };
+        let c = Config {
+            prefix: "weapp/".into(),
+            ..Default::default()
+        };
         assert!(c.validate().is_err());
         let mut c = Config::default();
         c.apps.push(AppConfig {

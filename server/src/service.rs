@@ -579,7 +579,12 @@ impl RoomService {
         let idle_before =
             now.saturating_sub(self.config.limits.idle_room_secs.saturating_mul(1000));
         self.store.reap_idle_rooms(idle_before).await;
-        for s in self.store.purge_sessions(now).await {
+        // Lapsed tokens answer TokenExpired for an hour, then are forgotten.
+        for s in self
+            .store
+            .purge_sessions(now.saturating_sub(3_600_000))
+            .await
+        {
             if let Some(session) = self.hub.remove(&s.user, &s.token) {
                 self.hub.end(&session, ErrorCode::TokenExpired.into());
             }
