@@ -87,6 +87,33 @@ fn stream_safe(id: &str) -> String {
     out
 }
 
+/// The inverse of [`stream_safe`]; `None` unless `s` is exactly what
+/// `stream_safe` makes of some string (so each stream name has one user).
+fn stream_unsafe(s: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            out.push(b);
+        } else if b == b'_' {
+            let hex = |c: Option<u8>| match c {
+                Some(c @ b'0'..=b'9') => Some(c - b'0'),
+                Some(c @ b'a'..=b'f') => Some(c - b'a' + 10),
+                _ => None,
+            };
+            let byte = hex(bytes.next())? << 4 | hex(bytes.next())?;
+            // A byte that stream_safe keeps verbatim is never escaped.
+            if byte.is_ascii_alphanumeric() || byte == b'-' {
+                return None;
+            }
+            out.push(byte);
+        } else {
+            return None;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 impl RoomService {
     /// Builds the service; fills in a demo app and a random push key in debug mode.
     pub fn new(mut config: Config, store: Arc<dyn Store>) -> Self {
@@ -314,6 +341,24 @@ impl RoomService {
             app,
             stream_safe(user.as_str())
         )
+    }
+
+    /// The user whose stream is `stream` (the inverse of [`Self::stream_of`]):
+    /// `None` for a name this service never hands out — another bizid, an
+    /// sdkAppID that is not configured, or a user part that is not exactly
+    /// an escaped valid userID.
+    pub fn user_of_stream(&self, stream: &str) -> Option<UserKey> {
+        let rest = stream
+            .strip_prefix(self.config.live.bizid.as_str())?
+            .strip_prefix('_')?;
+        let (app, escaped) = rest.split_once('_')?;
+        let app_id: u64 = app.parse().ok()?;
+        // Canonical decimal only ("+1", "01" name no stream of ours).
+        if app_id.to_string() != app || !self.apps.contains_key(&app_id) {
+            return None;
+        }
+        let user = UserId::new(stream_unsafe(escaped)?).ok()?;
+        Some(UserKey { app: app_id, user })
     }
 
     /// `get_push_url`.
@@ -627,3 +672,83 @@ impl RoomService {
 
 /// sdkAppID of the demo app made in debug mode when none is configured.
 pub const DEBUG_SDK_APP_ID: u64 = 1_400_000_000;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::AppConfig;
+    use crate::store::MemoryStore;
+
+    fn svc() -> RoomService {
+        let mut config = Config::default();
+        for app in [1_400_000_001, 7] {
+            config.apps.push(AppConfig {
+                sdk_app_id: app,
+                secret_key: Some("k".into()),
+                public_key: None,
+                private_key: None,
+                account_type: "0".into(),
+            });
+        }
+        RoomService::new(config, Arc::new(MemoryStore::new()))
+    }
+
+    #[test]
+    fn stream_names_round_trip_including_escaped_characters() {
+        let svc = svc();
+        for (app, user, want) in [
+            (1_400_000_001, "alice", "8888_1400000001_alice"),
+            (7, "Bob-2", "8888_7_Bob-2"),
+            (7, "a_b", "8888_7_a_5fb"),
+            (7, "a.b@c/d?e&f=g#h", "8888_7_a_2eb_40c_2fd_3fe_26f_3dg_23h"),
+            (7, "_", "8888_7__5f"),
+            (7, "%41", "8888_7__2541"),
+            (7, "李雷", "8888_7__e6_9d_8e_e9_9b_b7"),
+        ] {
+            let user = UserId::new(user).unwrap();
+            let stream = svc.stream_of(app, &user);
+            assert_eq!(stream, want);
+            assert!(
+                stream
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{stream} is URL-safe"
+            );
+            assert_eq!(svc.user_of_stream(&stream), Some(UserKey { app, user }));
+        }
+    }
+
+    #[test]
+    fn foreign_and_non_canonical_stream_names_have_no_user() {
+        let svc = svc();
+        for stream in [
+            "",
+            "8888",
+            "8888_",
+            "8888_7",
+            "8888_7_",
+            "9999_7_alice",                    // another bizid
+            "88888_7_alice",                   // bizid is a prefix only
+            "8888_8_alice",                    // app not configured
+            "8888_07_alice",                   // non-canonical app
+            "8888_+7_alice",                   // signed app
+            "8888_18446744073709551616_alice", // app overflows u64
+            "8888_7_a_41",                     // 'A' is never escaped
+            "8888_7_a_2D",                     // upper-case hex is never produced
+            "8888_7_a_2",                      // truncated escape
+            "8888_7_a_zz",                     // not hex
+            "8888_7_a.b",                      // '.' is always escaped
+            "8888_7_a_20b",                    // a space: not a valid userID
+            "8888_7__ff",                      // not UTF-8
+            "8888_7_a?x=1",
+        ] {
+            assert_eq!(svc.user_of_stream(stream), None, "{stream:?}");
+        }
+        let long = format!(
+            "8888_7_{}",
+            "a".repeat(rtcroom_protocol::ids::MAX_ID_LEN + 1)
+        );
+        assert_eq!(svc.user_of_stream(&long), None);
+    }
+}
