@@ -34,6 +34,10 @@ pub fn router(svc: Arc<RoomService>, shutdown: CancellationToken) -> Router {
             &format!("{p}/utils/get_login_info_debug"),
             get(login_info).post(login_info),
         )
+        .route(
+            &format!("{p}/utils/rtmp_on_publish"),
+            post(crate::rtmp_hook::on_publish),
+        )
         .route(&format!("{p}/ws"), get(crate::ws::upgrade))
         .route(&format!("{p}/{{kind}}/ws"), get(crate::ws::upgrade))
         .route(

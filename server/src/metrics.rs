@@ -26,7 +26,12 @@ pub struct Metrics {
     pub heartbeat_evictions: AtomicU64,
     /// Members removed after their socket stayed closed past the grace period.
     pub disconnect_evictions: AtomicU64,
+    /// RTMP publishes the on_publish hook allowed.
+    pub rtmp_publish_allowed: AtomicU64,
+    /// RTMP publishes the on_publish hook refused (all reasons).
+    pub rtmp_publish_refused: AtomicU64,
     errors: Mutex<BTreeMap<i32, u64>>,
+    rtmp_refusals: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 /// Gauges read at scrape time.
@@ -56,6 +61,17 @@ impl Metrics {
         lock(&self.errors).get(&code).copied().unwrap_or(0)
     }
 
+    /// Counts an RTMP publish refused for `reason` (a short snake_case label).
+    pub fn rtmp_refused(&self, reason: &'static str) {
+        self.rtmp_publish_refused.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.rtmp_refusals).entry(reason).or_default() += 1;
+    }
+
+    /// RTMP publishes refused so far for `reason`.
+    pub fn rtmp_refused_for(&self, reason: &str) -> u64 {
+        lock(&self.rtmp_refusals).get(reason).copied().unwrap_or(0)
+    }
+
     /// Renders the Prometheus exposition.
     pub fn render(&self, g: &Gauges) -> String {
         let mut out = String::with_capacity(2048);
@@ -74,7 +90,7 @@ impl Metrics {
             "Open WebSocket connections.",
             g.sockets as u64,
         );
-        let counters: [(&str, &str, u64); 10] = [
+        let counters: [(&str, &str, u64); 12] = [
             (
                 "rtcroom_http_requests_total",
                 "HTTP commands served.",
@@ -125,6 +141,16 @@ impl Metrics {
                 "Connections dropped as too slow.",
                 g.slow_consumers,
             ),
+            (
+                "rtcroom_rtmp_publish_allowed_total",
+                "RTMP publishes allowed by the on_publish hook.",
+                self.rtmp_publish_allowed.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_rtmp_publish_refused_total",
+                "RTMP publishes refused by the on_publish hook.",
+                self.rtmp_publish_refused.load(Ordering::Relaxed),
+            ),
         ];
         for (name, help, v) in counters {
             let _ = writeln!(
@@ -135,6 +161,13 @@ impl Metrics {
         let _ = writeln!(out, "# HELP rtcroom_errors_total Errors answered, by code.\n# TYPE rtcroom_errors_total counter");
         for (code, n) in lock(&self.errors).iter() {
             let _ = writeln!(out, "rtcroom_errors_total{{code=\"{code}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP rtcroom_rtmp_publish_refusals_total RTMP publishes refused, by reason.\n# TYPE rtcroom_rtmp_publish_refusals_total counter");
+        for (reason, n) in lock(&self.rtmp_refusals).iter() {
+            let _ = writeln!(
+                out,
+                "rtcroom_rtmp_publish_refusals_total{{reason=\"{reason}\"}} {n}"
+            );
         }
         out
     }
