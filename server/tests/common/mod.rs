@@ -33,24 +33,18 @@ pub fn sig(user: &str) -> String {
 
 /// Test configuration: two apps, short timeouts.
 pub fn config() -> Config {
-    let mut c = Config::default();
-    c.listen = "127.0.0.1:0".parse().unwrap();
-    c.apps = vec![
-        AppConfig {
-            sdk_app_id: APP,
-            secret_key: Some(SECRET.into()),
-            public_key: None,
-            private_key: None,
-            account_type: "0".into(),
-        },
-        AppConfig {
-            sdk_app_id: OTHER_APP,
-            secret_key: Some(OTHER_SECRET.into()),
-            public_key: None,
-            private_key: None,
-            account_type: "0".into(),
-        },
-    ];
+    let app = |sdk_app_id, secret: &str| AppConfig {
+        sdk_app_id,
+        secret_key: Some(secret.into()),
+        public_key: None,
+        private_key: None,
+        account_type: "0".into(),
+    };
+    let mut c = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        apps: vec![app(APP, SECRET), app(OTHER_APP, OTHER_SECRET)],
+        ..Config::default()
+    };
     c.heartbeat.check_interval_ms = 100;
     c.heartbeat.socket_grace_ms = 300;
     c.heartbeat.ws_ping_ms = 1000;
@@ -130,6 +124,17 @@ impl Server {
             .await
             .unwrap()
     }
+}
+
+/// A TCP port free on 127.0.0.1 right now, for servers that cannot be handed
+/// a bound listener (nginx). Another process could take it before they bind;
+/// on loopback with ephemeral ports that race is rare.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn urlencode(s: &str) -> String {
