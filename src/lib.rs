@@ -1,6 +1,14 @@
 //! rtcroom client: the sans-IO room core and (on wasm32) its browser driver.
 //!
-//! This crate is filled in by the client issue; for now it only re-exports the
-//! shared protocol so the workspace builds end to end.
+//! * [`core`] — the client state machine: feed it inputs, drain its outputs.
+//! * `browser` (wasm32 only) — the driver on fetch / WebSocket / setTimeout and
+//!   the exported `RTCRoom` class.
+
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+#[cfg(target_arch = "wasm32")]
+pub use browser::RTCRoom;
 
 pub use rtcroom_protocol as protocol;

@@ -72,7 +72,11 @@ mod tests {
         for n in 0..50u32 {
             let base = (250u64 << n.min(20)).min(8_000);
             let d = a.fail();
-            assert!((base / 2..=base).contains(&d), "{d} not in {}..={base}", base / 2);
+            assert!(
+                (base / 2..=base).contains(&d),
+                "{d} not in {}..={base}",
+                base / 2
+            );
             assert_eq!(d, b.fail());
         }
     }

@@ -10,6 +10,9 @@ pub struct Config {
     /// Seed for reconnect jitter (each delay `d` becomes one in `d/2..=d`).
     /// `None` disables jitter. Drivers pass a random seed; there is no RNG inside.
     pub jitter_seed: Option<u64>,
+    /// Give a socket up when its `welcome` has not come this long after
+    /// asking for it (0: wait for the driver to report the close).
+    pub connect_timeout_ms: u64,
     /// Send a `ping` frame after this long without sending one (0: never).
     pub ping_interval_ms: u64,
     /// Consider the socket dead and reconnect after this long without any
@@ -32,6 +35,7 @@ impl Default for Config {
             reconnect_min_ms: 250,
             reconnect_max_ms: 8_000,
             jitter_seed: None,
+            connect_timeout_ms: 10_000,
             ping_interval_ms: 10_000,
             dead_after_ms: 30_000,
             ack_timeout_ms: 15_000,

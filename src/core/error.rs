@@ -130,7 +130,11 @@ mod tests {
         for c in ClientError::ALL {
             assert!((-1099..=-1001).contains(&c.code()), "{c:?}");
             assert!(seen.insert(c.code()), "duplicate {}", c.code());
-            assert!(!server.contains(&c.code()), "collides with server {}", c.code());
+            assert!(
+                !server.contains(&c.code()),
+                "collides with server {}",
+                c.code()
+            );
         }
     }
 }

@@ -5,9 +5,15 @@ use rtcroom_protocol::http::Pusher;
 use rtcroom_protocol::{ApiError, RoomId, UserId};
 use serde::Serialize;
 
-/// Something the application should hear about.
+/// Something the application should hear about. Serializes as
+/// `{"type": "pusherJoin", "data": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    content = "data",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Event {
     /// The room's other members, once after entering (`onGetPusherList`).
     GetPusherList(Vec<Pusher>),

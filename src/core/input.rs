@@ -75,7 +75,11 @@ pub enum Input {
 
 /// An RTCRoom API call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "call", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "call",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Call {
     /// Log in and connect the room socket. Done after the socket's first `welcome`.
     Login(LoginParams),
@@ -160,4 +164,26 @@ pub enum SdpKind {
     Offer,
     /// An answer.
     Answer,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn calls_round_trip_through_serde() {
+        let calls = [
+            r#"{"call":"enterRoom","roomId":"r1"}"#,
+            r#"{"call":"sendRoomCustomMsg","cmd":"c","msg":"m"}"#,
+            r#"{"call":"exitRoom"}"#,
+            r#"{"call":"login","serverDomain":"https://h","sdkAppID":1,"userID":"u","userSig":"s"}"#,
+        ];
+        for json in calls {
+            let call: Call = serde_json::from_str(json).unwrap();
+            let back: Call = serde_json::from_str(&serde_json::to_string(&call).unwrap()).unwrap();
+            assert_eq!(back, call, "{json}");
+        }
+        assert!(serde_json::from_str::<Call>(r#"{"call":"enterRoom","roomId":""}"#).is_err());
+    }
 }

@@ -94,9 +94,7 @@ impl Outbox {
             .filter(|(_, e)| pred(e))
             .map(|(k, _)| *k)
             .collect();
-        keys.iter()
-            .filter_map(|k| self.entries.remove(k))
-            .collect()
+        keys.iter().filter_map(|k| self.entries.remove(k)).collect()
     }
 }
 

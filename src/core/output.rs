@@ -14,9 +14,15 @@ use rtcroom_protocol::ws::{ClientEnvelope, IceCandidate};
 use rtcroom_protocol::{ApiError, RoomId, UserId};
 use serde::Serialize;
 
-/// One output of [`Client::poll`](super::Client::poll).
+/// One output of [`Client::poll`](super::Client::poll). Serializes (for
+/// traces) as `{"type": "wsConnect", "data": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    content = "data",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Output {
     /// POST `body` (serialized by the driver) to `url`; answer with
     /// [`Input::HttpReply`](super::Input::HttpReply).
@@ -96,7 +102,11 @@ pub enum RequestBody {
 
 /// What to do with the peer connection to one remote member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "action",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum PeerAction {
     /// Create a peer connection to `user`. When `offerer`, create an offer and
     /// report it with [`Input::LocalSdp`](super::Input::LocalSdp); otherwise wait for
@@ -135,7 +145,11 @@ pub enum PeerAction {
 
 /// The result of a successful call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum CallOk {
     /// `login`: the session's user.
     LoggedIn {
@@ -169,4 +183,55 @@ pub enum CallOk {
     RoomDestroyed,
     /// `sendRoomTextMsg` / `sendRoomCustomMsg`: the server accepted it.
     Sent,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rtcroom_protocol::http::Pusher;
+    use rtcroom_protocol::ws::ClientFrame;
+
+    #[test]
+    fn every_kind_of_output_serializes() {
+        let user = UserId::new("u").unwrap();
+        let outputs = [
+            Output::Event(Event::GetPusherList(vec![Pusher {
+                user_id: user.clone(),
+                user_name: "n".into(),
+                user_avatar: String::new(),
+                accelerate_url: String::new(),
+            }])),
+            Output::Event(Event::DebugLog("x".into())),
+            Output::Event(Event::ConnectionStateChange(
+                super::super::ConnectionState::Connected,
+            )),
+            Output::Peer(PeerAction::Close { user: user.clone() }),
+            Output::WsSend {
+                conn: ConnId(1),
+                frame: ClientEnvelope {
+                    req_id: Some(2),
+                    frame: ClientFrame::Ping,
+                },
+            },
+            Output::CallDone {
+                id: CallId(3),
+                result: Ok(CallOk::LoggedOut),
+            },
+            Output::Timer { at_ms: 9 },
+        ];
+        let json: Vec<String> = outputs
+            .iter()
+            .map(|o| serde_json::to_string(o).unwrap())
+            .collect();
+        assert_eq!(
+            json[1],
+            r#"{"type":"event","data":{"type":"debugLog","data":"x"}}"#
+        );
+        assert_eq!(
+            json[3],
+            r#"{"type":"peer","data":{"action":"close","user":"u"}}"#
+        );
+        assert_eq!(json[6], r#"{"type":"timer","data":{"atMs":9}}"#);
+    }
 }

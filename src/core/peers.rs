@@ -45,10 +45,6 @@ impl Peer {
         }
     }
 
-    pub(crate) fn offerer(&self) -> bool {
-        self.offerer
-    }
-
     /// An offer from the remote member.
     pub(crate) fn remote_offer(
         &mut self,
@@ -121,10 +117,14 @@ impl Peer {
             kind,
             sdp,
         }];
-        out.extend(self.pending_ice.drain(..).map(|candidate| PeerAction::AddIce {
-            user: user.clone(),
-            candidate,
-        }));
+        out.extend(
+            self.pending_ice
+                .drain(..)
+                .map(|candidate| PeerAction::AddIce {
+                    user: user.clone(),
+                    candidate,
+                }),
+        );
         out
     }
 }
@@ -150,7 +150,11 @@ mod tests {
     #[test]
     fn exactly_one_side_offers() {
         for (a, b) in [("alice", "bob"), ("b", "a"), ("u10", "u9"), ("A", "a")] {
-            assert_ne!(is_offerer(&u(a), &u(b)), is_offerer(&u(b), &u(a)), "{a} {b}");
+            assert_ne!(
+                is_offerer(&u(a), &u(b)),
+                is_offerer(&u(b), &u(a)),
+                "{a} {b}"
+            );
         }
     }
 
@@ -162,9 +166,20 @@ mod tests {
         assert_eq!(p.remote_ice(&bob, cand("c2")), Ok(None));
         let acts = p.remote_offer(&bob, "o".into()).unwrap();
         assert_eq!(acts.len(), 3);
-        assert!(matches!(&acts[0], PeerAction::SetRemoteSdp { kind: SdpKind::Offer, .. }));
-        assert!(matches!(&acts[2], PeerAction::AddIce { candidate, .. } if candidate.candidate == "c2"));
-        assert!(matches!(p.remote_ice(&bob, cand("c3")), Ok(Some(PeerAction::AddIce { .. }))));
+        assert!(matches!(
+            &acts[0],
+            PeerAction::SetRemoteSdp {
+                kind: SdpKind::Offer,
+                ..
+            }
+        ));
+        assert!(
+            matches!(&acts[2], PeerAction::AddIce { candidate, .. } if candidate.candidate == "c2")
+        );
+        assert!(matches!(
+            p.remote_ice(&bob, cand("c3")),
+            Ok(Some(PeerAction::AddIce { .. }))
+        ));
     }
 
     #[test]
@@ -172,10 +187,16 @@ mod tests {
         let bob = u("bob");
         let mut offerer = Peer::new(true);
         assert!(offerer.remote_offer(&bob, "o".into()).is_err());
-        assert!(offerer.remote_answer(&bob, "a".into()).is_err(), "no offer yet");
+        assert!(
+            offerer.remote_answer(&bob, "a".into()).is_err(),
+            "no offer yet"
+        );
         offerer.local_sdp(SdpKind::Offer).unwrap();
         assert!(offerer.remote_answer(&bob, "a".into()).is_ok());
-        assert!(offerer.remote_answer(&bob, "a".into()).is_err(), "late duplicate");
+        assert!(
+            offerer.remote_answer(&bob, "a".into()).is_err(),
+            "late duplicate"
+        );
 
         let mut answerer = Peer::new(false);
         assert!(answerer.local_sdp(SdpKind::Offer).is_err());

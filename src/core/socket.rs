@@ -20,8 +20,8 @@ use rtcroom_protocol::ApiError;
 enum State {
     /// No session.
     Idle,
-    /// Waiting for the socket's `welcome`.
-    Connecting { conn: ConnId },
+    /// Waiting for the socket's `welcome` since `since`.
+    Connecting { conn: ConnId, since: u64 },
     /// Welcomed: frames flow.
     Open {
         conn: ConnId,
@@ -76,7 +76,7 @@ impl Socket {
 
     fn current(&self) -> Option<ConnId> {
         match self.state {
-            State::Connecting { conn } | State::Open { conn, .. } => Some(conn),
+            State::Connecting { conn, .. } | State::Open { conn, .. } => Some(conn),
             State::Idle | State::Waiting { .. } => None,
         }
     }
@@ -102,7 +102,10 @@ impl Socket {
 
     pub(crate) fn deadline(&self, cfg: &Config) -> Option<u64> {
         match self.state {
-            State::Idle | State::Connecting { .. } => None,
+            State::Idle => None,
+            State::Connecting { since, .. } => {
+                (cfg.connect_timeout_ms > 0).then(|| since.saturating_add(cfg.connect_timeout_ms))
+            }
             State::Waiting { retry_at } => Some(retry_at),
             State::Open {
                 last_rx, last_tx, ..
@@ -137,7 +140,10 @@ impl Client {
         let url = a.urls.ws(&a.user_id, &a.token, self.socket.seq.last_seq());
         self.socket.next_conn += 1;
         let conn = ConnId(self.socket.next_conn);
-        self.socket.state = State::Connecting { conn };
+        self.socket.state = State::Connecting {
+            conn,
+            since: self.now,
+        };
         self.socket.seq.on_connect();
         self.push(Output::WsConnect { conn, url });
         self.report_conn_state();
@@ -198,6 +204,13 @@ impl Client {
     pub(super) fn socket_timers(&mut self) {
         match self.socket.state {
             State::Waiting { retry_at } if retry_at <= self.now => self.ws_connect(),
+            State::Connecting { conn, since } => {
+                let limit = self.cfg.connect_timeout_ms;
+                if limit > 0 && self.now >= since.saturating_add(limit) {
+                    self.debug(|| format!("{conn}: no welcome within {limit} ms"));
+                    self.ws_lost(true);
+                }
+            }
             State::Open {
                 conn,
                 last_rx,
@@ -246,6 +259,13 @@ impl Client {
         self.socket.touch_rx(self.now);
         match frame.event {
             ServerEvent::Welcome { resumed, .. } => self.on_welcome(conn, frame.seq, resumed),
+            // The end of the session comes unnumbered (seq 0) when the server
+            // refuses the socket itself (a stale token): honour it whatever its seq.
+            ServerEvent::Error {
+                req_id: None,
+                code,
+                message,
+            } if ends_session(code) => self.end_session(ApiError { code, message }, true),
             event => {
                 if self.check_seq(frame.seq) {
                     self.on_server_event(event);
@@ -294,6 +314,9 @@ impl Client {
         });
         if let Some((call, user_id)) = login {
             self.finish(call, Ok(CallOk::LoggedIn { user_id }));
+        }
+        if welcome == Welcome::Resumed {
+            self.beat_now();
         }
         if welcome == Welcome::Fresh {
             // Answers to frames sent on the lost socket will never come.

@@ -22,8 +22,9 @@ impl Urls {
         } else if lower.starts_with("http://") {
             ("http://".len(), "ws://")
         } else {
-            return Err(ClientError::InvalidArgument
-                .with_message(format!("serverDomain must start with http(s)://: {domain:?}")));
+            return Err(ClientError::InvalidArgument.with_message(format!(
+                "serverDomain must start with http(s)://: {domain:?}"
+            )));
         };
         let rest = &http[scheme_len..];
         if rest.is_empty() || rest.starts_with('/') {
@@ -113,7 +114,10 @@ mod tests {
             "wss://h.example/weapp/multi_room/ws?userID=a&token=t&lastSeq=7"
         );
         let u = Urls::parse("HTTP://127.0.0.1:8080/").unwrap();
-        assert_eq!(u.ws(&user("a"), "t", None), "ws://127.0.0.1:8080/ws?userID=a&token=t");
+        assert_eq!(
+            u.ws(&user("a"), "t", None),
+            "ws://127.0.0.1:8080/ws?userID=a&token=t"
+        );
     }
 
     #[test]

@@ -1,0 +1,68 @@
+//! Small JS interop helpers: serde values to plain JS objects, errors as
+//! `Error` objects carrying `code`, and property access that never throws.
+
+use js_sys::{Function, Reflect};
+use rtcroom_protocol::ApiError;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A serde value as a plain JS value (objects, not `Map`s).
+pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A serde value as JSON text (through the browser's `JSON.stringify`, so no
+/// serde_json in the wasm).
+pub fn to_json<T: Serialize + ?Sized>(v: &T) -> Option<String> {
+    js_sys::JSON::stringify(&to_js(v))
+        .ok()
+        .and_then(|s| s.as_string())
+}
+
+/// An `Error` with `code` and `message`, as API promises reject.
+pub fn error_value(e: &ApiError) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    let _ = Reflect::set(&err, &"code".into(), &JsValue::from(e.code));
+    err.into()
+}
+
+/// `obj[key]`, or `undefined`.
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    if obj.is_object() {
+        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+/// `obj[key]` as a string (numbers are formatted), or `None`.
+pub fn get_string(obj: &JsValue, key: &str) -> Option<String> {
+    let v = get(obj, key);
+    if let Some(s) = v.as_string() {
+        return Some(s);
+    }
+    v.as_f64().map(|n| format!("{n}"))
+}
+
+/// Calls `obj[name](...args)` when it is a function; `Ok(None)` when it is absent.
+pub fn call_method(
+    obj: &JsValue,
+    name: &str,
+    args: &[JsValue],
+) -> Result<Option<JsValue>, JsValue> {
+    let Some(f) = get(obj, name).dyn_into::<Function>().ok() else {
+        return Ok(None);
+    };
+    let array: js_sys::Array = args.iter().collect();
+    f.apply(obj, &array).map(Some)
+}
+
+/// A JS exception as text for the debug log.
+pub fn describe(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    e.as_string()
+        .unwrap_or_else(|| "unknown JavaScript error".into())
+}

@@ -1,0 +1,546 @@
+//! Room membership: `createRoom` (create_room, then enter), `enterRoom`
+//! (add_pusher, then get_pushers → [`Event::GetPusherList`]), `exitRoom`, the
+//! heartbeat's start and stop, and leaving for any other reason.
+//!
+//! Entering asks `add_pusher` first and `get_pushers` second: anyone who
+//! joins after our `add_pusher` reaches us as `pusher_join`, so nobody is
+//! missed. Room events that arrive before the list are held and replayed after
+//! it (a `pusher_join` of someone already listed is dropped).
+
+use super::client::Client;
+use super::error::ClientError;
+use super::event::Event;
+use super::heartbeat::Heartbeat;
+use super::ids::{CallId, RequestId};
+use super::output::{CallOk, PeerAction, RequestBody};
+use super::peers::{is_offerer, Peer};
+use super::reply::ReplyKind;
+use super::requests::Req;
+use rtcroom_protocol::http::{
+    AddPusherRequest, CreateRoomRequest, GetPushersRequest, Pusher, RoomSummary, RoomUserRequest,
+};
+use rtcroom_protocol::ws::{ClientFrame, ServerEvent};
+use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The room side of the client.
+#[derive(Debug, Default)]
+pub(crate) struct Room {
+    pub(crate) phase: Phase,
+    pub(crate) heartbeat: Option<Heartbeat>,
+}
+
+/// Where we are with respect to a room.
+#[derive(Debug, Default)]
+pub(crate) enum Phase {
+    /// In no room.
+    #[default]
+    Idle,
+    /// `create_room` is on its way (then we enter).
+    Creating {
+        call: CallId,
+        room_info: String,
+        req: RequestId,
+    },
+    /// Entering a room.
+    Entering(Entering),
+    /// In a room.
+    InRoom(InRoom),
+}
+
+/// An `enterRoom` (or the second half of `createRoom`) under way.
+#[derive(Debug)]
+pub(crate) struct Entering {
+    pub(crate) call: CallId,
+    pub(crate) room_id: RoomId,
+    /// Answer `RoomCreated` rather than `Entered`.
+    pub(crate) created: bool,
+    pub(crate) room_info: Option<String>,
+    pub(crate) step: EnterStep,
+    /// Room events held until the member list arrives.
+    pub(crate) held: Vec<ServerEvent>,
+}
+
+/// The steps of entering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EnterStep {
+    /// Our `delete_pusher` for the same room is still on its way; `add_pusher` must not overtake it.
+    AwaitLeave,
+    /// `add_pusher` is on its way.
+    AddPusher(RequestId),
+    /// `get_pushers` is on its way (we are a member).
+    GetPushers(RequestId),
+}
+
+/// Being in a room.
+#[derive(Debug)]
+pub(crate) struct InRoom {
+    pub(crate) room_id: RoomId,
+    /// The other members; each has exactly one peer connection.
+    pub(crate) members: BTreeMap<UserId, Member>,
+    /// A re-sync under way (events are held meanwhile).
+    pub(crate) sync: Option<Sync>,
+}
+
+/// Another member and our peer connection to it.
+#[derive(Debug)]
+pub(crate) struct Member {
+    pub(crate) pusher: Pusher,
+    pub(crate) peer: Peer,
+}
+
+/// Re-fetching the member list after frames were lost (see `roster`).
+#[derive(Debug)]
+pub(crate) struct Sync {
+    pub(crate) step: SyncStep,
+    pub(crate) held: Vec<ServerEvent>,
+    /// Set while re-joining: the members before, whose peers are already closed.
+    pub(crate) rejoin_prev: Option<BTreeMap<UserId, Pusher>>,
+}
+
+/// The steps of a re-sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SyncStep {
+    /// Re-joining: `add_pusher` is on its way.
+    AddPusher(RequestId),
+    /// `get_pushers` is on its way.
+    GetPushers(RequestId),
+    /// `get_pushers` failed; ask again at this time.
+    RetryAt(u64),
+}
+
+impl Room {
+    pub(crate) fn deadline(&self) -> Option<u64> {
+        let retry = match &self.phase {
+            Phase::InRoom(InRoom {
+                sync:
+                    Some(Sync {
+                        step: SyncStep::RetryAt(t),
+                        ..
+                    }),
+                ..
+            }) => Some(*t),
+            _ => None,
+        };
+        [self.heartbeat.as_ref().map(|h| h.next_at), retry]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The room we are in or entering.
+    pub(crate) fn current(&self) -> Option<&RoomId> {
+        match &self.phase {
+            Phase::Entering(e) => Some(&e.room_id),
+            Phase::InRoom(r) => Some(&r.room_id),
+            Phase::Idle | Phase::Creating { .. } => None,
+        }
+    }
+}
+
+/// The room a client frame is about.
+pub(crate) fn frame_room(f: &ClientFrame) -> Option<&RoomId> {
+    match f {
+        ClientFrame::Ping => None,
+        ClientFrame::RoomText { room_id, .. }
+        | ClientFrame::RoomCustom { room_id, .. }
+        | ClientFrame::Offer { room_id, .. }
+        | ClientFrame::Answer { room_id, .. }
+        | ClientFrame::Candidate { room_id, .. } => Some(room_id),
+    }
+}
+
+/// The member a client frame is addressed to.
+fn frame_to(f: &ClientFrame) -> Option<&UserId> {
+    match f {
+        ClientFrame::Offer { to, .. }
+        | ClientFrame::Answer { to, .. }
+        | ClientFrame::Candidate { to, .. } => Some(to),
+        _ => None,
+    }
+}
+
+/// Whether a failed command means the room or our membership is gone.
+pub(crate) fn room_or_member_gone(e: &ApiError) -> bool {
+    e.code == ErrorCode::RoomNotFound.code() || e.code == ErrorCode::NotMember.code()
+}
+
+impl Client {
+    pub(super) fn create_room(&mut self, call: CallId, room_id: Option<RoomId>, room_info: String) {
+        if !matches!(self.room.phase, Phase::Idle) {
+            return self.finish(call, Err(ClientError::AlreadyInRoom.api()));
+        }
+        let body = CreateRoomRequest {
+            user_id: self.me().cloned(),
+            room_info: room_info.clone(),
+            room_id,
+        };
+        let req = self.http(
+            Req::CreateRoom,
+            "create_room",
+            RequestBody::CreateRoom(body),
+            ReplyKind::CreateRoom,
+        );
+        self.room.phase = Phase::Creating {
+            call,
+            room_info,
+            req,
+        };
+    }
+
+    pub(super) fn on_create_reply(&mut self, id: RequestId, result: Result<RoomId, ApiError>) {
+        if !matches!(&self.room.phase, Phase::Creating { req, .. } if *req == id) {
+            // Exited meanwhile; an unentered room is reclaimed by the server.
+            return self.debug(|| "create_room reply after exitRoom ignored".into());
+        }
+        let Phase::Creating {
+            call, room_info, ..
+        } = std::mem::take(&mut self.room.phase)
+        else {
+            return;
+        };
+        match result {
+            Ok(room_id) => self.begin_enter(call, room_id, Some(room_info), true),
+            Err(e) => self.finish(call, Err(e)),
+        }
+    }
+
+    pub(super) fn enter_room(&mut self, call: CallId, room_id: RoomId) {
+        if !matches!(self.room.phase, Phase::Idle) {
+            return self.finish(call, Err(ClientError::AlreadyInRoom.api()));
+        }
+        self.begin_enter(call, room_id, None, false);
+    }
+
+    fn begin_enter(
+        &mut self,
+        call: CallId,
+        room_id: RoomId,
+        room_info: Option<String>,
+        created: bool,
+    ) {
+        let step = if self.delete_in_flight(&room_id) {
+            EnterStep::AwaitLeave
+        } else {
+            EnterStep::AddPusher(self.send_add_pusher(&room_id, room_info.clone()))
+        };
+        self.room.phase = Phase::Entering(Entering {
+            call,
+            room_id,
+            created,
+            room_info,
+            step,
+            held: Vec::new(),
+        });
+    }
+
+    pub(super) fn on_add_pusher_reply(
+        &mut self,
+        id: RequestId,
+        room_id: RoomId,
+        result: Result<(), ApiError>,
+    ) {
+        let entering = matches!(&self.room.phase,
+            Phase::Entering(e) if e.step == EnterStep::AddPusher(id));
+        let rejoining = matches!(&self.room.phase,
+            Phase::InRoom(InRoom { sync: Some(s), .. }) if s.step == SyncStep::AddPusher(id));
+        if entering {
+            match result {
+                Ok(()) => {
+                    self.start_heartbeat(&room_id);
+                    let req = self.send_room_pushers(&room_id);
+                    if let Phase::Entering(e) = &mut self.room.phase {
+                        e.step = EnterStep::GetPushers(req);
+                    }
+                }
+                Err(err) => {
+                    if let Phase::Entering(e) = std::mem::take(&mut self.room.phase) {
+                        self.finish(e.call, Err(err));
+                    }
+                }
+            }
+        } else if rejoining {
+            match result {
+                Ok(()) => {
+                    self.debug(|| format!("re-joined {room_id}"));
+                    self.start_heartbeat(&room_id);
+                    let req = self.send_room_pushers(&room_id);
+                    if let Phase::InRoom(InRoom { sync: Some(s), .. }) = &mut self.room.phase {
+                        s.step = SyncStep::GetPushers(req);
+                    }
+                }
+                Err(e) if e.code == ErrorCode::RoomNotFound.code() => self.lose_room(None),
+                Err(e) => self.lose_room(Some(e)),
+            }
+        } else if result.is_ok() && self.room.current() != Some(&room_id) {
+            // An entry abandoned while add_pusher was on its way: undo it.
+            self.send_delete(room_id, None);
+        }
+    }
+
+    pub(super) fn on_room_pushers_reply(
+        &mut self,
+        id: RequestId,
+        room_id: RoomId,
+        result: Result<RoomSummary, ApiError>,
+    ) {
+        let entering = matches!(&self.room.phase,
+            Phase::Entering(e) if e.step == EnterStep::GetPushers(id));
+        let syncing = matches!(&self.room.phase,
+            Phase::InRoom(InRoom { sync: Some(s), .. }) if s.step == SyncStep::GetPushers(id));
+        if entering {
+            let Phase::Entering(e) = std::mem::take(&mut self.room.phase) else {
+                return;
+            };
+            match result {
+                Ok(summary) => self.finish_enter(e, summary),
+                Err(err) => {
+                    // We are a member already: leave again.
+                    self.room.heartbeat = None;
+                    self.send_delete(room_id, None);
+                    self.finish(e.call, Err(err));
+                }
+            }
+        } else if syncing {
+            match result {
+                Ok(summary) => self.apply_snapshot(summary),
+                Err(e) if e.code == ErrorCode::RoomNotFound.code() => self.lose_room(None),
+                Err(e) => {
+                    self.debug(|| format!("re-sync of {room_id} failed: {e}"));
+                    let at = self.now.saturating_add(self.cfg.sync_retry_ms);
+                    if let Phase::InRoom(InRoom { sync: Some(s), .. }) = &mut self.room.phase {
+                        s.step = SyncStep::RetryAt(at);
+                    }
+                }
+            }
+        } else {
+            self.debug(|| format!("stale get_pushers reply for {room_id} ignored"));
+        }
+    }
+
+    fn finish_enter(&mut self, e: Entering, summary: RoomSummary) {
+        let Some(me) = self.me().cloned() else {
+            return self.finish(e.call, Err(ClientError::NotLoggedIn.api()));
+        };
+        let list = self.others(summary.pushers);
+        let members = list
+            .iter()
+            .map(|p| {
+                let member = Member {
+                    pusher: p.clone(),
+                    peer: Peer::new(is_offerer(&me, &p.user_id)),
+                };
+                (p.user_id.clone(), member)
+            })
+            .collect();
+        let room_id = e.room_id;
+        self.room.phase = Phase::InRoom(InRoom {
+            room_id: room_id.clone(),
+            members,
+            sync: None,
+        });
+        self.emit(Event::GetPusherList(list.clone()));
+        let ok = if e.created {
+            CallOk::RoomCreated { room_id }
+        } else {
+            CallOk::Entered { room_id }
+        };
+        self.finish(e.call, Ok(ok));
+        for p in &list {
+            self.create_peer(&p.user_id);
+        }
+        for ev in e.held {
+            self.on_room_event(ev);
+        }
+    }
+
+    pub(super) fn exit_room(&mut self, call: CallId) {
+        match std::mem::take(&mut self.room.phase) {
+            Phase::Idle => self.finish(call, Err(ClientError::NotInRoom.api())),
+            Phase::Creating { call: c, .. } => {
+                self.finish(c, Err(ClientError::Cancelled.api()));
+                self.finish(call, Ok(CallOk::Exited));
+            }
+            Phase::Entering(e) => {
+                self.finish(e.call, Err(ClientError::Cancelled.api()));
+                match e.step {
+                    EnterStep::GetPushers(_) => {
+                        self.room.heartbeat = None;
+                        self.send_delete(e.room_id, Some(call));
+                    }
+                    // A late add_pusher success is undone when it arrives.
+                    EnterStep::AwaitLeave | EnterStep::AddPusher(_) => {
+                        self.finish(call, Ok(CallOk::Exited));
+                    }
+                }
+            }
+            Phase::InRoom(r) => {
+                let room_id = r.room_id.clone();
+                self.close_room(r, &ClientError::Cancelled.api());
+                self.send_delete(room_id, Some(call));
+            }
+        }
+    }
+
+    pub(super) fn on_delete_reply(
+        &mut self,
+        room_id: RoomId,
+        call: Option<CallId>,
+        result: Result<(), ApiError>,
+    ) {
+        match (call, result) {
+            (Some(call), Ok(())) => self.finish(call, Ok(CallOk::Exited)),
+            (Some(call), Err(e)) if room_or_member_gone(&e) => {
+                self.finish(call, Ok(CallOk::Exited))
+            }
+            (Some(call), Err(e)) => self.finish(call, Err(e)),
+            (None, Ok(())) => {}
+            (None, Err(e)) => self.debug(|| format!("delete_pusher {room_id}: {e}")),
+        }
+        let waiting = matches!(&self.room.phase,
+            Phase::Entering(e) if e.step == EnterStep::AwaitLeave && e.room_id == room_id);
+        if waiting && !self.delete_in_flight(&room_id) {
+            let info = match &self.room.phase {
+                Phase::Entering(e) => e.room_info.clone(),
+                _ => None,
+            };
+            let req = self.send_add_pusher(&room_id, info);
+            if let Phase::Entering(e) = &mut self.room.phase {
+                e.step = EnterStep::AddPusher(req);
+            }
+        }
+    }
+
+    /// Leaves the room without telling the server (the session is over).
+    pub(super) fn abandon_room(&mut self, reason: &ApiError) {
+        match std::mem::take(&mut self.room.phase) {
+            Phase::Idle => {}
+            Phase::Creating { call, .. } => self.finish(call, Err(reason.clone())),
+            Phase::Entering(e) => self.finish(e.call, Err(reason.clone())),
+            Phase::InRoom(r) => self.close_room(r, reason),
+        }
+        self.room.heartbeat = None;
+    }
+
+    /// The room is gone for us: close everything, report `err` if any, then `RoomClosed`.
+    pub(super) fn lose_room(&mut self, err: Option<ApiError>) {
+        let Phase::InRoom(r) = std::mem::take(&mut self.room.phase) else {
+            return;
+        };
+        let room_id = r.room_id.clone();
+        self.close_room(r, &ClientError::Cancelled.api());
+        if let Some(e) = err {
+            self.emit(Event::error(&e));
+        }
+        self.emit(Event::RoomClosed { room_id });
+    }
+
+    /// Closes every peer, drops the room's queued frames (failing their calls
+    /// with `reason`) and stops the heartbeat.
+    fn close_room(&mut self, r: InRoom, reason: &ApiError) {
+        for user in r.members.keys() {
+            self.close_peer(&r.room_id, user);
+        }
+        for e in self
+            .outbox
+            .purge_unsent(|f| frame_room(f) == Some(&r.room_id))
+        {
+            if let Some(call) = e.call {
+                self.finish(call, Err(reason.clone()));
+            }
+        }
+        self.room.heartbeat = None;
+    }
+
+    pub(super) fn create_peer(&mut self, user: &UserId) {
+        let (offerer, ice_servers) = match self.session.auth() {
+            Some(a) => (is_offerer(&a.user_id, user), a.ice_servers.clone()),
+            None => return,
+        };
+        self.peer(PeerAction::Create {
+            user: user.clone(),
+            offerer,
+            ice_servers,
+        });
+    }
+
+    /// Closes the peer to `user` and drops signaling still queued for it.
+    pub(super) fn close_peer(&mut self, room_id: &RoomId, user: &UserId) {
+        self.peer(PeerAction::Close { user: user.clone() });
+        self.outbox
+            .purge_unsent(|f| frame_room(f) == Some(room_id) && frame_to(f) == Some(user));
+    }
+
+    /// `list` without ourselves and without repeats.
+    pub(super) fn others(&self, list: Vec<Pusher>) -> Vec<Pusher> {
+        let me = self.me();
+        let mut seen = BTreeSet::new();
+        list.into_iter()
+            .filter(|p| Some(&p.user_id) != me && seen.insert(p.user_id.clone()))
+            .collect()
+    }
+
+    fn delete_in_flight(&self, room_id: &RoomId) -> bool {
+        self.requests
+            .values()
+            .any(|r| matches!(r, Req::DeletePusher { room_id: id, .. } if id == room_id))
+    }
+
+    pub(super) fn send_add_pusher(
+        &mut self,
+        room_id: &RoomId,
+        room_info: Option<String>,
+    ) -> RequestId {
+        let (user_id, user_name, user_avatar) = match self.session.auth() {
+            Some(a) => (
+                Some(a.user_id.clone()),
+                a.user_name.clone(),
+                a.user_avatar.clone(),
+            ),
+            None => (None, String::new(), String::new()),
+        };
+        let body = AddPusherRequest {
+            room_id: room_id.clone(),
+            user_id,
+            user_name,
+            user_avatar,
+            push_url: String::new(),
+            room_info,
+        };
+        self.http(
+            Req::AddPusher {
+                room_id: room_id.clone(),
+            },
+            "add_pusher",
+            RequestBody::AddPusher(body),
+            ReplyKind::Empty,
+        )
+    }
+
+    pub(super) fn send_room_pushers(&mut self, room_id: &RoomId) -> RequestId {
+        let body = GetPushersRequest {
+            room_id: room_id.clone(),
+        };
+        self.http(
+            Req::RoomPushers {
+                room_id: room_id.clone(),
+            },
+            "get_pushers",
+            RequestBody::GetPushers(body),
+            ReplyKind::Pushers,
+        )
+    }
+
+    fn send_delete(&mut self, room_id: RoomId, call: Option<CallId>) {
+        let body = RoomUserRequest {
+            room_id: room_id.clone(),
+            user_id: self.me().cloned(),
+        };
+        self.http(
+            Req::DeletePusher { room_id, call },
+            "delete_pusher",
+            RequestBody::RoomUser(body),
+            ReplyKind::Empty,
+        );
+    }
+}

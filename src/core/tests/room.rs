@@ -1,0 +1,348 @@
+//! Creating, entering and leaving rooms; membership events; the heartbeat.
+
+use super::*;
+
+#[test]
+fn enter_asks_add_pusher_before_get_pushers_and_lists_others() {
+    let mut h = H::new();
+    h.login();
+    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let add = h.http("add_pusher");
+    h.no_http("get_pushers");
+    assert_eq!(
+        serde_json::to_value(&add.body).unwrap(),
+        serde_json::json!({"roomID": "r1", "userID": "carol", "userName": "carol-name",
+            "userAvatar": "carol.png", "pushURL": "", "roomInfo": null})
+    );
+    assert!(add.url.ends_with("/add_pusher?userID=carol&token=tok"));
+    h.ok(&add);
+    let get = h.http("get_pushers");
+    assert_eq!(
+        serde_json::to_string(&get.body).unwrap(),
+        r#"{"roomID":"r1"}"#
+    );
+    assert!(h.pending(id));
+    h.reply(
+        &get,
+        ReplyBody::Pushers(summary("r1", &["alice", ME, "dave", "alice"])),
+    );
+    assert_eq!(
+        h.events(),
+        [Event::GetPusherList(vec![pusher("alice"), pusher("dave")])]
+    );
+    assert_eq!(h.done(id), Ok(CallOk::Entered { room_id: rid("r1") }));
+    assert_eq!(h.peers(), [created("alice", false), created("dave", true)]);
+}
+
+#[test]
+fn create_room_creates_then_enters() {
+    let mut h = H::new();
+    h.login();
+    let id = h.call(Call::CreateRoom {
+        room_id: None,
+        room_info: "{\"title\":\"t\"}".into(),
+    });
+    let create = h.http("create_room");
+    assert_eq!(
+        serde_json::to_value(&create.body).unwrap(),
+        serde_json::json!({"userID": "carol", "roomInfo": "{\"title\":\"t\"}", "roomID": null})
+    );
+    h.no_http("add_pusher");
+    h.reply(
+        &create,
+        ReplyBody::CreateRoom(rtcroom_protocol::http::CreateRoomResponse {
+            room_id: rid("room_1"),
+        }),
+    );
+    let add = h.http("add_pusher");
+    assert_eq!(
+        serde_json::to_value(&add.body).unwrap()["roomInfo"],
+        "{\"title\":\"t\"}"
+    );
+    h.ok(&add);
+    let get = h.http("get_pushers");
+    h.reply(&get, ReplyBody::Pushers(summary("room_1", &[ME])));
+    assert_eq!(h.events(), [Event::GetPusherList(vec![])]);
+    assert_eq!(
+        h.done(id),
+        Ok(CallOk::RoomCreated {
+            room_id: rid("room_1")
+        })
+    );
+}
+
+#[test]
+fn create_or_enter_failures_complete_the_call() {
+    let mut h = H::new();
+    h.login();
+    let id = h.call(Call::CreateRoom {
+        room_id: Some(rid("taken")),
+        room_info: String::new(),
+    });
+    let create = h.http("create_room");
+    h.fail(&create, api(ErrorCode::RoomExists));
+    assert_eq!(h.err_code(id), 11);
+    let id = h.call(Call::EnterRoom {
+        room_id: rid("full"),
+    });
+    let add = h.http("add_pusher");
+    h.fail(&add, api(ErrorCode::RoomFull));
+    assert_eq!(h.err_code(id), 5001);
+    // get_pushers failing after we became a member: leave again.
+    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let add = h.http("add_pusher");
+    h.ok(&add);
+    let get = h.http("get_pushers");
+    h.fail(&get, ClientError::Network.api());
+    assert_eq!(h.err_code(id), ClientError::Network.code());
+    let del = h.http("delete_pusher");
+    assert_eq!(
+        serde_json::to_string(&del.body).unwrap(),
+        r#"{"roomID":"r1","userID":"carol"}"#
+    );
+    h.advance(60_000);
+    h.no_http("pusher_heartbeat");
+}
+
+#[test]
+fn entering_twice_or_exiting_outside_a_room_fails() {
+    let mut h = H::in_room("r1", &[]);
+    let id = h.call(Call::EnterRoom { room_id: rid("r2") });
+    assert_eq!(h.err_code(id), ClientError::AlreadyInRoom.code());
+    let id = h.call(Call::CreateRoom {
+        room_id: None,
+        room_info: String::new(),
+    });
+    assert_eq!(h.err_code(id), ClientError::AlreadyInRoom.code());
+    let id = h.call(Call::ExitRoom);
+    let del = h.http("delete_pusher");
+    h.ok(&del);
+    assert_eq!(h.done(id), Ok(CallOk::Exited));
+    let id = h.call(Call::ExitRoom);
+    assert_eq!(h.err_code(id), ClientError::NotInRoom.code());
+}
+
+#[test]
+fn joins_are_deduplicated_and_unknown_quits_ignored() {
+    let mut h = H::in_room("r1", &["alice"]);
+    h.server(join("r1", "alice"));
+    h.server(join("r1", ME));
+    h.server(quit("r1", "nobody"));
+    assert!(h.events().is_empty());
+    assert!(h.peers().is_empty());
+
+    h.server(join("r1", "dave"));
+    h.server(join("r1", "dave"));
+    assert_eq!(h.events(), [Event::PusherJoin(pusher("dave"))]);
+    assert_eq!(h.peers(), [created("dave", true)]);
+
+    h.server(quit("r1", "dave"));
+    h.server(quit("r1", "dave"));
+    assert_eq!(h.events(), [Event::PusherQuit(pusher("dave"))]);
+    assert_eq!(h.peers(), [closed("dave")]);
+
+    // A member who comes back gets a fresh peer.
+    h.server(join("r1", "dave"));
+    assert_eq!(h.peers(), [created("dave", true)]);
+}
+
+#[test]
+fn room_events_before_the_list_are_held_and_deduplicated() {
+    let mut h = H::new();
+    h.login();
+    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let add = h.http("add_pusher");
+    // Events may overtake the HTTP replies.
+    h.server(join("r1", "alice"));
+    h.ok(&add);
+    let get = h.http("get_pushers");
+    h.server(join("r1", "erin"));
+    h.server(ServerEvent::Offer {
+        room_id: rid("r1"),
+        from: uid("alice"),
+        sdp: "offer-a".into(),
+    });
+    assert!(h.events().is_empty() && h.peers().is_empty());
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &["alice", ME])));
+    assert_eq!(
+        h.events(),
+        [
+            Event::GetPusherList(vec![pusher("alice")]),
+            Event::PusherJoin(pusher("erin"))
+        ]
+    );
+    assert!(h.done(id).is_ok());
+    assert_eq!(
+        h.peers(),
+        [
+            created("alice", false),
+            created("erin", true),
+            PeerAction::SetRemoteSdp {
+                user: uid("alice"),
+                kind: SdpKind::Offer,
+                sdp: "offer-a".into()
+            }
+        ]
+    );
+}
+
+#[test]
+fn exit_closes_peers_deletes_and_stops_the_heartbeat() {
+    let mut h = H::in_room("r1", &["alice", "dave"]);
+    let id = h.call(Call::ExitRoom);
+    assert_eq!(h.peers(), [closed("alice"), closed("dave")]);
+    let del = h.http("delete_pusher");
+    assert!(h.pending(id));
+    h.fail(&del, api(ErrorCode::NotMember));
+    assert_eq!(h.done(id), Ok(CallOk::Exited), "already out counts as out");
+    h.advance(60_000);
+    h.no_http("pusher_heartbeat");
+    h.server(join("r1", "erin"));
+    assert!(
+        h.events().is_empty(),
+        "events of a room we left are ignored"
+    );
+}
+
+#[test]
+fn exit_while_add_pusher_is_on_its_way_undoes_a_late_success() {
+    let mut h = H::new();
+    h.login();
+    let enter = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let add = h.http("add_pusher");
+    let exit = h.call(Call::ExitRoom);
+    assert_eq!(h.err_code(enter), ClientError::Cancelled.code());
+    assert_eq!(h.done(exit), Ok(CallOk::Exited));
+    h.ok(&add);
+    h.no_http("get_pushers");
+    let del = h.http("delete_pusher");
+    h.ok(&del);
+    h.advance(60_000);
+    h.no_http("pusher_heartbeat");
+}
+
+#[test]
+fn exit_while_creating_cancels() {
+    let mut h = H::new();
+    h.login();
+    let create = h.call(Call::CreateRoom {
+        room_id: None,
+        room_info: String::new(),
+    });
+    let req = h.http("create_room");
+    let exit = h.call(Call::ExitRoom);
+    assert_eq!(h.err_code(create), ClientError::Cancelled.code());
+    assert_eq!(h.done(exit), Ok(CallOk::Exited));
+    h.reply(
+        &req,
+        ReplyBody::CreateRoom(rtcroom_protocol::http::CreateRoomResponse {
+            room_id: rid("late"),
+        }),
+    );
+    h.no_http("add_pusher");
+}
+
+#[test]
+fn re_entering_the_same_room_waits_for_the_leave() {
+    let mut h = H::in_room("r1", &[]);
+    let exit = h.call(Call::ExitRoom);
+    let del = h.http("delete_pusher");
+    let enter = h.call(Call::EnterRoom { room_id: rid("r1") });
+    h.no_http("add_pusher");
+    h.ok(&del);
+    assert_eq!(h.done(exit), Ok(CallOk::Exited));
+    let add = h.http("add_pusher");
+    h.ok(&add);
+    let get = h.http("get_pushers");
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &[ME])));
+    assert!(h.done(enter).is_ok());
+}
+
+#[test]
+fn room_closed_mid_call_closes_peers_and_leaves() {
+    let mut h = H::in_room("r1", &["alice", "dave"]);
+    h.handle(Input::LocalSdp {
+        user: uid("dave"),
+        kind: SdpKind::Offer,
+        sdp: "o".into(),
+    });
+    h.sent();
+    h.server(ServerEvent::RoomClosed {
+        room_id: rid("r1"),
+        reason: rtcroom_protocol::ws::CloseReason::CreatorLeft,
+    });
+    assert_eq!(h.peers(), [closed("alice"), closed("dave")]);
+    assert_eq!(h.events(), [Event::RoomClosed { room_id: rid("r1") }]);
+    h.server(ServerEvent::Answer {
+        room_id: rid("r1"),
+        from: uid("dave"),
+        sdp: "a".into(),
+    });
+    assert!(h.peers().is_empty());
+    h.advance(60_000);
+    h.no_http("pusher_heartbeat");
+    h.no_http("delete_pusher");
+    let id = h.call(Call::ExitRoom);
+    assert_eq!(h.err_code(id), ClientError::NotInRoom.code());
+    h.enter("r2", &[]);
+}
+
+#[test]
+fn room_closed_while_entering_fails_the_entry() {
+    let mut h = H::new();
+    h.login();
+    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let add = h.http("add_pusher");
+    h.ok(&add);
+    let get = h.http("get_pushers");
+    h.server(ServerEvent::RoomClosed {
+        room_id: rid("r1"),
+        reason: rtcroom_protocol::ws::CloseReason::Destroyed,
+    });
+    assert_eq!(h.err_code(id), ErrorCode::RoomNotFound.code());
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &[ME])));
+    assert!(h.events().is_empty());
+    assert!(h.peers().is_empty());
+}
+
+#[test]
+fn heartbeat_every_interval_while_in_a_room() {
+    let mut h = H::in_room("r1", &[]);
+    h.advance(4_999);
+    h.no_http("pusher_heartbeat");
+    h.advance(1);
+    let beat = h.http("pusher_heartbeat");
+    assert_eq!(
+        serde_json::to_string(&beat.body).unwrap(),
+        r#"{"roomID":"r1","userID":"carol"}"#
+    );
+    // A slow beat is not doubled up.
+    h.advance(5_000);
+    h.no_http("pusher_heartbeat");
+    h.ok(&beat);
+    h.advance(5_000);
+    let beat = h.http("pusher_heartbeat");
+    // The server forgot us: re-sync.
+    h.fail(&beat, api(ErrorCode::NotMember));
+    h.http("get_pushers");
+}
+
+#[test]
+fn pushers_of_another_room_are_filtered_of_ourselves() {
+    let mut h = H::in_room("r1", &[]);
+    let id = h.call(Call::GetPushers { room_id: rid("r9") });
+    let get = h.http("get_pushers");
+    h.reply(&get, ReplyBody::Pushers(summary("r9", &["alice", ME])));
+    match h.done(id) {
+        Ok(CallOk::Pushers(s)) => assert_eq!(s.pushers, [pusher("alice")]),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        h.events().is_empty(),
+        "a look at another room changes nothing"
+    );
+    let id = h.call(Call::DestroyRoom { room_id: rid("r9") });
+    let d = h.http("destroy_room");
+    h.fail(&d, api(ErrorCode::NotRoomCreator));
+    assert_eq!(h.err_code(id), 3);
+}

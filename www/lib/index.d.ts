@@ -1,0 +1,158 @@
+// Hand-checked types for the rtcroom browser package.
+
+/** A room member (`PusherInfo` in the original SDKs). */
+export interface PusherInfo {
+  userID: string;
+  userName: string;
+  userAvatar: string;
+  /** Signed RTMP play URL of a mini-program member; "" for WebRTC members. */
+  accelerateURL: string;
+}
+
+/** A room as listed by `getRoomList` / returned by `getPushers`. */
+export interface RoomInfo {
+  roomID: string;
+  /** Free-form description given at creation (JSON text when an object was passed). */
+  roomInfo: string;
+  roomCreator: string;
+  mixedPlayURL: string;
+  custom: string;
+  pushers: PusherInfo[];
+  memberCount: number;
+  /** Unix milliseconds. */
+  createTime: number;
+}
+
+export interface LoginParams {
+  /** RoomService base, e.g. `https://host/weapp/rtc_room`. */
+  serverDomain: string;
+  sdkAppID: number | string;
+  /** Legacy IM account type (also accepted as `accountType`). */
+  accType?: string;
+  accountType?: string;
+  userID: string;
+  userSig: string;
+  userName?: string;
+  userAvatar?: string;
+}
+
+/** Every rejection is an `Error` with a stable numeric `code` (see docs/PROTOCOL.md). */
+export interface RTCRoomError extends Error {
+  code: number;
+}
+
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting';
+
+/** Handlers by event name (`on(name, handler)`); names may also carry the `on` prefix. */
+export interface RTCRoomEvents {
+  getPusherList: (pushers: PusherInfo[]) => void;
+  pusherJoin: (pusher: PusherInfo) => void;
+  pusherQuit: (pusher: PusherInfo) => void;
+  recvRoomTextMsg: (roomID: string, userID: string, userName: string, userAvatar: string, message: string, time: number) => void;
+  recvRoomCustomMsg: (roomID: string, userID: string, userName: string, userAvatar: string, cmd: string, message: string, time: number) => void;
+  roomClosed: (roomID: string) => void;
+  debugLog: (log: string) => void;
+  error: (code: number, message: string) => void;
+  connectionStateChange: (state: ConnectionState) => void;
+}
+
+/** Tencent-style listener object (Android `IRTCRoomListener` plus `onConnectionStateChange`). */
+export interface RTCRoomListener {
+  onGetPusherList?: RTCRoomEvents['getPusherList'];
+  onPusherJoin?: RTCRoomEvents['pusherJoin'];
+  onPusherQuit?: RTCRoomEvents['pusherQuit'];
+  onRecvRoomTextMsg?: RTCRoomEvents['recvRoomTextMsg'];
+  onRecvRoomCustomMsg?: RTCRoomEvents['recvRoomCustomMsg'];
+  onRoomClosed?: RTCRoomEvents['roomClosed'];
+  onDebugLog?: RTCRoomEvents['debugLog'];
+  onError?: RTCRoomEvents['error'];
+  onConnectionStateChange?: RTCRoomEvents['connectionStateChange'];
+}
+
+/** A view: a <video>, a container element (a <video> is created inside), or a CSS selector. */
+export type View = HTMLElement | string;
+
+/** The peer-connection glue the core drives; replace it to run media elsewhere. */
+export interface MediaGlue {
+  createPeer(userID: string, offerer: boolean, iceServers: RTCIceServer[]): void;
+  setRemoteSdp(userID: string, kind: 'offer' | 'answer', sdp: string): void;
+  addIce(userID: string, candidate: RTCIceCandidateInit): void;
+  closePeer(userID: string): void;
+  onLocalSdp: ((userID: string, kind: 'offer' | 'answer', sdp: string) => void) | null;
+  onLocalIce: ((userID: string, candidate: RTCIceCandidateInit) => void) | null;
+}
+
+export interface RTCRoomOptions {
+  /** Emit `debugLog` events (default true). */
+  debug?: boolean;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  pingIntervalMs?: number;
+  /** getUserMedia constraints for the local preview. */
+  constraints?: MediaStreamConstraints;
+  /** Custom media glue (default: WebRtcMedia). */
+  media?: MediaGlue & Partial<WebRtcMedia>;
+}
+
+export declare class WebRtcMedia implements MediaGlue {
+  constructor(options?: { constraints?: MediaStreamConstraints });
+  createPeer(userID: string, offerer: boolean, iceServers: RTCIceServer[]): void;
+  setRemoteSdp(userID: string, kind: 'offer' | 'answer', sdp: string): void;
+  addIce(userID: string, candidate: RTCIceCandidateInit): void;
+  closePeer(userID: string): void;
+  startLocalPreview(view?: View, constraints?: MediaStreamConstraints): Promise<MediaStream>;
+  stopLocalPreview(): void;
+  addRemoteView(userID: string, view: View): HTMLVideoElement;
+  deleteRemoteView(userID: string): void;
+  muteLocalAudio(mute: boolean): void;
+  muteLocalVideo(mute: boolean): void;
+  switchCamera(): Promise<void>;
+  remoteStream(userID: string): MediaStream | null;
+  closeAll(): void;
+  onLocalSdp: ((userID: string, kind: 'offer' | 'answer', sdp: string) => void) | null;
+  onLocalIce: ((userID: string, candidate: RTCIceCandidateInit) => void) | null;
+  onDebug: ((line: string) => void) | null;
+  onRemoteStream: ((userID: string, stream: MediaStream) => void) | null;
+}
+
+export declare class RTCRoom {
+  constructor(options?: RTCRoomOptions);
+  readonly media: WebRtcMedia;
+  readonly isLoggedIn: boolean;
+
+  login(params: LoginParams): Promise<{ userID: string }>;
+  logout(): Promise<void>;
+  getRoomList(params?: { index?: number; count?: number }): Promise<{ rooms: RoomInfo[]; total: number }>;
+  getPushers(params: { roomID: string }): Promise<RoomInfo>;
+  /** Creates a room (the server assigns `roomID` when omitted) and enters it. */
+  createRoom(params?: { roomID?: string; roomInfo?: string | object }): Promise<{ roomID: string }>;
+  /** Enters a room; `getPusherList` follows with the members already there. */
+  enterRoom(params: { roomID: string }): Promise<{ roomID: string }>;
+  exitRoom(): Promise<void>;
+  leaveRoom(): Promise<void>;
+  destroyRoom(params: { roomID: string }): Promise<void>;
+  sendRoomTextMsg(text: string): Promise<void>;
+  sendRoomCustomMsg(cmd: string, msg: string): Promise<void>;
+
+  on<K extends keyof RTCRoomEvents>(name: K | `on${Capitalize<K>}`, handler: RTCRoomEvents[K]): this;
+  off<K extends keyof RTCRoomEvents>(name: K | `on${Capitalize<K>}`, handler?: RTCRoomEvents[K]): this;
+  setListener(listener: RTCRoomListener | null): void;
+
+  startLocalPreview(view?: View, constraints?: MediaStreamConstraints): Promise<MediaStream>;
+  stopLocalPreview(): void;
+  addRemoteView(pusherInfo: PusherInfo | string, view: View): HTMLVideoElement;
+  deleteRemoteView(pusherInfo: PusherInfo | string): void;
+  muteLocalAudio(mute: boolean): void;
+  muteLocalVideo(mute: boolean): void;
+  /** Android-compatible alias of `muteLocalAudio`. */
+  setMute(mute: boolean): void;
+  switchCamera(): Promise<void>;
+  /** Drops the room socket as a network failure would; it reconnects and resumes. */
+  simulateDisconnect(): void;
+  /** Leaves, logs out and frees the wasm side. */
+  destroy(): Promise<void>;
+}
+
+/** Loads the wasm module (automatic on import). */
+export declare function initRTCRoom(wasmUrl?: string | URL): Promise<unknown>;
+export default RTCRoom;

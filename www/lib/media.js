@@ -1,0 +1,207 @@
+// rtcroom WebRTC glue: the only code that touches RTCPeerConnection,
+// MediaStream and <video>. The Rust core decides *what* happens (which peers
+// exist, who offers, which SDP/ICE to apply); this file does it and reports
+// local SDP and ICE back through onLocalSdp / onLocalIce.
+
+/** Resolves a view argument (element, video element or CSS selector) to a <video>. */
+function videoFor(view, muted) {
+  let el = typeof view === 'string' ? document.querySelector(view) : view;
+  if (!el) throw Object.assign(new Error('view not found'), { code: -1012 });
+  if (el.tagName !== 'VIDEO') {
+    let v = el.querySelector(':scope > video');
+    if (!v) {
+      v = document.createElement('video');
+      v.style.width = '100%';
+      v.style.height = '100%';
+      v.style.objectFit = 'cover';
+      el.appendChild(v);
+    }
+    el = v;
+  }
+  el.autoplay = true;
+  el.playsInline = true;
+  el.muted = muted;
+  return el;
+}
+
+function show(video, stream) {
+  if (video.srcObject !== stream) video.srcObject = stream;
+  const p = video.play();
+  if (p && p.catch) p.catch(() => {}); // autoplay may wait for a gesture
+}
+
+export class WebRtcMedia {
+  constructor(options = {}) {
+    this.constraints = options.constraints ?? { audio: true, video: { width: 640, height: 480 } };
+    /** userID -> { pc, stream, chain } */
+    this.peers = new Map();
+    /** userID -> <video>; kept across peer re-creation until deleteRemoteView. */
+    this.views = new Map();
+    this.local = null;
+    this.localVideo = null;
+    this.facingMode = 'user';
+    this.audioMuted = false;
+    this.videoMuted = false;
+    this.onLocalSdp = null;
+    this.onLocalIce = null;
+    this.onDebug = null;
+    this.onRemoteStream = null;
+  }
+
+  log(line) {
+    if (this.onDebug) this.onDebug(line);
+  }
+
+  // ---- local media ----
+
+  async startLocalPreview(view, constraints) {
+    if (!this.local) {
+      this.local = await navigator.mediaDevices.getUserMedia(constraints ?? this.constraints);
+      this.applyMute();
+    }
+    if (view) {
+      this.localVideo = videoFor(view, true);
+      show(this.localVideo, this.local);
+    }
+    for (const [, peer] of this.peers) this.sendLocalTracks(peer);
+    return this.local;
+  }
+
+  stopLocalPreview() {
+    if (this.local) for (const t of this.local.getTracks()) t.stop();
+    this.local = null;
+    if (this.localVideo) this.localVideo.srcObject = null;
+    this.localVideo = null;
+    for (const [, peer] of this.peers) this.sendLocalTracks(peer);
+  }
+
+  applyMute() {
+    if (!this.local) return;
+    for (const t of this.local.getAudioTracks()) t.enabled = !this.audioMuted;
+    for (const t of this.local.getVideoTracks()) t.enabled = !this.videoMuted;
+  }
+
+  muteLocalAudio(mute) {
+    this.audioMuted = !!mute;
+    this.applyMute();
+  }
+
+  muteLocalVideo(mute) {
+    this.videoMuted = !!mute;
+    this.applyMute();
+  }
+
+  async switchCamera() {
+    if (!this.local) return;
+    this.facingMode = this.facingMode === 'user' ? 'environment' : 'user';
+    const video = { ...(typeof this.constraints.video === 'object' ? this.constraints.video : {}), facingMode: this.facingMode };
+    const fresh = await navigator.mediaDevices.getUserMedia({ video });
+    const [track] = fresh.getVideoTracks();
+    for (const old of this.local.getVideoTracks()) {
+      this.local.removeTrack(old);
+      old.stop();
+    }
+    this.local.addTrack(track);
+    this.applyMute();
+    for (const [, peer] of this.peers) this.sendLocalTracks(peer);
+    if (this.localVideo) show(this.localVideo, this.local);
+  }
+
+  /** Puts our current tracks (or none) on the peer's audio/video senders. */
+  sendLocalTracks(peer) {
+    for (const tr of peer.pc.getTransceivers()) {
+      const kind = tr.receiver.track && tr.receiver.track.kind;
+      if (!kind || tr.stopped || tr.currentDirection === 'stopped') continue;
+      const track = this.local ? this.local.getTracks().find((t) => t.kind === kind) ?? null : null;
+      if (tr.sender.track !== track) tr.sender.replaceTrack(track).catch((e) => this.log(`replaceTrack: ${e}`));
+    }
+  }
+
+  // ---- peer actions from the core ----
+
+  createPeer(userID, offerer, iceServers) {
+    this.closePeer(userID);
+    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    const peer = { pc, stream: new MediaStream(), chain: Promise.resolve() };
+    this.peers.set(userID, peer);
+    pc.onicecandidate = (e) => {
+      if (this.onLocalIce) this.onLocalIce(userID, e.candidate ? e.candidate.toJSON() : { candidate: '' });
+    };
+    pc.ontrack = (e) => {
+      if (!peer.stream.getTracks().includes(e.track)) peer.stream.addTrack(e.track);
+      const video = this.views.get(userID);
+      if (video) show(video, peer.stream);
+      if (this.onRemoteStream) this.onRemoteStream(userID, peer.stream);
+    };
+    pc.onconnectionstatechange = () => this.log(`peer ${userID}: ${pc.connectionState}`);
+    if (offerer) {
+      pc.addTransceiver('audio', { direction: 'sendrecv' });
+      pc.addTransceiver('video', { direction: 'sendrecv' });
+      this.sendLocalTracks(peer);
+      this.queue(userID, async () => {
+        await pc.setLocalDescription(await pc.createOffer());
+        if (this.onLocalSdp) this.onLocalSdp(userID, 'offer', pc.localDescription.sdp);
+      });
+    }
+  }
+
+  setRemoteSdp(userID, kind, sdp) {
+    this.queue(userID, async (peer) => {
+      await peer.pc.setRemoteDescription({ type: kind, sdp });
+      if (kind !== 'offer') return;
+      for (const tr of peer.pc.getTransceivers()) tr.direction = 'sendrecv';
+      this.sendLocalTracks(peer);
+      await peer.pc.setLocalDescription(await peer.pc.createAnswer());
+      if (this.onLocalSdp) this.onLocalSdp(userID, 'answer', peer.pc.localDescription.sdp);
+    });
+  }
+
+  addIce(userID, candidate) {
+    if (!candidate || !candidate.candidate) return; // end of candidates
+    this.queue(userID, (peer) => peer.pc.addIceCandidate(candidate));
+  }
+
+  closePeer(userID) {
+    const peer = this.peers.get(userID);
+    if (!peer) return;
+    this.peers.delete(userID);
+    peer.pc.close();
+    const video = this.views.get(userID);
+    if (video && video.srcObject === peer.stream) video.srcObject = null;
+  }
+
+  /** Runs peer operations one after another (remote SDP before its candidates). */
+  queue(userID, op) {
+    const peer = this.peers.get(userID);
+    if (!peer) return;
+    peer.chain = peer.chain
+      .then(() => (this.peers.get(userID) === peer ? op(peer) : undefined))
+      .catch((e) => this.log(`peer ${userID}: ${e && e.message ? e.message : e}`));
+  }
+
+  // ---- views ----
+
+  addRemoteView(userID, view) {
+    const video = videoFor(view, false);
+    this.views.set(userID, video);
+    const peer = this.peers.get(userID);
+    if (peer && peer.stream.getTracks().length) show(video, peer.stream);
+    return video;
+  }
+
+  deleteRemoteView(userID) {
+    const video = this.views.get(userID);
+    if (video) video.srcObject = null;
+    this.views.delete(userID);
+  }
+
+  /** Remote stream of a member, if media arrived. */
+  remoteStream(userID) {
+    const peer = this.peers.get(userID);
+    return peer ? peer.stream : null;
+  }
+
+  closeAll() {
+    for (const id of [...this.peers.keys()]) this.closePeer(id);
+  }
+}
