@@ -44,6 +44,10 @@ pub fn router(svc: Arc<RoomService>, shutdown: CancellationToken) -> Router {
             &format!("{p}/{{kind}}/{{cmd}}"),
             post(command).get(command_needs_post),
         )
+        .route(
+            &format!("{p}/utils/debug_drop_socket"),
+            post(debug_drop_socket),
+        )
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics));
     if let Some(dir) = &svc.config.static_dir {
@@ -226,6 +230,44 @@ async fn login_info(
     if matches!(&result, Err(e) if e.code == ErrorCode::DebugDisabled.code()) {
         return (StatusCode::NOT_FOUND, reply(&svc, result)).into_response();
     }
+    reply(&svc, result)
+}
+
+#[derive(Deserialize, Default)]
+struct DropSocketQuery {
+    #[serde(rename = "userID")]
+    user_id: Option<String>,
+    #[serde(rename = "sdkAppID")]
+    sdk_app_id: Option<u64>,
+}
+
+/// Debug mode only: the server drops a user's WebSocket as a network failure
+/// would (the session stays; the client should reconnect and resume).
+async fn debug_drop_socket(
+    State(svc): State<Arc<RoomService>>,
+    Query(q): Query<DropSocketQuery>,
+) -> Response {
+    if !svc.config.debug {
+        return (
+            StatusCode::NOT_FOUND,
+            reply::<Empty>(&svc, Err(ErrorCode::DebugDisabled.into())),
+        )
+            .into_response();
+    }
+    let result = match (
+        q.user_id.map(rtcroom_protocol::UserId::new),
+        q.sdk_app_id
+            .or(svc.config.apps.first().map(|a| a.sdk_app_id)),
+    ) {
+        (Some(Ok(user)), Some(app)) => match svc.hub.get(&crate::store::UserKey { app, user }) {
+            Some(s) if svc.hub.drop_connection(&s) => Ok(Empty {}),
+            _ => Err(ApiError::with_message(
+                ErrorCode::NotMember,
+                "no connected session for that user",
+            )),
+        },
+        _ => Err(ApiError::new(ErrorCode::MissingParameter)),
+    };
     reply(&svc, result)
 }
 

@@ -277,15 +277,24 @@ impl Hub {
     }
 
     /// Detaches connection `conn_id` if it is still the current one.
+    /// Detaches connection `conn_id`; true when the session is left without
+    /// one (also when the hub had already dropped it as too slow or killed it),
+    /// so the caller starts the grace period.
     pub fn detach(&self, session: &Session, conn_id: u64, now: u64) -> bool {
         let mut ob = lock(&session.outbox);
         if ob.conn.as_ref().is_some_and(|c| c.id == conn_id) {
             ob.conn = None;
-            ob.disconnected_at = Some(now);
-            true
-        } else {
-            false
+        } else if ob.conn.is_some() {
+            return false; // replaced by a newer connection
         }
+        ob.disconnected_at.get_or_insert(now);
+        !ob.ended
+    }
+
+    /// Drops the session's connection as a network failure would: the client
+    /// is expected to reconnect and resume (debug mode, for resilience tests).
+    pub fn drop_connection(&self, session: &Session) -> bool {
+        lock(&session.outbox).conn.take().is_some()
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use rtcroom_server::config::Config;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -204,4 +205,59 @@ async fn shutdown_closes_sockets_and_returns() {
         reqwest::get(format!("{}/healthz", srv.base)).await.is_err(),
         "no longer listening"
     );
+}
+
+#[tokio::test]
+async fn debug_mode_drops_a_socket_server_side_and_the_client_resumes() {
+    let srv = Server::start(Config {
+        debug: true,
+        ..config()
+    })
+    .await;
+    let (a, b) = (srv.login("alice").await, srv.login("bob").await);
+    let mut aw = a.ws().await;
+    let mut bw = b.ws().await;
+    a.enter("r").await;
+    b.enter("r").await;
+    aw.expect("pusher_join").await;
+    let drop_url = format!(
+        "{}/weapp/utils/debug_drop_socket?userID=bob&sdkAppID={APP}",
+        srv.base
+    );
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(&drop_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["code"], 0, "{v}");
+    assert!(
+        bw.next_within(Duration::from_secs(2)).await.is_none(),
+        "bob's socket closed by the server"
+    );
+    let seen = bw.last_seq;
+    aw.request(
+        json!({"type": "room_text", "roomID": "r", "text": "during the drop"}),
+        1,
+    )
+    .await;
+    let mut bw = b.ws_with(Some(seen)).await;
+    assert_eq!(bw.welcome.as_ref().unwrap()["resumed"], true);
+    bw.last_seq = seen;
+    assert_eq!(bw.expect("room_text").await["text"], "during the drop");
+    aw.expect_none("pusher_quit", Duration::from_millis(500))
+        .await;
+    // Not in debug mode: no such endpoint.
+    let plain = Server::start(config()).await;
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/weapp/utils/debug_drop_socket?userID=bob",
+            plain.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }
