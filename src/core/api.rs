@@ -10,7 +10,9 @@ use super::output::RequestBody;
 use super::reply::ReplyKind;
 use super::requests::Req;
 use super::room::Phase;
-use rtcroom_protocol::http::{GetPushersRequest, GetRoomListRequest, RoomUserRequest};
+use rtcroom_protocol::http::{
+    GetPushUrlRequest, GetPushersRequest, GetRoomListRequest, RoomUserRequest,
+};
 use rtcroom_protocol::ws::ClientFrame;
 use rtcroom_protocol::RoomId;
 
@@ -35,6 +37,18 @@ impl Client {
                     "get_room_list",
                     RequestBody::GetRoomList(GetRoomListRequest { index, cnt }),
                     ReplyKind::RoomList,
+                );
+            }
+            Call::GetPushUrl { room_id } => {
+                let body = GetPushUrlRequest {
+                    user_id: self.me().cloned(),
+                    room_id,
+                };
+                self.http(
+                    Req::PushUrl { call: id },
+                    "get_push_url",
+                    RequestBody::GetPushUrl(body),
+                    ReplyKind::PushUrl,
                 );
             }
             Call::GetPushers { room_id } => {

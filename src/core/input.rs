@@ -98,6 +98,16 @@ pub enum Call {
         /// The room.
         room_id: RoomId,
     },
+    /// A signed RTMP push URL for our own stream (`get_push_url`), for hosts
+    /// that push media over RTMP (the mini-program's `<live-pusher>`). The
+    /// session keeps it: every later `add_pusher` (entering, creating,
+    /// re-joining) announces it, so the other members get our
+    /// `accelerateURL`. Ask for it before entering; a new login forgets it.
+    GetPushUrl {
+        /// The room the stream is for, when known.
+        #[serde(default)]
+        room_id: Option<RoomId>,
+    },
     /// Create a room and enter it. Done (with the room id) after entering.
     CreateRoom {
         /// Wanted id; the server assigns one when `None`.
@@ -177,6 +187,8 @@ mod tests {
             r#"{"call":"enterRoom","roomId":"r1"}"#,
             r#"{"call":"sendRoomCustomMsg","cmd":"c","msg":"m"}"#,
             r#"{"call":"exitRoom"}"#,
+            r#"{"call":"getPushUrl"}"#,
+            r#"{"call":"getPushUrl","roomId":"r1"}"#,
             r#"{"call":"login","serverDomain":"https://h","sdkAppID":1,"userID":"u","userSig":"s"}"#,
         ];
         for json in calls {

@@ -7,8 +7,8 @@ use super::ids::{CallId, ConnId, RequestId};
 use super::input::SdpKind;
 use super::reply::ReplyKind;
 use rtcroom_protocol::http::{
-    AddPusherRequest, CreateRoomRequest, Empty, GetPushersRequest, GetRoomListRequest, IceServer,
-    RoomSummary, RoomUserRequest,
+    AddPusherRequest, CreateRoomRequest, Empty, GetPushUrlRequest, GetPushersRequest,
+    GetRoomListRequest, IceServer, RoomSummary, RoomUserRequest,
 };
 use rtcroom_protocol::ws::{ClientEnvelope, IceCandidate};
 use rtcroom_protocol::{ApiError, RoomId, UserId};
@@ -88,6 +88,8 @@ pub struct HttpRequest {
 pub enum RequestBody {
     /// `{}` (`login` — credentials travel in the query — and `logout`).
     Empty(Empty),
+    /// `get_push_url`.
+    GetPushUrl(GetPushUrlRequest),
     /// `get_room_list`.
     GetRoomList(GetRoomListRequest),
     /// `get_pushers`.
@@ -164,6 +166,11 @@ pub enum CallOk {
         rooms: Vec<RoomSummary>,
         /// Active rooms in all.
         total: u32,
+    },
+    /// `getPushUrl`: the signed push URL (also kept by the session).
+    PushUrl {
+        /// `rtmp://{push_host}/live/{stream}?bizid=..&txSecret=..&txTime=..`.
+        push_url: String,
     },
     /// `getPushers`: the room, its `pushers` without ourselves.
     Pushers(RoomSummary),

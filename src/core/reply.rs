@@ -2,7 +2,9 @@
 //! says which [`ReplyKind`] it expects, and the driver decodes the reply with
 //! its own serde format through [`decode_reply`].
 
-use rtcroom_protocol::http::{CreateRoomResponse, GetRoomListResponse, LoginResponse, RoomSummary};
+use rtcroom_protocol::http::{
+    CreateRoomResponse, GetPushUrlResponse, GetRoomListResponse, LoginResponse, RoomSummary,
+};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The shape of a successful reply (the fields next to `code` and `message`).
@@ -20,6 +22,8 @@ pub enum ReplyKind {
     Pushers,
     /// `create_room` → [`CreateRoomResponse`].
     CreateRoom,
+    /// `get_push_url` → [`GetPushUrlResponse`].
+    PushUrl,
 }
 
 /// A successful reply, decoded.
@@ -35,6 +39,8 @@ pub enum ReplyBody {
     Pushers(RoomSummary),
     /// See [`ReplyKind::CreateRoom`].
     CreateRoom(CreateRoomResponse),
+    /// See [`ReplyKind::PushUrl`].
+    PushUrl(GetPushUrlResponse),
 }
 
 impl ReplyBody {
@@ -46,6 +52,7 @@ impl ReplyBody {
             ReplyBody::RoomList(_) => ReplyKind::RoomList,
             ReplyBody::Pushers(_) => ReplyKind::Pushers,
             ReplyBody::CreateRoom(_) => ReplyKind::CreateRoom,
+            ReplyBody::PushUrl(_) => ReplyKind::PushUrl,
         }
     }
 }
@@ -67,6 +74,7 @@ pub fn decode_reply<'de, D: Deserializer<'de>>(
         ReplyKind::RoomList => ReplyBody::RoomList(GetRoomListResponse::deserialize(d)?),
         ReplyKind::Pushers => ReplyBody::Pushers(RoomSummary::deserialize(d)?),
         ReplyKind::CreateRoom => ReplyBody::CreateRoom(CreateRoomResponse::deserialize(d)?),
+        ReplyKind::PushUrl => ReplyBody::PushUrl(GetPushUrlResponse::deserialize(d)?),
     })
 }
 
@@ -108,6 +116,15 @@ mod tests {
     fn non_zero_code_is_an_error() {
         let json = r#"{"code":5001,"message":"room is full"}"#;
         assert_eq!(decode_json(ReplyKind::Empty, json).unwrap_err().code, 5001);
+    }
+
+    #[test]
+    fn push_url() {
+        let json = r#"{"code":0,"message":"ok","pushURL":"rtmp://h/live/s?txTime=A"}"#;
+        let ReplyBody::PushUrl(r) = decode_json(ReplyKind::PushUrl, json).unwrap() else {
+            panic!("not a push URL reply");
+        };
+        assert_eq!(r.push_url, "rtmp://h/live/s?txTime=A");
     }
 
     #[test]

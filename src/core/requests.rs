@@ -17,6 +17,8 @@ pub(crate) enum Req {
     Login { call: CallId, urls: Urls },
     /// `logout`, for a call or as clean-up.
     Logout { call: Option<CallId> },
+    /// `get_push_url` for a call (the session keeps the URL).
+    PushUrl { call: CallId },
     /// `get_room_list` for a call.
     RoomList { call: CallId },
     /// `get_pushers` for a call (not the room flow).
@@ -43,6 +45,7 @@ impl Req {
     pub(crate) fn call(&self) -> Option<CallId> {
         match self {
             Req::Login { call, .. }
+            | Req::PushUrl { call }
             | Req::RoomList { call }
             | Req::GetPushers { call }
             | Req::DestroyRoom { call } => Some(*call),
@@ -92,6 +95,16 @@ impl Client {
                 self.on_login_reply(id, call, urls, r);
             }
             Req::Logout { call } => self.on_logout_reply(call, done(result)),
+            Req::PushUrl { call } => {
+                let r = expect(result, |b| match b {
+                    ReplyBody::PushUrl(r) => Some(r.push_url),
+                    _ => None,
+                });
+                if let (Ok(url), Some(auth)) = (&r, self.session.auth_mut()) {
+                    auth.push_url = url.clone();
+                }
+                self.finish(call, r.map(|push_url| CallOk::PushUrl { push_url }));
+            }
             Req::RoomList { call } => {
                 let r = expect(result, |b| match b {
                     ReplyBody::RoomList(l) => Some(CallOk::RoomList {

@@ -491,20 +491,21 @@ impl Client {
         room_id: &RoomId,
         room_info: Option<String>,
     ) -> RequestId {
-        let (user_id, user_name, user_avatar) = match self.session.auth() {
+        let (user_id, user_name, user_avatar, push_url) = match self.session.auth() {
             Some(a) => (
                 Some(a.user_id.clone()),
                 a.user_name.clone(),
                 a.user_avatar.clone(),
+                a.push_url.clone(),
             ),
-            None => (None, String::new(), String::new()),
+            None => (None, String::new(), String::new(), String::new()),
         };
         let body = AddPusherRequest {
             room_id: room_id.clone(),
             user_id,
             user_name,
             user_avatar,
-            push_url: String::new(),
+            push_url,
             room_info,
         };
         self.http(

@@ -43,6 +43,8 @@ pub(crate) struct Auth {
     /// `pusher_heartbeat` period (0: none).
     pub(crate) heartbeat_ms: u64,
     pub(crate) ice_servers: Vec<IceServer>,
+    /// Our RTMP push URL from `get_push_url` ("" until asked), announced by every `add_pusher`.
+    pub(crate) push_url: String,
     /// The `login` call, until the socket's first `welcome` completes it.
     pub(crate) login_call: Option<CallId>,
 }
@@ -140,6 +142,7 @@ impl Client {
             user_avatar: params.user_avatar,
             heartbeat_ms: r.heartbeat_interval.saturating_mul(1000),
             ice_servers: r.ice_servers,
+            push_url: String::new(),
             login_call: Some(call),
         });
         self.socket.reset(&self.cfg);

@@ -84,6 +84,9 @@ fn ok_body(me: &str, req: &HttpRequest) -> ReplyBody {
             ReplyBody::Pushers(summary(&room, &[me, "alice", "dave"]))
         }
         ReplyKind::CreateRoom => ReplyBody::CreateRoom(CreateRoomResponse { room_id: rid("r9") }),
+        ReplyKind::PushUrl => ReplyBody::PushUrl(rtcroom_protocol::http::GetPushUrlResponse {
+            push_url: "rtmp://h/live/s".into(),
+        }),
     }
 }
 
@@ -101,7 +104,8 @@ fn random_call(rng: &mut Rng) -> Call {
         11..=18 => Call::EnterRoom { room_id: room },
         19..=22 => Call::ExitRoom,
         23 => Call::DestroyRoom { room_id: room },
-        24..=31 => Call::SendRoomTextMsg { text: "t".into() },
+        24 => Call::GetPushUrl { room_id: None },
+        25..=31 => Call::SendRoomTextMsg { text: "t".into() },
         _ => Call::SendRoomCustomMsg {
             cmd: "c".into(),
             msg: "m".into(),

@@ -6,6 +6,7 @@
 mod calls;
 mod mesh;
 mod messages;
+mod push_url;
 mod resume;
 mod room;
 mod session;
