@@ -56,6 +56,11 @@ export interface RTCRoomEvents {
   connectionStateChange: (state: ConnectionState) => void;
 }
 
+/** Event names as `on()` takes them: bare (`pusherJoin`) or with the prefix (`onPusherJoin`). */
+export type RTCRoomEventMap = RTCRoomEvents & {
+  [K in keyof RTCRoomEvents as `on${Capitalize<K>}`]: RTCRoomEvents[K];
+};
+
 /** Tencent-style listener object (Android `IRTCRoomListener` plus `onConnectionStateChange`). */
 export interface RTCRoomListener {
   onGetPusherList?: RTCRoomEvents['getPusherList'];
@@ -134,8 +139,8 @@ export declare class RTCRoom {
   sendRoomTextMsg(text: string): Promise<void>;
   sendRoomCustomMsg(cmd: string, msg: string): Promise<void>;
 
-  on<K extends keyof RTCRoomEvents>(name: K | `on${Capitalize<K>}`, handler: RTCRoomEvents[K]): this;
-  off<K extends keyof RTCRoomEvents>(name: K | `on${Capitalize<K>}`, handler?: RTCRoomEvents[K]): this;
+  on<K extends keyof RTCRoomEventMap>(name: K, handler: RTCRoomEventMap[K]): this;
+  off<K extends keyof RTCRoomEventMap>(name: K, handler?: RTCRoomEventMap[K]): this;
   setListener(listener: RTCRoomListener | null): void;
 
   startLocalPreview(view?: View, constraints?: MediaStreamConstraints): Promise<MediaStream>;
