@@ -3,8 +3,8 @@
 //! `RTCRoom` frees everything.
 
 use super::driver::{pump, Weak};
-use crate::core::{ConnId, Input};
-use rtcroom_protocol::ws::ServerFrame;
+use crate::core::{decode_frame, ConnId, Fields, Input};
+use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
@@ -79,7 +79,7 @@ fn decode(conn: ConnId, text: &str) -> Input {
             }
         }
     };
-    match serde_wasm_bindgen::from_value::<ServerFrame>(value.clone()) {
+    match decode_frame(&JsFields(&value)) {
         Ok(frame) => Input::WsFrame { conn, frame },
         Err(e) => {
             let seq = super::js::get(&value, "seq")
@@ -92,5 +92,19 @@ fn decode(conn: ConnId, text: &str) -> Input {
                 error: e.to_string(),
             }
         }
+    }
+}
+
+/// A parsed frame lent to [`decode_frame`], which reads it field by field.
+struct JsFields<'a>(&'a JsValue);
+
+impl Fields for JsFields<'_> {
+    type Error = serde_wasm_bindgen::Error;
+    fn field<T: DeserializeOwned>(&self, key: &'static str) -> Result<Option<T>, Self::Error> {
+        let v = super::js::get(self.0, key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        serde_wasm_bindgen::from_value(v).map(Some)
     }
 }

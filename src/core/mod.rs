@@ -31,7 +31,8 @@
 //! Request bodies ([`RequestBody`]) and socket frames
 //! ([`ClientEnvelope`](rtcroom_protocol::ws::ClientEnvelope)) leave as typed
 //! `Serialize` values; incoming frames arrive decoded
-//! ([`ServerFrame`](rtcroom_protocol::ws::ServerFrame)). An HTTP reply is
+//! ([`ServerFrame`](rtcroom_protocol::ws::ServerFrame)), by [`decode_frame`]
+//! when the driver's format can look fields up by name. An HTTP reply is
 //! decoded in two steps by the driver: `{code, message}` as
 //! [`ApiError`](rtcroom_protocol::ApiError), and, when `code == 0`, the body
 //! through [`decode_reply`] with the request's [`ReplyKind`]. Transport
@@ -63,6 +64,7 @@ mod client;
 mod config;
 mod error;
 mod event;
+mod frame;
 mod heartbeat;
 mod ids;
 mod input;
@@ -86,6 +88,7 @@ pub use client::Client;
 pub use config::Config;
 pub use error::ClientError;
 pub use event::{ConnectionState, Event};
+pub use frame::{decode_frame, Fields};
 pub use ids::{CallId, ConnId, RequestId};
 pub use input::{Call, Input, LoginParams, SdpKind};
 pub use output::{CallOk, HttpRequest, Output, PeerAction, RequestBody};
