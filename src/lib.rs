@@ -10,5 +10,7 @@ pub mod core;
 pub mod browser;
 #[cfg(target_arch = "wasm32")]
 pub use browser::RTCRoom;
+#[cfg(all(target_arch = "wasm32", feature = "host"))]
+pub mod host;
 
 pub use rtcroom_protocol as protocol;
