@@ -4,6 +4,7 @@
 use anyhow::Context;
 use clap::Parser;
 use rtcroom_server::config::{Cli, Config};
+use std::io::Write;
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
@@ -13,6 +14,8 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let config = Config::load(&cli)?;
@@ -24,10 +27,16 @@ async fn main() -> anyhow::Result<()> {
     let prefix = config.prefix.clone();
     let svc = rtcroom_server::build(config);
     tracing::info!(%addr, debug_mode, "RoomService listening");
-    println!("rtcroom RoomService on http://{addr}/  (API: http://{addr}{prefix}/rtc_room/, health: http://{addr}/healthz)");
+    // The banner goes to stdout for scripts to read; a closed stdout must not stop the server.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "rtcroom RoomService on http://{addr}/  (API: http://{addr}{prefix}/rtc_room/, health: http://{addr}/healthz)");
     if debug_mode {
-        println!("debug identity: curl 'http://{addr}{prefix}/utils/get_login_info?userID=alice'");
+        let _ = writeln!(
+            out,
+            "debug identity: curl 'http://{addr}{prefix}/utils/get_login_info?userID=alice'"
+        );
     }
+    let _ = out.flush();
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_handler(shutdown.clone()));
     rtcroom_server::serve(svc, listener, shutdown).await?;
