@@ -1,12 +1,14 @@
-//! HTTP for the core: POST the request's JSON body with `fetch` (gloo-net),
+//! HTTP for the core: POST the request's JSON body with the global `fetch`,
 //! abort after a timeout, decode `{code, message}` and, on code 0, the typed
 //! body through the core's format-agnostic `decode_reply`.
 
 use super::js;
 use crate::core::{decode_reply, ClientError, HttpRequest, ReplyBody};
-use gloo_net::http::Request;
+use js_sys::{Object, Promise, Reflect};
 use rtcroom_protocol::ApiError;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Request, RequestInit, Response};
 
 /// How long a request may take (the Android client used 5 s; browsers on
 /// mobile networks need more).
@@ -16,25 +18,31 @@ const TIMEOUT_MS: i32 = 15_000;
 pub async fn send(req: &HttpRequest) -> Result<ReplyBody, ApiError> {
     let body = js::to_json(&req.body)
         .ok_or_else(|| ClientError::InvalidArgument.with_message("body not serializable"))?;
-    let abort = web_sys::AbortController::new().ok();
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let headers = Object::new();
+    let _ = Reflect::set(&headers, &"content-type".into(), &"application/json".into());
+    init.set_headers(&headers);
+    init.set_body(&body.into());
+    let abort = AbortController::new().ok();
     if let Some(ctrl) = &abort {
+        init.set_signal(Some(&ctrl.signal()));
         let ctrl = ctrl.clone();
         let cb = Closure::once_into_js(move || ctrl.abort());
         let _ = set_timeout(&cb.into(), TIMEOUT_MS);
     }
-    let request = Request::post(&req.url)
-        .header("content-type", "application/json")
-        .abort_signal(abort.as_ref().map(|a| a.signal()).as_ref())
-        .body(body)
-        .map_err(|e| ClientError::InvalidArgument.with_message(e.to_string()))?;
-    let response = request.send().await.map_err(|e| {
+    // Built first so that a malformed URL is the caller's error, not the network's.
+    let request = Request::new_with_str_and_init(&req.url, &init)
+        .map_err(|e| ClientError::InvalidArgument.with_message(js::error_text(&e)))?;
+    let response = JsFuture::from(fetch(&request)).await.map_err(|e| {
         let aborted = abort.as_ref().is_some_and(|a| a.signal().aborted());
         if aborted {
             ClientError::Timeout.with_message(format!("{} timed out", req.cmd))
         } else {
-            ClientError::Network.with_message(format!("{}: {e}", req.cmd))
+            ClientError::Network.with_message(format!("{}: {}", req.cmd, js::error_text(&e)))
         }
     })?;
+    let response: Response = response.unchecked_into();
     if !response.ok() {
         return Err(ClientError::HttpStatus.with_message(format!(
             "{}: HTTP {}",
@@ -42,11 +50,14 @@ pub async fn send(req: &HttpRequest) -> Result<ReplyBody, ApiError> {
             response.status()
         )));
     }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| ClientError::Network.with_message(format!("{}: {e}", req.cmd)))?;
-    let value = js_sys::JSON::parse(&text)
+    let text = match response.text() {
+        Ok(p) => JsFuture::from(p).await,
+        Err(e) => Err(e),
+    }
+    .map_err(|e| {
+        ClientError::Network.with_message(format!("{}: {}", req.cmd, js::error_text(&e)))
+    })?;
+    let value = js_sys::JSON::parse(&text.as_string().unwrap_or_default())
         .map_err(|_| ClientError::BadReply.with_message(format!("{}: not JSON", req.cmd)))?;
     let envelope: ApiError = serde_wasm_bindgen::from_value(value.clone())
         .map_err(|e| ClientError::BadReply.with_message(format!("{}: {e}", req.cmd)))?;
@@ -59,6 +70,9 @@ pub async fn send(req: &HttpRequest) -> Result<ReplyBody, ApiError> {
 
 #[wasm_bindgen]
 extern "C" {
+    /// The global `fetch` (window or worker alike).
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch(request: &Request) -> Promise;
     #[wasm_bindgen(js_name = setTimeout, catch)]
     fn set_timeout(f: &js_sys::Function, ms: i32) -> Result<i32, JsValue>;
 }

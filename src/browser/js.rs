@@ -58,6 +58,14 @@ pub fn call_method(
     f.apply(obj, &array).map(Some)
 }
 
+/// A rejection or exception as `String(e)` (`TypeError: Failed to fetch`).
+pub fn error_text(e: &JsValue) -> String {
+    match e.dyn_ref::<js_sys::Error>() {
+        Some(err) => String::from(err.to_string()),
+        None => describe(e),
+    }
+}
+
 /// A JS exception as text for the debug log.
 pub fn describe(e: &JsValue) -> String {
     if let Some(err) = e.dyn_ref::<js_sys::Error>() {
