@@ -580,16 +580,20 @@ impl RoomService {
     }
 
     /// Removes a user from every room it is in.
-    pub async fn leave_everywhere(&self, user: &UserKey, reason: QuitReason) {
+    /// Removes a user from every room it is in; returns how many it left.
+    pub async fn leave_everywhere(&self, user: &UserKey, reason: QuitReason) -> u64 {
+        let mut left = 0;
         for key in self.store.rooms_of(user).await {
             if let Ok(dep) = self
                 .store
                 .remove_member(&key, &user.user, reason, None, self.rules())
                 .await
             {
+                left += 1;
                 self.announce(&dep);
             }
         }
+        left
     }
 
     // ----- liveness -----
@@ -647,25 +651,10 @@ impl RoomService {
             .disconnected_since()
             .is_some_and(|t| now.saturating_sub(t) >= grace)
         {
-            let rooms = self.store.rooms_of(user).await;
-            for key in rooms {
-                if let Ok(dep) = self
-                    .store
-                    .remove_member(
-                        &key,
-                        &user.user,
-                        QuitReason::Disconnected,
-                        None,
-                        self.rules(),
-                    )
-                    .await
-                {
-                    self.metrics
-                        .disconnect_evictions
-                        .fetch_add(1, Ordering::Relaxed);
-                    self.announce(&dep);
-                }
-            }
+            let left = self.leave_everywhere(user, QuitReason::Disconnected).await;
+            self.metrics
+                .disconnect_evictions
+                .fetch_add(left, Ordering::Relaxed);
         }
     }
 }
