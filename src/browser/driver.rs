@@ -7,11 +7,12 @@ use super::js;
 use super::listeners::Listeners;
 use super::socket::Socket;
 use super::timer::Timer;
+use crate::core::vecmap::VecMap;
 use crate::core::{CallId, Client, Input, Output, PeerAction, SdpKind};
 use js_sys::Function;
 use rtcroom_protocol::ApiError;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
@@ -33,7 +34,7 @@ pub struct State {
     pub(super) media: JsValue,
     pub(super) socket: Option<Socket>,
     timer: Option<Timer>,
-    pub(super) pending: HashMap<CallId, (Function, Function)>,
+    pub(super) pending: VecMap<CallId, (Function, Function)>,
     pub(super) next_call: u64,
     pub(super) listeners: Listeners,
 }
@@ -52,7 +53,7 @@ impl Driver {
                 media,
                 socket: None,
                 timer: None,
-                pending: HashMap::new(),
+                pending: VecMap::new(),
                 next_call: 1,
                 listeners: Listeners::default(),
             }),

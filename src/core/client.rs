@@ -14,8 +14,9 @@ use super::requests::Req;
 use super::room::Room;
 use super::session::Session;
 use super::socket::Socket;
+use super::vecmap::VecMap;
 use rtcroom_protocol::ApiError;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 /// The RTCRoom client state machine: login, room membership, signaling and
 /// room messages, with no IO and no clock of its own.
@@ -27,8 +28,8 @@ pub struct Client {
     pub(super) cfg: Config,
     pub(super) now: u64,
     out: VecDeque<Output>,
-    open_calls: BTreeSet<CallId>,
-    pub(super) requests: BTreeMap<RequestId, Req>,
+    open_calls: VecMap<CallId, ()>,
+    pub(super) requests: VecMap<RequestId, Req>,
     next_request: u64,
     /// Requests that could not be issued; failed at the end of this `handle`.
     unsendable: Vec<RequestId>,
@@ -47,8 +48,8 @@ impl Client {
             cfg,
             now: 0,
             out: VecDeque::new(),
-            open_calls: BTreeSet::new(),
-            requests: BTreeMap::new(),
+            open_calls: VecMap::new(),
+            requests: VecMap::new(),
             next_request: 0,
             unsendable: Vec::new(),
             session: Session::LoggedOut,
@@ -125,7 +126,7 @@ impl Client {
 
     /// Accepts a new call id; `false` (and an error event) when it is still open.
     pub(super) fn open_call(&mut self, id: CallId) -> bool {
-        if self.open_calls.insert(id) {
+        if self.open_calls.insert(id, ()).is_none() {
             return true;
         }
         self.emit(Event::error(
@@ -136,7 +137,7 @@ impl Client {
 
     /// Completes a call; each open call completes exactly once.
     pub(super) fn finish(&mut self, id: CallId, result: Result<CallOk, ApiError>) {
-        if self.open_calls.remove(&id) {
+        if self.open_calls.remove(&id).is_some() {
             self.out.push_back(Output::CallDone { id, result });
         } else {
             self.debug(|| format!("{id} completed twice (ignored)"));

@@ -80,6 +80,7 @@ mod session;
 mod signaling;
 mod socket;
 mod url;
+pub(crate) mod vecmap;
 
 #[cfg(test)]
 mod tests;

@@ -3,8 +3,8 @@
 //! `error` for it, or its deadline.
 
 use super::ids::{CallId, ConnId};
+use super::vecmap::VecMap;
 use rtcroom_protocol::ws::{ClientEnvelope, ClientFrame};
-use std::collections::BTreeMap;
 
 /// One frame in the outbox.
 #[derive(Debug, Clone)]
@@ -23,7 +23,7 @@ pub(crate) struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
     next_req: u32,
-    entries: BTreeMap<u32, Entry>,
+    entries: VecMap<u32, Entry>,
 }
 
 impl Outbox {

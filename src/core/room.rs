@@ -16,12 +16,12 @@ use super::output::{CallOk, PeerAction, RequestBody};
 use super::peers::{is_offerer, Peer};
 use super::reply::ReplyKind;
 use super::requests::Req;
+use super::vecmap::VecMap;
 use rtcroom_protocol::http::{
     AddPusherRequest, CreateRoomRequest, GetPushersRequest, Pusher, RoomSummary, RoomUserRequest,
 };
 use rtcroom_protocol::ws::{ClientFrame, ServerEvent};
 use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// The room side of the client.
 #[derive(Debug, Default)]
@@ -77,7 +77,7 @@ pub(crate) enum EnterStep {
 pub(crate) struct InRoom {
     pub(crate) room_id: RoomId,
     /// The other members; each has exactly one peer connection.
-    pub(crate) members: BTreeMap<UserId, Member>,
+    pub(crate) members: VecMap<UserId, Member>,
     /// A re-sync under way (events are held meanwhile).
     pub(crate) sync: Option<Sync>,
 }
@@ -95,7 +95,7 @@ pub(crate) struct Sync {
     pub(crate) step: SyncStep,
     pub(crate) held: Vec<ServerEvent>,
     /// Set while re-joining: the members before, whose peers are already closed.
-    pub(crate) rejoin_prev: Option<BTreeMap<UserId, Pusher>>,
+    pub(crate) rejoin_prev: Option<VecMap<UserId, Pusher>>,
 }
 
 /// The steps of a re-sync.
@@ -474,10 +474,13 @@ impl Client {
     /// `list` without ourselves and without repeats.
     pub(super) fn others(&self, list: Vec<Pusher>) -> Vec<Pusher> {
         let me = self.me();
-        let mut seen = BTreeSet::new();
-        list.into_iter()
-            .filter(|p| Some(&p.user_id) != me && seen.insert(p.user_id.clone()))
-            .collect()
+        let mut out: Vec<Pusher> = Vec::with_capacity(list.len());
+        for p in list {
+            if Some(&p.user_id) != me && !out.iter().any(|o| o.user_id == p.user_id) {
+                out.push(p);
+            }
+        }
+        out
     }
 
     fn delete_in_flight(&self, room_id: &RoomId) -> bool {

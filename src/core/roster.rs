@@ -16,10 +16,10 @@ use super::client::Client;
 use super::event::Event;
 use super::peers::{is_offerer, Peer};
 use super::room::{EnterStep, InRoom, Member, Phase, Sync, SyncStep};
+use super::vecmap::VecMap;
 use rtcroom_protocol::http::{Pusher, RoomSummary};
 use rtcroom_protocol::ws::ServerEvent;
 use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
-use std::collections::BTreeMap;
 
 /// Room events held at most while entering or re-syncing; later ones are dropped.
 const MAX_HELD: usize = 4096;
@@ -243,7 +243,7 @@ impl Client {
         };
         let room_id = r.room_id.clone();
         if !listed && sync.rejoin_prev.is_none() {
-            let prev: BTreeMap<UserId, Pusher> = std::mem::take(&mut r.members)
+            let prev: VecMap<UserId, Pusher> = std::mem::take(&mut r.members)
                 .into_iter()
                 .map(|(u, m)| (u, m.pusher))
                 .collect();
@@ -305,7 +305,7 @@ impl Client {
     fn rejoin(
         &mut self,
         room_id: RoomId,
-        prev: BTreeMap<UserId, Pusher>,
+        prev: VecMap<UserId, Pusher>,
         mut held: Vec<ServerEvent>,
     ) {
         self.debug(|| format!("no longer a member of {room_id}: re-joining"));
