@@ -39,6 +39,25 @@ const TEMPLATES = {
 const PLAY_RETRIES = 3
 const PLAY_RETRY_MS = 1000
 
+/**
+ * Each component's own state, kept off `data` (nothing here is rendered).
+ * `phase`: idle → pushing (URL asked / pusher starting) → entering → inRoom;
+ * `run` counts start()s, so late answers of an earlier one are ignored.
+ * @typedef {{phase: string, run: number, retries: Object<string, number>, timers: any[]}} State
+ * @type {WeakMap<object, State>}
+ */
+const states = new WeakMap()
+
+/** @returns {State} */
+function state(component) {
+  let s = states.get(component)
+  if (!s) {
+    s = { phase: 'idle', run: 0, retries: {}, timers: [] }
+    states.set(component, s)
+  }
+  return s
+}
+
 Component({
   properties: {
     roomID: { type: String, value: '' },
@@ -69,15 +88,8 @@ Component({
   },
 
   lifetimes: {
-    created() {
-      // idle → pushing (URL asked / pusher starting) → entering → inRoom
-      this.phase = 'idle'
-      this.run = 0
-      this.retries = {}
-      this.timers = []
-    },
     detached() {
-      if (this.phase !== 'idle') this.exitRoom()
+      if (state(this).phase !== 'idle') this.exitRoom()
       this.clearTimers()
     },
   },
@@ -85,18 +97,19 @@ Component({
   methods: {
     /** Starts pushing and, once the push runs, enters `roomID` (or creates a room when it is ''). */
     start() {
-      if (this.phase !== 'idle') return
-      this.phase = 'pushing'
-      const run = ++this.run
+      const st = state(this)
+      if (st.phase !== 'idle') return
+      st.phase = 'pushing'
+      const run = ++st.run
       const roomID = this.data.roomID
       rtcroom.setListener(this.listener(run))
       rtcroom.getPushURL({ data: { roomID } }).then(({ pushURL }) => {
-        if (this.run === run) this.setData({ pushURL })
+        if (st.run === run) this.setData({ pushURL })
       }, e => this.fail(run, ERROR.GET_PUSH_URL, `get push url failed: ${e.message}`))
       if (roomID) {
         // As the original: show who is there while our push starts.
         rtcroom.getPushers({ data: { roomID } }).then(r => {
-          if (this.run === run && this.phase !== 'inRoom') this.setMembers(run, r.pushers)
+          if (st.run === run && st.phase !== 'inRoom') this.setMembers(run, r.pushers)
         }, () => {}) // a room that does not exist yet is created by entering
       }
     },
@@ -141,7 +154,8 @@ Component({
 
     /** Leaves the room: the pusher stops, the players go. */
     exitRoom() {
-      const wasIn = this.phase === 'entering' || this.phase === 'inRoom'
+      const { phase } = state(this)
+      const wasIn = phase === 'entering' || phase === 'inRoom'
       this.reset()
       return wasIn ? rtcroom.exitRoom({ fail: () => {} }) : Promise.resolve({})
     },
@@ -150,10 +164,10 @@ Component({
 
     onPush(e) {
       const code = e && e.detail ? e.detail.code : e
-      const run = this.run
+      const { run, phase } = state(this)
       switch (code) {
         case 1002: // push started: enter now (once per start)
-          if (this.phase === 'pushing' && this.data.pushURL) this.enter(run)
+          if (phase === 'pushing' && this.data.pushURL) this.enter(run)
           break
         case -1301:
           this.fail(run, ERROR.OPEN_CAMERA, 'failed to open the camera')
@@ -175,18 +189,19 @@ Component({
     onPushError(e) {
       const code = e && e.detail ? e.detail.errCode : e
       if (code === 10001 || code === 10002) {
-        this.fail(this.run, ERROR.CAMERA_MIC_PERMISSION, 'no permission for the camera or microphone')
+        this.fail(state(this).run, ERROR.CAMERA_MIC_PERMISSION, 'no permission for the camera or microphone')
       }
     },
 
     onPlay(e) {
       const userID = (e.currentTarget && (e.currentTarget.dataset.userid || e.currentTarget.id)) || ''
       const code = e.detail ? e.detail.code : 0
+      const { retries } = state(this)
       if (code === 2004) {
-        this.retries[userID] = 0 // playing again
+        retries[userID] = 0 // playing again
       } else if (code === -2301) {
-        const n = (this.retries[userID] || 0) + 1
-        this.retries[userID] = n
+        const n = (retries[userID] || 0) + 1
+        retries[userID] = n
         const retry = n <= PLAY_RETRIES
         this.event('error', ERROR.PLAY_DISCONNECT, JSON.stringify({ userID, retry, attempt: n }))
         if (retry) this.restartPlayer(userID)
@@ -196,18 +211,19 @@ Component({
     // ---- internals ----
 
     enter(run) {
-      this.phase = 'entering'
+      const st = state(this)
+      st.phase = 'entering'
       const { roomID, roomInfo, pushURL } = this.data
       const creating = !roomID
       const entering = creating
         ? rtcroom.createRoom({ data: { roomInfo } })
         : rtcroom.enterRoom({ data: { roomID, roomInfo, pushURL } })
       entering.then(r => {
-        if (this.run !== run) return
-        this.phase = 'inRoom'
+        if (st.run !== run) return
+        st.phase = 'inRoom'
         this.event('roomEntered', 0, r.roomID)
       }, e => {
-        if (this.run !== run) return
+        if (st.run !== run) return
         const code = e.code === ROOM_FULL ? ERROR.REACH_MAX_MEMBERS
           : creating ? ERROR.CREATE_ROOM : ERROR.ENTER_ROOM
         this.fail(run, code, `${creating ? 'create' : 'enter'} room failed: ${e.message} (${e.code})`)
@@ -215,8 +231,9 @@ Component({
     },
 
     listener(run) {
+      const st = state(this)
       const mine = f => arg => {
-        if (this.run === run && this.phase !== 'idle') f(arg)
+        if (st.run === run && st.phase !== 'idle') f(arg)
       }
       return {
         onGetPusherList: mine(({ pushers }) => this.setMembers(run, pushers)),
@@ -271,34 +288,38 @@ Component({
 
     /** Restarts one player: its src goes away and comes back. */
     restartPlayer(userID) {
+      const st = state(this)
       const blank = this.data.members.map(m => (m.userID === userID ? Object.assign({}, m, { playURL: '' }) : m))
       this.setData({ members: blank })
       const timer = setTimeout(() => {
-        this.timers = this.timers.filter(t => t !== timer)
+        st.timers = st.timers.filter(t => t !== timer)
         const members = this.data.members.map(m => (m.userID === userID ? Object.assign({}, m, { playURL: m.accelerateURL }) : m))
         this.setData({ members })
       }, PLAY_RETRY_MS)
-      this.timers.push(timer)
+      st.timers.push(timer)
     },
 
     /** An error of this start: report it and leave the room, as the original did. */
     fail(run, code, detail) {
-      if (this.run !== run || this.phase === 'idle') return
+      const st = state(this)
+      if (st.run !== run || st.phase === 'idle') return
       this.exitRoom()
       this.event('error', code, detail)
     },
 
     reset() {
-      this.phase = 'idle'
-      this.run++
-      this.retries = {}
+      const st = state(this)
+      st.phase = 'idle'
+      st.run++
+      st.retries = {}
       this.clearTimers()
       this.setData({ pushURL: '', members: [] })
     },
 
     clearTimers() {
-      this.timers.forEach(t => clearTimeout(t))
-      this.timers = []
+      const st = state(this)
+      st.timers.forEach(t => clearTimeout(t))
+      st.timers = []
     },
 
     event(tag, code, detail) {

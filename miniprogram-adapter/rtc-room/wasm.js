@@ -25,7 +25,8 @@ function load(path) {
   loading = WXWebAssembly.instantiate(file, { './rtcroom_bg.js': glue }).then(result => {
     // The typings say the promise gives the Instance; WebAssembly.instantiate
     // gives {instance, module}. Accept both.
-    const instance = result && result.instance ? result.instance : result
+    const r = /** @type {any} */ (result)
+    const instance = r && r.instance ? r.instance : r
     glue.__wbg_set_wasm(instance.exports)
     instance.exports.__wbindgen_start()
     return glue
