@@ -268,7 +268,7 @@ impl RTCRoom {
     pub fn feed_local_ice(&self, user_id: &str, candidate: JsValue) {
         let (Ok(user), Ok(candidate)) = (
             UserId::new(user_id),
-            serde_wasm_bindgen::from_value::<IceCandidate>(candidate),
+            super::de::from_value::<IceCandidate>(candidate),
         ) else {
             return;
         };

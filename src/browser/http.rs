@@ -2,7 +2,7 @@
 //! abort after a timeout, decode `{code, message}` and, on code 0, the typed
 //! body through the core's format-agnostic `decode_reply`.
 
-use super::js;
+use super::{de, js};
 use crate::core::{decode_reply, ClientError, HttpRequest, ReplyBody};
 use js_sys::{Object, Promise, Reflect};
 use rtcroom_protocol::ApiError;
@@ -59,12 +59,12 @@ pub async fn send(req: &HttpRequest) -> Result<ReplyBody, ApiError> {
     })?;
     let value = js_sys::JSON::parse(&text.as_string().unwrap_or_default())
         .map_err(|_| ClientError::BadReply.with_message(format!("{}: not JSON", req.cmd)))?;
-    let envelope: ApiError = serde_wasm_bindgen::from_value(value.clone())
+    let envelope: ApiError = de::from_value(value.clone())
         .map_err(|e| ClientError::BadReply.with_message(format!("{}: {e}", req.cmd)))?;
     if envelope.code != 0 {
         return Err(envelope);
     }
-    decode_reply(req.expect, serde_wasm_bindgen::Deserializer::from(value))
+    decode_reply(req.expect, de::Deserializer::from(value))
         .map_err(|e| ClientError::BadReply.with_message(format!("{}: {e}", req.cmd)))
 }
 

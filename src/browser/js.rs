@@ -4,7 +4,8 @@
 use js_sys::{Function, Reflect};
 use rtcroom_protocol::ApiError;
 use serde::Serialize;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// A serde value as a plain JS value (objects, not `Map`s).
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
@@ -36,13 +37,13 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     }
 }
 
-/// `obj[key]` as a string (numbers are formatted), or `None`.
+/// `obj[key]` as a string (numbers as JavaScript's `String(n)` writes them), or `None`.
 pub fn get_string(obj: &JsValue, key: &str) -> Option<String> {
     let v = get(obj, key);
     if let Some(s) = v.as_string() {
         return Some(s);
     }
-    v.as_f64().map(|n| format!("{n}"))
+    v.as_f64().map(|_| number_text(&v))
 }
 
 /// Calls `obj[name](...args)` when it is a function; `Ok(None)` when it is absent.
@@ -73,4 +74,12 @@ pub fn describe(e: &JsValue) -> String {
     }
     e.as_string()
         .unwrap_or_else(|| "unknown JavaScript error".into())
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `String(v)`: JavaScript's own number formatting (Rust's would add
+    /// ~19 KB of float printing to the wasm).
+    #[wasm_bindgen(js_name = String)]
+    fn number_text(v: &JsValue) -> String;
 }

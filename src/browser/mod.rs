@@ -7,6 +7,7 @@
 //! exceptions become `{code, message}` rejections or `onDebugLog` lines.
 
 mod api;
+mod de;
 mod driver;
 mod http;
 mod js;

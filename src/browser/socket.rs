@@ -99,12 +99,12 @@ fn decode(conn: ConnId, text: &str) -> Input {
 struct JsFields<'a>(&'a JsValue);
 
 impl Fields for JsFields<'_> {
-    type Error = serde_wasm_bindgen::Error;
+    type Error = super::de::Error;
     fn field<T: DeserializeOwned>(&self, key: &'static str) -> Result<Option<T>, Self::Error> {
         let v = super::js::get(self.0, key);
         if v.is_undefined() || v.is_null() {
             return Ok(None);
         }
-        serde_wasm_bindgen::from_value(v).map(Some)
+        super::de::from_value(v).map(Some)
     }
 }
