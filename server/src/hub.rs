@@ -6,13 +6,17 @@
 //! when they are still buffered; otherwise `welcome{resumed:false}` tells it to
 //! re-fetch. Events are serialized once per fan-out and given each recipient's
 //! `seq` by splicing, so a 50-member room costs one `serde_json` call per
-//! message, not fifty.
+//! message, not fifty. Each recipient's frame is built in one allocation and
+//! handed to the socket writer as is ([`Utf8Bytes`] shares the buffer with
+//! the replay buffer; nothing is copied again on the way out).
 
 use crate::shards::{lock, Shards};
 use crate::store::UserKey;
+use axum::extract::ws::Utf8Bytes;
 use rtcroom_protocol::ws::{ServerEvent, ServerFrame};
 use rtcroom_protocol::ApiError;
 use std::collections::VecDeque;
+use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -31,11 +35,18 @@ impl Encoded {
     }
 
     /// The frame text for one recipient: `{"seq":N,` + the event's fields.
-    fn with_seq(&self, seq: u64) -> Arc<str> {
+    fn with_seq(&self, seq: u64) -> Utf8Bytes {
         // `self.0` is a serialized internally-tagged enum, so it starts with
         // `{"type":` and splicing `"seq":N,` after the brace keeps it valid.
         let body = self.0.strip_prefix('{').unwrap_or(&self.0);
-        format!("{{\"seq\":{seq},{body}").into()
+        const HEAD: &str = "{\"seq\":";
+        let digits = seq.checked_ilog10().map_or(1, |d| d as usize + 1);
+        // Exactly sized, so the String becomes the frame's bytes without a copy.
+        let mut text = String::with_capacity(HEAD.len() + digits + 1 + body.len());
+        text.push_str(HEAD);
+        let _ = write!(text, "{seq},"); // writing to a String cannot fail
+        text.push_str(body);
+        Utf8Bytes::from(text)
     }
 }
 
@@ -43,7 +54,7 @@ impl Encoded {
 #[derive(Debug)]
 pub enum Outgoing {
     /// A frame to send as a text message.
-    Frame(Arc<str>),
+    Frame(Utf8Bytes),
     /// Send this error (already in the queue as a frame) and close.
     Close(ApiError),
 }
@@ -55,7 +66,7 @@ struct Conn {
 
 struct Outbox {
     last_seq: u64,
-    replay: VecDeque<(u64, Arc<str>)>,
+    replay: VecDeque<(u64, Utf8Bytes)>,
     conn: Option<Conn>,
     ended: bool,
     /// Unix ms when the last connection went away (None while connected or never connected).
@@ -96,6 +107,24 @@ impl Session {
             ob.replay.pop_front();
         }
         ob.replay.push_back((seq, text.clone()));
+        Self::hand_over(&mut ob, text, metrics_out)
+    }
+
+    /// Sends a keep-alive answer without numbering or buffering it: it carries
+    /// the last seq assigned (as `welcome` does), which clients take as
+    /// nothing new. Numbered, the pongs of an idle member would fill its
+    /// replay buffer (256 frames, ~18 KB) within the hour and push out the
+    /// frames a resume needs.
+    fn push_unsequenced(&self, event: &Encoded, metrics_out: &AtomicU64) -> bool {
+        let mut ob = lock(&self.outbox);
+        if ob.ended {
+            return true;
+        }
+        let text = event.with_seq(ob.last_seq);
+        Self::hand_over(&mut ob, text, metrics_out)
+    }
+
+    fn hand_over(ob: &mut Outbox, text: Utf8Bytes, metrics_out: &AtomicU64) -> bool {
         let Some(conn) = &ob.conn else { return true };
         match conn.tx.try_send(Outgoing::Frame(text)) {
             Ok(()) => {
@@ -190,6 +219,13 @@ impl Hub {
     /// Sends `event` to one session.
     pub fn send(&self, session: &Session, event: &Encoded) {
         if !session.push(event, &self.frames_out) {
+            self.slow_consumers.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Sends a keep-alive answer (`pong`) to one session, unnumbered.
+    pub fn send_unsequenced(&self, session: &Session, event: &Encoded) {
+        if !session.push_unsequenced(event, &self.frames_out) {
             self.slow_consumers.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -363,6 +399,25 @@ mod tests {
         }
         let c = hub.attach(&s, Some(1), 16);
         assert!(!c.resumed);
+    }
+
+    #[test]
+    fn pongs_carry_the_last_seq_and_stay_out_of_the_replay_buffer() {
+        let hub = Hub::default();
+        hub.open("t".into(), user(), 4);
+        let s = hub.get(&user()).unwrap();
+        let mut a = hub.attach(&s, None, 64);
+        hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: 1 }));
+        for _ in 0..10 {
+            hub.send_unsequenced(&s, &Encoded::new(&ServerEvent::Pong));
+        }
+        hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: 2 }));
+        let seqs: Vec<u64> = drain(&mut a.rx).iter().map(|f| f.seq).collect();
+        assert_eq!(seqs, [vec![0, 1], vec![1; 10], vec![2]].concat());
+        // A resume from 0 still finds frame 1: ten pongs did not push it out.
+        let mut b = hub.attach(&s, Some(0), 64);
+        assert!(b.resumed);
+        assert_eq!(drain(&mut b.rx).len(), 1 + 2);
     }
 
     #[test]

@@ -33,6 +33,20 @@ pub struct WsQuery {
 /// Close code sent when the session cannot (or can no longer) use the socket.
 const CLOSE_POLICY: u16 = 4000;
 
+/// Bytes the codec reads into at a time. tungstenite's default (128 KiB) is
+/// zero-filled on the first read, so an idle member cost 128 KiB of RSS; a
+/// page holds a typical frame (SDP offers included) and the buffer still grows
+/// for a larger one.
+const READ_BUFFER: usize = 4096;
+
+/// Frames are queued in the codec until this many bytes, then written; the
+/// writer flushes whenever its queue is empty, so this only merges frames that
+/// were already waiting (one `write` for a burst instead of one per frame).
+const WRITE_BUFFER: usize = 8192;
+
+/// Frames merged into one flush at most.
+const WRITE_BATCH: usize = 64;
+
 /// `GET …/ws`: authenticate, then upgrade. Failures still upgrade so the
 /// client reads a proper `error` frame instead of a bare failed handshake.
 pub async fn upgrade(
@@ -64,6 +78,8 @@ pub async fn upgrade(
         .max(1 << 16);
     let shutdown = shutdown.0.clone();
     ws.max_message_size(codec_limit)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
             match attached {
                 Ok((caller, session)) => {
@@ -144,7 +160,30 @@ async fn run(
                 tokio::select! {
                     out = rx.recv() => match out {
                         Some(Outgoing::Frame(text)) => {
-                            if sink.send(Message::Text(Utf8Bytes::from(text.as_ref()))).await.is_err() {
+                            // Merge frames already queued behind this one into one write.
+                            let (mut pending, mut close, mut ok) = (Some(text), None, true);
+                            let mut batch = 0;
+                            while let Some(text) = pending.take() {
+                                if sink.feed(Message::Text(text)).await.is_err() {
+                                    ok = false;
+                                    break;
+                                }
+                                batch += 1;
+                                if batch == WRITE_BATCH {
+                                    break;
+                                }
+                                match rx.try_recv() {
+                                    Ok(Outgoing::Frame(t)) => pending = Some(t),
+                                    Ok(Outgoing::Close(e)) => close = Some(e),
+                                    Err(_) => {}
+                                }
+                            }
+                            if !ok || sink.flush().await.is_err() {
+                                break;
+                            }
+                            if let Some(e) = close {
+                                let close = CloseFrame { code: CLOSE_POLICY, reason: Utf8Bytes::from(e.message) };
+                                let _ = sink.send(Message::Close(Some(close))).await;
                                 break;
                             }
                         }
@@ -321,7 +360,8 @@ async fn handle_frame(
     let time = now_ms();
     match frame {
         ClientFrame::Ping => {
-            svc.hub.send(session, &Encoded::new(&ServerEvent::Pong));
+            svc.hub
+                .send_unsequenced(session, &Encoded::new(&ServerEvent::Pong));
             Ok(())
         }
         ClientFrame::RoomText { room_id, text } => {

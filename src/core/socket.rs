@@ -266,6 +266,9 @@ impl Client {
                 code,
                 message,
             } if ends_session(code) => self.end_session(ApiError { code, message }, true),
+            // Keep-alive only (already counted by touch_rx): a pong carries the
+            // last seq assigned, not a new one.
+            ServerEvent::Pong => {}
             event => {
                 if self.check_seq(frame.seq) {
                     self.on_server_event(event);

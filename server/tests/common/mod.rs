@@ -237,7 +237,10 @@ impl Ws {
             match msg {
                 Message::Text(t) => {
                     let v: Value = serde_json::from_str(t.as_str()).unwrap();
-                    if v["type"] != "welcome" {
+                    // `welcome` and `pong` carry the last seq assigned, not a new one.
+                    if v["type"] == "pong" {
+                        assert_eq!(v["seq"].as_u64().unwrap(), self.last_seq, "pong seq: {v}");
+                    } else if v["type"] != "welcome" {
                         let seq = v["seq"].as_u64().unwrap();
                         if self.welcome.is_some() {
                             assert_eq!(seq, self.last_seq + 1, "sequence gap/duplicate: {v}");
