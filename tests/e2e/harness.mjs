@@ -25,8 +25,8 @@ const FLAGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-/** Starts rtcroom-server on an ephemeral port; resolves with its base URL. */
-export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000 } = {}) {
+/** Starts rtcroom-server (the debug build unless `bin` names another) on an ephemeral port; resolves with its base URL. */
+export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000, bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server') } = {}) {
   const dir = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-e2e-'));
   const config = pathJoin(dir, 'rtcroom.toml');
   writeFileSync(config, [
@@ -41,7 +41,6 @@ export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 1
     'max_members = 8',
     '',
   ].join('\n'));
-  const bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server');
   const proc = spawn(bin, ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });

@@ -1,0 +1,100 @@
+//! A minimal HTTP/1.1 keep-alive client: `POST` a JSON body, read a
+//! `Content-Length` answer. Enough for RoomService's API and cheap enough that
+//! the load generator does not eat the CPU the server is being measured on.
+
+use crate::net::Sources;
+use anyhow::{bail, Context};
+use serde_json::Value;
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One keep-alive connection.
+pub struct Http {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    host: String,
+}
+
+impl Http {
+    /// Opens a connection from the next source address.
+    pub async fn connect(sources: &Sources, addr: SocketAddr) -> anyhow::Result<Self> {
+        let stream = sources.connect(addr).await.context("connecting (HTTP)")?;
+        Ok(Self {
+            stream,
+            buf: Vec::with_capacity(4096),
+            host: addr.to_string(),
+        })
+    }
+
+    /// `POST path` with `body`; the answer's JSON when its `code` is 0.
+    pub async fn post(&mut self, path: &str, body: &str) -> anyhow::Result<Value> {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.host,
+            body.len()
+        );
+        let mut req = Vec::with_capacity(head.len() + body.len());
+        req.extend_from_slice(head.as_bytes());
+        req.extend_from_slice(body.as_bytes());
+        self.stream.write_all(&req).await?;
+        let body = self.read_response().await?;
+        let v: Value = serde_json::from_slice(&body).context("answer is not JSON")?;
+        if v["code"] != 0 {
+            bail!("{path}: {v}");
+        }
+        Ok(v)
+    }
+
+    async fn read_response(&mut self) -> anyhow::Result<Vec<u8>> {
+        let head_end = loop {
+            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
+                break i + 4;
+            }
+            if self.stream.read_buf(&mut self.buf).await? == 0 {
+                bail!("connection closed by the server");
+            }
+        };
+        let head = std::str::from_utf8(&self.buf[..head_end]).context("header is not UTF-8")?;
+        if !head.starts_with("HTTP/1.1 200") {
+            bail!("HTTP status: {}", head.lines().next().unwrap_or(""));
+        }
+        let mut len = None;
+        for line in head.lines().skip(1) {
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = v.trim().parse::<usize>().ok();
+                } else if k.eq_ignore_ascii_case("transfer-encoding") {
+                    bail!("chunked answers are not supported");
+                }
+            }
+        }
+        let len = len.context("answer without Content-Length")?;
+        while self.buf.len() < head_end + len {
+            if self.stream.read_buf(&mut self.buf).await? == 0 {
+                bail!("connection closed mid-answer");
+            }
+        }
+        let body = self.buf[head_end..head_end + len].to_vec();
+        self.buf.drain(..head_end + len);
+        Ok(body)
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

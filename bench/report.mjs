@@ -1,0 +1,176 @@
+// Rewrites the generated tables of docs/BENCHMARKS.md from a results
+// directory (scripts/bench writes target/bench/results/). Each table sits
+// between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`; the prose around
+// them is left alone. Figures are medians over the runs; every run is listed.
+//   node bench/report.mjs <results-dir> <doc.md>
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join as pathJoin } from 'node:path';
+
+const [dir, docPath] = process.argv.slice(2);
+const load = (f) => JSON.parse(readFileSync(pathJoin(dir, f), 'utf8'));
+const files = readdirSync(dir);
+const runsOf = (prefix) => files.filter((f) => new RegExp(`^${prefix}-\\d+\\.json$`).test(f)).sort().map(load);
+
+const median = (xs) => {
+  const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const get = (o, path) => path.split('.').reduce((v, k) => (v == null ? v : v[k]), o);
+const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');
+const int = (x) => fmt(x, 0);
+const kb = (bytes) => fmt(bytes / 1000, 1);
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${fmt(a / b, 2)}×` : 'n/a');
+/** Median of a field over runs, and the runs themselves. */
+const m = (runs, path) => median(runs.map((r) => get(r, path)));
+const each = (runs, path, f = (x) => fmt(x)) => runs.map((r) => f(get(r, path))).join(' / ');
+const table = (head, rows) => [
+  `| ${head.join(' | ')} |`,
+  `|${head.map(() => '---').join('|')}|`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
+const verdict = (ok) => (ok ? '**met**' : '**missed**');
+
+const sections = {};
+const summary = [];
+
+// ---- machine ----
+{
+  const start = load('machine-start.json');
+  const end = files.includes('machine-end.json') ? load('machine-end.json') : start;
+  sections.machine = table(['', ''], [
+    ['CPU', `${start.cpu}, ${start.cores} cores`],
+    ['memory', `${start.mem_gib} GiB`],
+    ['kernel', start.kernel],
+    ['open-file limit (hard)', start.fd_hard_limit],
+    ['load average (1/5/15 min) at start → end', `${start.loadavg} → ${end.loadavg}`],
+    ['node / Chromium', `${start.node} / ${start.chromium}`],
+    ['run', `${start.date} → ${end.date}, commit ${start.commit}`],
+  ]);
+}
+
+// ---- members held ----
+const members = runsOf('members');
+if (members.length) {
+  const target = members[0].target;
+  const reached = m(members, 'reached');
+  const perMember = m(members, 'rss_per_member_bytes');
+  const cpuWs = m(members, 'idle_ws.server_cpu_pct');
+  const cpuHttp = m(members, 'idle_http.server_cpu_pct');
+  const base = m(members, 'rss_before_kib') * 1024;
+  sections.members = table(['', 'median', 'runs', 'target'], [
+    ['members held (logged in, in a room of 4, WebSocket open)', int(reached), each(members, 'reached', int), `≥ ${int(target)}`],
+    ['… attempted (open-file limit of either process)', int(m(members, 'attempted')), each(members, 'fd_limit_server', int), ''],
+    ['ramp (joins/s reached while ramping)', fmt(m(members, 'joins_per_sec')), each(members, 'joins_per_sec'), ''],
+    ['server RSS before → after (MiB)', `${fmt(m(members, 'rss_before_kib') / 1024)} → ${fmt(m(members, 'rss_after_kib') / 1024)}`, each(members, 'rss_after_kib', (x) => fmt(x / 1024)), ''],
+    ['server RSS per member (KB)', kb(perMember), each(members, 'rss_per_member_bytes', kb), '≤ 20'],
+    [`server RSS at ${int(target)} members, extrapolated (MiB)`, fmt((base + perMember * target) / 1048576), '', ''],
+    ['server CPU idle, WebSocket keep-alive (% of one core)', fmt(cpuWs), each(members, 'idle_ws.server_cpu_pct'), ''],
+    ['server CPU idle, + `pusher_heartbeat` every 5 s (% of one core)', fmt(cpuHttp), each(members, 'idle_http.server_cpu_pct'), ''],
+    ['… heartbeats/s, p99 latency (ms)', `${int(m(members, 'idle_http.heartbeats_per_sec'))}, ${fmt(m(members, 'idle_http.heartbeat_latency.p99_ms'), 2)}`, '', ''],
+    ['loadgen CPU in the same phases (% of one core)', `${fmt(m(members, 'idle_ws.loadgen_cpu_pct'))}, ${fmt(m(members, 'idle_http.loadgen_cpu_pct'))}`, '', ''],
+  ]);
+  summary.push(['members held by one server', `≥ ${int(target)}`, `${int(reached)} (open-file limit)`, verdict(reached >= target)]);
+  summary.push(['server RSS per member', '≤ 20 KB', `${kb(perMember)} KB`, verdict(perMember <= 20000)]);
+}
+
+// ---- memory per idle connection ----
+const connsR = runsOf('conns-rtcroom');
+const connsP = runsOf('conns-peerjs');
+if (connsR.length && connsP.length) {
+  const r = m(connsR, 'rss_per_conn_bytes');
+  const p = m(connsP, 'rss_per_conn_bytes');
+  sections.conns = table(['', 'rtcroom', 'PeerJS', 'rtcroom / PeerJS'], [
+    ['idle connections held', int(m(connsR, 'held')), int(m(connsP, 'held')), ''],
+    ['server RSS per connection (KB), median', kb(r), kb(p), ratio(r, p)],
+    ['… runs', each(connsR, 'rss_per_conn_bytes', kb), each(connsP, 'rss_per_conn_bytes', kb), ''],
+  ]);
+}
+
+// ---- join latency ----
+const joins = runsOf('join');
+if (joins.length) {
+  const p99 = m(joins, 'latency.p99_ms');
+  const row = (label, key) => [label, fmt(m(joins, `${key}.p50_ms`), 2), fmt(m(joins, `${key}.p99_ms`), 2), each(joins, `${key}.p99_ms`, (x) => fmt(x, 2))];
+  sections.join = table(['', 'p50 (ms)', 'p99 (ms)', 'p99 of each run'], [
+    row('join = login + add_pusher + get_pushers (from its due time)', 'latency'),
+    row('… login', 'login'),
+    row('… add_pusher', 'add_pusher'),
+    row('… get_pushers', 'get_pushers'),
+  ]) + `\n\nRate achieved: ${each(joins, 'achieved_per_sec', int)} joins/s; errors: ${each(joins, 'errors', int)}; server CPU ${each(joins, 'server_cpu_pct')} % of one core. PeerJS has no join step to compare (a peer is registered when its WebSocket opens).`;
+  summary.push(['join latency p99 at 1,000 joins/s', '≤ 5 ms', `${fmt(p99, 2)} ms (p50 ${fmt(m(joins, 'latency.p50_ms'), 2)})`, verdict(p99 <= 5)]);
+}
+
+// ---- fan-out ----
+const fan = runsOf('fanout');
+if (fan.length) {
+  const p99 = m(fan, 'latency_phase.send_to_last_receive.p99_ms');
+  sections.fanout = table(['', 'median', 'runs'], [
+    ['members receiving each message', int(m(fan, 'receivers')), ''],
+    [`send → last receive p50 (ms), ${int(m(fan, 'latency_phase.rate'))} messages/s`, fmt(m(fan, 'latency_phase.send_to_last_receive.p50_ms'), 2), each(fan, 'latency_phase.send_to_last_receive.p50_ms', (x) => fmt(x, 2))],
+    ['send → last receive p99 (ms)', fmt(p99, 2), each(fan, 'latency_phase.send_to_last_receive.p99_ms', (x) => fmt(x, 2))],
+    ['messages/s the room sustains (each to all 50)', int(m(fan, 'throughput_phase.messages_per_sec')), each(fan, 'throughput_phase.messages_per_sec', int)],
+    ['… frames delivered/s', int(m(fan, 'throughput_phase.deliveries_per_sec')), ''],
+    ['… server CPU (% of one core)', fmt(m(fan, 'throughput_phase.server_cpu_pct')), each(fan, 'throughput_phase.server_cpu_pct')],
+  ]);
+  summary.push(['fan-out to 50: send → last receive p99', '≤ 5 ms', `${fmt(p99, 2)} ms; ${int(m(fan, 'throughput_phase.messages_per_sec'))} messages/s sustained`, verdict(p99 <= 5)]);
+}
+
+// ---- relay ----
+const relR = runsOf('relay-rtcroom');
+const relP = runsOf('relay-peerjs');
+if (relR.length && relP.length) {
+  const r = m(relR, 'messages_per_sec');
+  const p = m(relP, 'messages_per_sec');
+  const rc = m(relR, 'messages_per_server_cpu_sec');
+  const pc = m(relP, 'messages_per_server_cpu_sec');
+  sections.relay = table(['', 'rtcroom', 'PeerJS', 'rtcroom / PeerJS'], [
+    ['pairs × frame size (bytes on the wire)', `${relR[0].pairs} × ${int(relR[0].frame_bytes)}`, `${relP[0].pairs} × ${int(relP[0].frame_bytes)}`, ''],
+    ['messages/s relayed, median', int(r), int(p), ratio(r, p)],
+    ['… runs', each(relR, 'messages_per_sec', int), each(relP, 'messages_per_sec', int), ''],
+    ['server CPU (% of one core)', fmt(m(relR, 'server_cpu_pct')), fmt(m(relP, 'server_cpu_pct')), ''],
+    ['messages per server CPU-second', int(rc), int(pc), ratio(rc, pc)],
+    ['server RSS under load (MiB)', fmt(m(relR, 'rss_under_load_kib') / 1024), fmt(m(relP, 'rss_under_load_kib') / 1024), ''],
+  ]);
+  summary.push(['relay throughput vs PeerJS', '≥ 5×', `${int(r)} vs ${int(p)} messages/s = ${ratio(r, p)} (per CPU-second ${ratio(rc, pc)})`, verdict(r >= 5 * p)]);
+  if (connsR.length && connsP.length) {
+    summary.push(['memory per idle connection vs PeerJS', 'report', `${kb(m(connsR, 'rss_per_conn_bytes'))} vs ${kb(m(connsP, 'rss_per_conn_bytes'))} KB`, '']);
+  }
+}
+
+// ---- browser ----
+if (files.includes('browser.json')) {
+  const b = load('browser.json');
+  const { raw, peerjs, rtcroom } = b.median_ms;
+  const runs = (k) => b.ms[k].map((x) => int(x)).join(' / ');
+  sections.browser = table(['', 'median (ms)', `runs (${b.runs})`, 'vs raw floor'], [
+    ['raw floor: two RTCPeerConnections in one page', int(raw), runs('raw'), '1.00×'],
+    ['PeerJS (peerjs client + `peer` server)', int(peerjs), runs('peerjs'), ratio(peerjs, raw)],
+    ['rtcroom (demo page + RoomService)', int(rtcroom), runs('rtcroom'), ratio(rtcroom, raw)],
+  ]) + `\n\nrtcroom / PeerJS: ${ratio(rtcroom, peerjs)}.`;
+  summary.push(['join → first remote frame', '≤ 1.3× raw and < PeerJS', `${int(rtcroom)} ms = ${ratio(rtcroom, raw)} raw (${int(raw)} ms); PeerJS ${int(peerjs)} ms`, verdict(rtcroom <= 1.3 * raw && rtcroom < peerjs)]);
+}
+
+// ---- size ----
+if (files.includes('size.json')) {
+  const s = load('size.json');
+  const ours = s.clients.find((c) => c.name === 'rtcroom');
+  sections.size = table(['client', 'files', 'raw (KB)', 'gzip -9 (KB)', 'brotli 11 (KB)', 'gzip vs rtcroom'], s.clients.map((c) => [
+    `${c.name} ${c.version}`,
+    c.files.map((f) => `\`${f.file.replace(/^bench\/node_modules\//, '')}\``).join(', '),
+    kb(c.raw), kb(c.gzip), kb(c.brotli),
+    c === ours ? '1.00×' : ratio(c.gzip, ours.gzip),
+  ]));
+  summary.push(['client size (wasm + glue)', '≤ 60 KB gz', `${kb(ours.gzip)} KB gz, ${kb(ours.brotli)} KB br`, verdict(ours.gzip <= 60000)]);
+}
+
+sections.summary = table(['target', 'wanted', 'measured (median)', ''], summary);
+
+let doc = readFileSync(docPath, 'utf8');
+for (const [name, body] of Object.entries(sections)) {
+  const re = new RegExp(`(<!-- bench:${name} -->\\n)[\\s\\S]*?(<!-- /bench:${name} -->)`);
+  if (!re.test(doc)) throw new Error(`${docPath} has no <!-- bench:${name} --> section`);
+  doc = doc.replace(re, (_, open, close) => `${open}${body}\n${close}`);
+}
+writeFileSync(docPath, doc);
+console.error(`[report] ${Object.keys(sections).length} tables written to ${docPath}`);
