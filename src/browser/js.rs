@@ -1,5 +1,6 @@
-//! Small JS interop helpers: serde values to plain JS objects, errors as
-//! `Error` objects carrying `code`, and property access that never throws.
+//! Small JS interop helpers: serde values to JSON text and plain JS objects,
+//! errors as `Error` objects carrying `code`, and property access that never
+//! throws.
 
 use js_sys::{Function, Reflect};
 use rtcroom_protocol::ApiError;
@@ -7,18 +8,16 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// A serde value as a plain JS value (objects, not `Map`s).
+/// A serde value as a plain JS value: its JSON text through `JSON.parse`.
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    to_json(v)
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
         .unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A serde value as JSON text (through the browser's `JSON.stringify`, so no
-/// serde_json in the wasm).
+/// A serde value as JSON text ([`super::ser`], so no serde_json in the wasm).
 pub fn to_json<T: Serialize + ?Sized>(v: &T) -> Option<String> {
-    js_sys::JSON::stringify(&to_js(v))
-        .ok()
-        .and_then(|s| s.as_string())
+    super::ser::to_json(v).ok()
 }
 
 /// An `Error` with `code` and `message`, as API promises reject.
@@ -81,5 +80,5 @@ extern "C" {
     /// `String(v)`: JavaScript's own number formatting (Rust's would add
     /// ~19 KB of float printing to the wasm).
     #[wasm_bindgen(js_name = String)]
-    fn number_text(v: &JsValue) -> String;
+    pub fn number_text(v: &JsValue) -> String;
 }

@@ -12,6 +12,7 @@ mod driver;
 mod http;
 mod js;
 mod listeners;
+mod ser;
 mod socket;
 mod timer;
 
