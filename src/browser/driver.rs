@@ -10,7 +10,7 @@ use super::timer::Timer;
 use crate::core::vecmap::VecMap;
 use crate::core::{CallId, Client, Input, Output, PeerAction, SdpKind};
 use js_sys::Function;
-use rtcroom_protocol::ApiError;
+use rtcroom_protocol::{ApiError, UserId};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -167,35 +167,33 @@ fn peer(d: &Shared, action: PeerAction) {
     if media.is_undefined() || media.is_null() {
         return;
     }
-    let s = |v: &str| JsValue::from_str(v);
-    let result = match &action {
+    let (method, user, args): (_, &UserId, _) = match &action {
         PeerAction::Create {
-            user,
+            user: u,
             offerer,
             ice_servers,
-        } => js::call_method(
-            &media,
+        } => (
             "createPeer",
-            &[
-                s(user.as_str()),
-                JsValue::from_bool(*offerer),
-                js::to_js(ice_servers),
-            ],
+            u,
+            vec![JsValue::from_bool(*offerer), js::to_js(ice_servers)],
         ),
-        PeerAction::SetRemoteSdp { user, kind, sdp } => {
+        PeerAction::SetRemoteSdp { user: u, kind, sdp } => {
             let kind = match kind {
                 SdpKind::Offer => "offer",
                 SdpKind::Answer => "answer",
             };
-            js::call_method(&media, "setRemoteSdp", &[s(user.as_str()), s(kind), s(sdp)])
+            ("setRemoteSdp", u, vec![kind.into(), sdp.into()])
         }
-        PeerAction::AddIce { user, candidate } => {
-            js::call_method(&media, "addIce", &[s(user.as_str()), js::to_js(candidate)])
-        }
-        PeerAction::Close { user } => js::call_method(&media, "closePeer", &[s(user.as_str())]),
+        PeerAction::AddIce { user: u, candidate } => ("addIce", u, vec![js::to_js(candidate)]),
+        PeerAction::Close { user: u } => ("closePeer", u, vec![]),
     };
-    if let Err(e) = result {
-        let line = format!("media glue failed on {action:?}: {}", js::describe(&e));
+    let mut all = vec![JsValue::from_str(user.as_str())];
+    all.extend(args);
+    if let Err(e) = js::call_method(&media, method, &all) {
+        let line = format!(
+            "media glue failed on {method}({user}): {}",
+            js::describe(&e)
+        );
         web_sys::console::warn_1(&line.into());
     }
 }

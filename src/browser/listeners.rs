@@ -33,14 +33,19 @@ pub fn normalize(name: &str) -> Option<&'static str> {
         .strip_prefix("on")
         .filter(|r| r.starts_with(|c: char| c.is_ascii_uppercase()));
     let bare = match bare {
-        Some(r) => {
-            let mut s = r[..1].to_ascii_lowercase();
-            s.push_str(&r[1..]);
-            s
-        }
+        Some(r) => first_to(r, |c| c.to_ascii_lowercase()),
         None => name.to_owned(),
     };
     NAMES.iter().copied().find(|n| *n == bare)
+}
+
+/// `s` with its first character mapped by `f`.
+fn first_to(s: &str, f: fn(char) -> char) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| f(c).to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 impl Listeners {
@@ -71,9 +76,7 @@ impl Listeners {
             .map(|(_, f)| (JsValue::UNDEFINED, f.clone(), args.clone()))
             .collect();
         if let Some(obj) = &self.object {
-            let mut method = String::from("on");
-            method.push_str(&name[..1].to_ascii_uppercase());
-            method.push_str(&name[1..]);
+            let method = format!("on{}", first_to(name, |c| c.to_ascii_uppercase()));
             if let Ok(f) = wasm_bindgen::JsCast::dyn_into::<Function>(js::get(obj, &method)) {
                 calls.push((obj.clone(), f, args));
             }

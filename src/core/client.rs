@@ -106,7 +106,7 @@ impl Client {
         for e in self.outbox.expire(self.now) {
             match e.call {
                 Some(call) => self.finish(call, Err(ClientError::Timeout.api())),
-                None => self.debug(|| format!("no ack for {:?}", frame_type(&e.frame))),
+                None => self.debug(|| format!("no ack for \"{}\"", frame_type(&e.frame))),
             }
         }
     }

@@ -23,10 +23,11 @@ impl Urls {
             ("http://".len(), "ws://")
         } else {
             return Err(ClientError::InvalidArgument.with_message(format!(
-                "serverDomain must start with http(s)://: {domain:?}"
+                "serverDomain must start with http(s)://: \"{domain}\""
             )));
         };
-        let rest = &http[scheme_len..];
+        // The scheme is ASCII, so `scheme_len` is a char boundary.
+        let rest = http.get(scheme_len..).unwrap_or_default();
         if rest.is_empty() || rest.starts_with('/') {
             return Err(ClientError::InvalidArgument.with_message("serverDomain has no host"));
         }
