@@ -115,6 +115,9 @@ pub struct Limits {
     pub messages_burst: u32,
     /// Frames kept per session for resume.
     pub replay_frames: usize,
+    /// Bytes of frames kept per session for resume (the older ones go first;
+    /// a resume past them re-fetches). Bounds what relayed SDP can pin.
+    pub replay_bytes: usize,
     /// Frames queued per connection before it counts as too slow.
     pub send_queue: usize,
     /// Rooms created but never entered are removed after this long (seconds).
@@ -179,6 +182,7 @@ impl Default for Limits {
             messages_per_second: 50,
             messages_burst: 100,
             replay_frames: 256,
+            replay_bytes: 64 * 1024,
             send_queue: 512,
             idle_room_secs: 30,
             creator_leave_closes_room: true,

@@ -201,7 +201,14 @@ mod tests {
     #[test]
     fn a_logged_in_users_own_signed_stream_is_allowed() {
         let svc = svc();
-        svc.hub.open("t".into(), key("a.b"), 4);
+        svc.hub.open(
+            "t".into(),
+            key("a.b"),
+            crate::hub::ReplayLimit {
+                frames: 4,
+                bytes: 1 << 16,
+            },
+        );
         let f = form("live", &signed(&svc, "a.b"));
         assert_eq!(check_publish(&svc, &f, NOW), Ok(key("a.b")));
     }
@@ -209,7 +216,14 @@ mod tests {
     #[test]
     fn each_refusal_has_its_reason() {
         let svc = svc();
-        svc.hub.open("t".into(), key("alice"), 4);
+        svc.hub.open(
+            "t".into(),
+            key("alice"),
+            crate::hub::ReplayLimit {
+                frames: 4,
+                bytes: 1 << 16,
+            },
+        );
         let alice = signed(&svc, "alice");
         let bob = signed(&svc, "bob");
         let (alice_stream, alice_query) = alice.split_once('?').unwrap();
@@ -254,7 +268,14 @@ mod tests {
     #[test]
     fn repeated_fields_from_the_pushers_query_do_not_override_nginxs() {
         let svc = svc();
-        svc.hub.open("t".into(), key("alice"), 4);
+        svc.hub.open(
+            "t".into(),
+            key("alice"),
+            crate::hub::ReplayLimit {
+                frames: 4,
+                bytes: 1 << 16,
+            },
+        );
         let bob = signed(&svc, "bob");
         let (bob_stream, bob_query) = bob.split_once('?').unwrap();
         // Bob (logged out) appends name/app/call to point the check at Alice.

@@ -4,7 +4,7 @@
 //! [`Hub`] (delivery).
 
 use crate::config::Config;
-use crate::hub::{Encoded, Hub, Session};
+use crate::hub::{Encoded, Hub, ReplayLimit, Session};
 use crate::metrics::Metrics;
 use crate::store::{
     Departure, Entry, Millis, NewRoom, RoomKey, RoomKind, RoomRules, SessionRecord, Store, UserKey,
@@ -208,10 +208,14 @@ impl RoomService {
             expires_at: now + self.token_ttl_ms(),
         };
         self.store.put_session(record).await;
-        if let Some(old) = self
-            .hub
-            .open(token.clone(), key, self.config.limits.replay_frames)
-        {
+        if let Some(old) = self.hub.open(
+            token.clone(),
+            key,
+            ReplayLimit {
+                frames: self.config.limits.replay_frames,
+                bytes: self.config.limits.replay_bytes,
+            },
+        ) {
             self.hub.end(&old, ErrorCode::SessionReplaced.into());
         }
         self.metrics.logins.fetch_add(1, Ordering::Relaxed);
