@@ -314,6 +314,22 @@ struct Fields {
     value: Option<JsValue>,
 }
 
+impl Fields {
+    /// The next field the object has (not `undefined`); its value is kept
+    /// for `next_value_seed`. Not generic, so every struct shares it.
+    fn next_present(&mut self) -> Option<&'static str> {
+        for field in self.fields.by_ref() {
+            let v =
+                Reflect::get(&self.object, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED);
+            if !v.is_undefined() {
+                self.value = Some(v);
+                return Some(field);
+            }
+        }
+        None
+    }
+}
+
 impl<'de> de::MapAccess<'de> for Fields {
     type Error = Error;
 
@@ -321,15 +337,10 @@ impl<'de> de::MapAccess<'de> for Fields {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        for field in self.fields.by_ref() {
-            let v =
-                Reflect::get(&self.object, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED);
-            if !v.is_undefined() {
-                self.value = Some(v);
-                return seed.deserialize(field.into_deserializer()).map(Some);
-            }
+        match self.next_present() {
+            Some(field) => seed.deserialize(field.into_deserializer()).map(Some),
+            None => Ok(None),
         }
-        Ok(None)
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
