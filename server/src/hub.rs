@@ -28,7 +28,13 @@ pub struct Encoded(Arc<str>);
 impl Encoded {
     /// Serializes an event once for any number of recipients.
     pub fn new(event: &ServerEvent) -> Self {
-        // Serializing our own enum of strings and integers into a String cannot fail.
+        Self::of(event)
+    }
+
+    /// Serializes anything that serializes as an event does (a JSON object
+    /// whose first field is `type`), e.g. the SDP fast path's borrowed events.
+    pub fn of<T: serde::Serialize>(event: &T) -> Self {
+        // Serializing our own types of strings and integers into a String cannot fail.
         let json =
             serde_json::to_string(event).unwrap_or_else(|_| String::from("{\"type\":\"pong\"}"));
         Self(json.into())

@@ -11,6 +11,7 @@ pub mod hub;
 pub mod json;
 pub mod metrics;
 pub mod rtmp_hook;
+pub mod sdp_relay;
 pub mod service;
 pub mod shards;
 pub mod store;

@@ -307,12 +307,22 @@ async fn handle_text(svc: &RoomService, caller: &Caller, session: &Session, text
         );
         return reply_error(svc, session, lenient_req_id(text), e);
     }
+    if let Some(frame) = crate::sdp_relay::parse(text) {
+        let req_id = frame.req_id;
+        let result = relay_sdp(svc, caller, frame).await;
+        return answer(svc, session, result, req_id);
+    }
     let env: ClientEnvelope = match crate::json::parse_body(text.as_bytes()) {
         Ok(env) => env,
         Err(e) => return reply_error(svc, session, lenient_req_id(text), e),
     };
     let result = handle_frame(svc, caller, session, env.frame).await;
-    match (result, env.req_id) {
+    answer(svc, session, result, env.req_id);
+}
+
+/// Acknowledges a frame that carried a `reqID`, or reports its failure.
+fn answer(svc: &RoomService, session: &Session, result: Result<(), ApiError>, req_id: Option<u32>) {
+    match (result, req_id) {
         (Ok(()), Some(req_id)) => svc
             .hub
             .send(session, &Encoded::new(&ServerEvent::Ack { req_id })),
@@ -467,14 +477,13 @@ fn fan_out(svc: &RoomService, key: &RoomKey, members: &[Pusher], sender: &UserId
     );
 }
 
-/// Relays a signaling frame to one member of a room both are in.
-async fn relay(
+/// Checks that `caller` may signal `to` in `room` (both members, not itself).
+async fn relay_target(
     svc: &RoomService,
     caller: &Caller,
     to: &UserId,
     room: &RoomId,
-    event: ServerEvent,
-) -> Result<(), ApiError> {
+) -> Result<RoomKey, ApiError> {
     if *to == caller.key.user {
         return Err(ApiError::with_message(
             ErrorCode::InvalidParameter,
@@ -485,7 +494,37 @@ async fn relay(
     if !members.iter().any(|p| p.user_id == *to) {
         return Err(ErrorCode::TargetNotInRoom.into());
     }
+    Ok(key)
+}
+
+/// Relays a signaling frame to one member of a room both are in.
+async fn relay(
+    svc: &RoomService,
+    caller: &Caller,
+    to: &UserId,
+    room: &RoomId,
+    event: ServerEvent,
+) -> Result<(), ApiError> {
+    let key = relay_target(svc, caller, to, room).await?;
     svc.hub.deliver(key.app, [to], &Encoded::new(&event));
+    svc.metrics.signals_relayed.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Relays an offer or answer with its SDP passed through verbatim (see [`crate::sdp_relay`]).
+async fn relay_sdp(
+    svc: &RoomService,
+    caller: &Caller,
+    frame: crate::sdp_relay::SdpFrame<'_>,
+) -> Result<(), ApiError> {
+    let key = relay_target(svc, caller, &frame.to, &frame.room_id).await?;
+    let event = Encoded::of(&crate::sdp_relay::SdpEvent {
+        kind: frame.kind,
+        room_id: &frame.room_id,
+        from: &caller.key.user,
+        sdp: frame.sdp,
+    });
+    svc.hub.deliver(key.app, [&frame.to], &event);
     svc.metrics.signals_relayed.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
