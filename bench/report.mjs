@@ -97,6 +97,7 @@ if (joins.length) {
     row('… login', 'login'),
     row('… add_pusher', 'add_pusher'),
     row('… get_pushers', 'get_pushers'),
+    row('the generator\'s own timer lateness (machine noise, included above)', 'generator_timer_lateness'),
   ]) + `\n\nRate achieved: ${each(joins, 'achieved_per_sec', int)} joins/s; errors: ${each(joins, 'errors', int)}; server CPU ${each(joins, 'server_cpu_pct')} % of one core. PeerJS has no join step to compare (a peer is registered when its WebSocket opens).`;
   summary.push(['join latency p99 at 1,000 joins/s', '≤ 5 ms', `${fmt(p99, 2)} ms (p50 ${fmt(m(joins, 'latency.p50_ms'), 2)})`, verdict(p99 <= 5)]);
 }
@@ -109,6 +110,7 @@ if (fan.length) {
     ['members receiving each message', int(m(fan, 'receivers')), ''],
     [`send → last receive p50 (ms), ${int(m(fan, 'latency_phase.rate'))} messages/s`, fmt(m(fan, 'latency_phase.send_to_last_receive.p50_ms'), 2), each(fan, 'latency_phase.send_to_last_receive.p50_ms', (x) => fmt(x, 2))],
     ['send → last receive p99 (ms)', fmt(p99, 2), each(fan, 'latency_phase.send_to_last_receive.p99_ms', (x) => fmt(x, 2))],
+    ['the generator\'s own timer lateness p99 (ms; machine noise)', fmt(m(fan, 'latency_phase.generator_timer_lateness.p99_ms'), 2), each(fan, 'latency_phase.generator_timer_lateness.p99_ms', (x) => fmt(x, 2))],
     ['messages/s the room sustains (each to all 50)', int(m(fan, 'throughput_phase.messages_per_sec')), each(fan, 'throughput_phase.messages_per_sec', int)],
     ['… frames delivered/s', int(m(fan, 'throughput_phase.deliveries_per_sec')), ''],
     ['… server CPU (% of one core)', fmt(m(fan, 'throughput_phase.server_cpu_pct')), each(fan, 'throughput_phase.server_cpu_pct')],
@@ -129,6 +131,7 @@ if (relR.length && relP.length) {
     ['messages/s relayed, median', int(r), int(p), ratio(r, p)],
     ['… runs', each(relR, 'messages_per_sec', int), each(relP, 'messages_per_sec', int), ''],
     ['server CPU (% of one core)', fmt(m(relR, 'server_cpu_pct')), fmt(m(relP, 'server_cpu_pct')), ''],
+    ['load generator CPU (% of one core)', fmt(m(relR, 'loadgen_cpu_pct')), fmt(m(relP, 'loadgen_cpu_pct')), ''],
     ['messages per server CPU-second', int(rc), int(pc), ratio(rc, pc)],
     ['server RSS under load (MiB)', fmt(m(relR, 'rss_under_load_kib') / 1024), fmt(m(relP, 'rss_under_load_kib') / 1024), ''],
   ]);

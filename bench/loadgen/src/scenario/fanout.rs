@@ -128,8 +128,11 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     // Phase 1: latency at a steady rate.
     let start = Instant::now();
     let mut sent_at = Vec::with_capacity(phase1);
+    let mut late = Vec::with_capacity(phase1);
     for n in 0..phase1 {
-        sleep_until(start + Duration::from_secs_f64(n as f64 / f64::from(o.rate.max(1)))).await;
+        let due = start + Duration::from_secs_f64(n as f64 / f64::from(o.rate.max(1)));
+        sleep_until(due).await;
+        late.push(Instant::now().saturating_duration_since(due));
         sent_at.push(Instant::now());
         sender.send(text_frame(n)).await?;
     }
@@ -205,6 +208,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
             "messages": phase1,
             "incomplete": lost,
             "send_to_last_receive": latency,
+            "generator_timer_lateness": Latency::of(late),
         },
         "throughput_phase": {
             "window": window,

@@ -41,6 +41,9 @@ struct Samples {
     login: Vec<Duration>,
     add: Vec<Duration>,
     get: Vec<Duration>,
+    /// How late the generator's own timer woke for each due time: the
+    /// machine's scheduling noise, which the join latency includes.
+    late: Vec<Duration>,
     errors: usize,
 }
 
@@ -86,6 +89,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
                 }
                 let due = start + Duration::from_secs_f64(i as f64 / rate);
                 sleep_until(due).await;
+                s.late.push(Instant::now().saturating_duration_since(due));
                 let (user, sig) = &sigs[i];
                 let room = format!("jr{}", i / room_size);
                 let t0 = Instant::now();
@@ -122,6 +126,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
         all.login.extend(s.login);
         all.add.extend(s.add);
         all.get.extend(s.get);
+        all.late.extend(s.late);
         all.errors += s.errors;
     }
     let secs = start.elapsed().as_secs_f64();
@@ -143,6 +148,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
         "login": Latency::of(all.login),
         "add_pusher": Latency::of(all.add),
         "get_pushers": Latency::of(all.get),
+        "generator_timer_lateness": Latency::of(all.late),
         "server_cpu_pct": r1(cpu_pct),
         "server_rss_kib": rss_kib(pid),
     }))

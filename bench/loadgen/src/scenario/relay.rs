@@ -224,7 +224,9 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     let n0 = total.load(Ordering::Relaxed);
     let t0 = Instant::now();
     let cpu = CpuMeter::start(pid);
+    let own = CpuMeter::start(std::process::id());
     sleep_until(end).await;
+    let (_, loadgen_pct) = own.read();
     let n1 = total.load(Ordering::Relaxed);
     let secs = t0.elapsed().as_secs_f64();
     let (cpu_secs, cpu_pct) = cpu.read();
@@ -249,6 +251,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
         "relayed": n1 - n0,
         "messages_per_sec": r1(per_sec),
         "server_cpu_pct": r1(cpu_pct),
+        "loadgen_cpu_pct": r1(loadgen_pct),
         "messages_per_server_cpu_sec": r1((n1 - n0) as f64 / cpu_secs.max(1e-9)),
         "rss_before_kib": rss_before,
         "rss_connected_kib": rss_connected,
