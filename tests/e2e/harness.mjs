@@ -26,13 +26,13 @@ const FLAGS = [
 ];
 
 /** Starts rtcroom-server (the debug build unless `bin` names another) on an ephemeral port; resolves with its base URL. */
-export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000, bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server') } = {}) {
+export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000, bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server'), staticDir = pathJoin(ROOT, 'www') } = {}) {
   const dir = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-e2e-'));
   const config = pathJoin(dir, 'rtcroom.toml');
   writeFileSync(config, [
     'listen = "127.0.0.1:0"',
     'debug = true',
-    `static_dir = ${JSON.stringify(pathJoin(ROOT, 'www'))}`,
+    `static_dir = ${JSON.stringify(staticDir)}`,
     '[heartbeat]',
     `timeout_secs = ${heartbeatTimeoutSecs}`,
     `socket_grace_ms = ${socketGraceMs}`,
