@@ -98,3 +98,39 @@ pub fn urlencode(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_query_values() {
+        assert_eq!(urlencode("a-b_c.d~e"), "a-b_c.d~e");
+        assert_eq!(urlencode("a b/c*d+é"), "a%20b%2Fc%2Ad%2B%C3%A9");
+    }
+
+    #[test]
+    fn posts_and_reads_content_length_answers_on_one_connection() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            tokio::spawn(async move {
+                let (mut s, _) = listener.accept().await.expect("accept");
+                let mut buf = vec![0u8; 4096];
+                for answer in [r#"{"code":0,"n":1}"#, r#"{"code":7,"message":"no"}"#] {
+                    let _ = s.read(&mut buf).await;
+                    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n", answer.len());
+                    s.write_all(format!("{head}{answer}").as_bytes()).await.expect("write");
+                }
+            });
+            let mut http = Http::connect(&Sources::new(1), addr).await.expect("connect");
+            assert_eq!(http.post("/x", "{}").await.expect("first")["n"], 1);
+            assert!(http.post("/y", "{}").await.is_err(), "code 7 is an error");
+        });
+    }
+}

@@ -89,3 +89,28 @@ impl CpuMeter {
         (used, 100.0 * used / wall)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let ms = |v: u64| Duration::from_millis(v);
+        let l = Latency::of((1..=100).rev().map(ms).collect());
+        assert_eq!(
+            (l.n, l.p50_ms, l.p99_ms, l.max_ms),
+            (100, 50.0, 99.0, 100.0)
+        );
+        assert_eq!(Latency::of(vec![ms(7)]).p99_ms, 7.0);
+        assert_eq!(Latency::of(Vec::new()).n, 0);
+    }
+
+    #[test]
+    fn reads_this_process_from_proc() {
+        let me = std::process::id();
+        assert!(rss_kib(me) > 0);
+        assert!(fd_limit(me).is_some_and(|n| n > 0));
+        assert!(cpu_secs(me) >= 0.0);
+    }
+}

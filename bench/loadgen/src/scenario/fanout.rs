@@ -220,3 +220,22 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
         },
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_message_number_in_a_room_text_frame() {
+        let frame = r#"{"seq":9,"type":"room_text","roomID":"fanout","userID":"f0","head":{"cmd":"CustomTextMsg","data":{"nickName":"f0","headPic":""}},"text":"42","time":1}"#;
+        assert_eq!(message_number(frame), Some(42));
+        assert_eq!(
+            message_number(r#"{"seq":1,"type":"pusher_join","text":"1"}"#),
+            None
+        );
+        assert_eq!(
+            message_number(r#"{"seq":1,"type":"room_text","text":"x"}"#),
+            None
+        );
+    }
+}

@@ -258,3 +258,33 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
         "rss_under_load_kib": rss_peak,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_carry_an_sdp_of_the_asked_size_in_each_protocol() {
+        let sdp = fake_sdp(3_000);
+        assert_eq!(sdp.len(), 3_000);
+        assert!(sdp.starts_with("v=0\r\n"));
+        let Message::Text(t) = frame(Proto::Rtcroom, true, "b0", "p0", &sdp) else {
+            panic!("text frame expected")
+        };
+        let v: Value = serde_json::from_str(t.as_str()).expect("JSON");
+        assert_eq!(
+            (v["type"].as_str(), v["to"].as_str(), v["roomID"].as_str()),
+            (Some("offer"), Some("b0"), Some("p0"))
+        );
+        assert_eq!(v["sdp"].as_str(), Some(sdp.as_str()));
+        let Message::Text(t) = frame(Proto::Peerjs, false, "a0", "p0", &sdp) else {
+            panic!("text frame expected")
+        };
+        let v: Value = serde_json::from_str(t.as_str()).expect("JSON");
+        assert_eq!(
+            (v["type"].as_str(), v["dst"].as_str()),
+            (Some("ANSWER"), Some("a0"))
+        );
+        assert_eq!(v["payload"]["sdp"]["sdp"].as_str(), Some(sdp.as_str()));
+    }
+}
