@@ -105,6 +105,17 @@ pub enum ClientFrame {
         /// The candidate.
         candidate: IceCandidate,
     },
+    /// Ask one member of the same room to start our negotiation over: we
+    /// lost signaling state (a reconnect the server could not resume) and
+    /// re-created our peer connection to it. The receiver re-creates its own;
+    /// the offerer is still the smaller `userID`. Never sent in answer to one.
+    Renegotiate {
+        /// The room both are in.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Addressee.
+        to: UserId,
+    },
 }
 
 /// `cmd` of a text message head (original IM custom element).
@@ -312,6 +323,14 @@ pub enum ServerEvent {
         /// The candidate.
         candidate: IceCandidate,
     },
+    /// Relayed request to start the negotiation with `from` over.
+    Renegotiate {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Sender, stamped by the server.
+        from: UserId,
+    },
 }
 
 #[cfg(test)]
@@ -354,6 +373,32 @@ mod tests {
                 r#""head":{"cmd":"CustomTextMsg","data":{"nickName":"a\"b","headPic":"p"}}"#
             ),
             "{s}"
+        );
+        assert_eq!(serde_json::from_str::<ServerFrame>(&s).unwrap(), ev);
+    }
+
+    #[test]
+    fn renegotiate_wire_shape() {
+        let json = r#"{"reqID":3,"type":"renegotiate","roomID":"r","to":"b"}"#;
+        let env: ClientEnvelope = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            env.frame,
+            ClientFrame::Renegotiate {
+                room_id: RoomId::new("r").unwrap(),
+                to: UserId::new("b").unwrap(),
+            }
+        );
+        let ev = ServerFrame {
+            seq: 9,
+            event: ServerEvent::Renegotiate {
+                room_id: RoomId::new("r").unwrap(),
+                from: UserId::new("a").unwrap(),
+            },
+        };
+        let s = serde_json::to_string(&ev).unwrap();
+        assert_eq!(
+            s,
+            r#"{"seq":9,"type":"renegotiate","roomID":"r","from":"a"}"#
         );
         assert_eq!(serde_json::from_str::<ServerFrame>(&s).unwrap(), ev);
     }

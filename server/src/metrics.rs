@@ -20,7 +20,7 @@ pub struct Metrics {
     pub text_messages: AtomicU64,
     /// Room custom messages fanned out.
     pub custom_messages: AtomicU64,
-    /// offer/answer/candidate frames relayed.
+    /// offer/answer/candidate/renegotiate frames relayed.
     pub signals_relayed: AtomicU64,
     /// Members removed for missed heartbeats.
     pub heartbeat_evictions: AtomicU64,
@@ -123,7 +123,7 @@ impl Metrics {
             ),
             (
                 "rtcroom_signals_relayed_total",
-                "Offers, answers and candidates relayed.",
+                "Offers, answers, candidates and renegotiation requests relayed.",
                 self.signals_relayed.load(Ordering::Relaxed),
             ),
             (

@@ -466,6 +466,20 @@ async fn handle_frame(
             )
             .await
         }
+        ClientFrame::Renegotiate { room_id, to } => {
+            let from = caller.key.user.clone();
+            relay(
+                svc,
+                caller,
+                &to,
+                &room_id,
+                ServerEvent::Renegotiate {
+                    room_id: room_id.clone(),
+                    from,
+                },
+            )
+            .await
+        }
     }
 }
 

@@ -210,6 +210,82 @@ async fn signaling_reaches_only_the_addressed_member_of_the_same_room() {
 }
 
 #[tokio::test]
+async fn renegotiate_reaches_only_the_addressed_member_of_the_same_room() {
+    let srv = Server::start(config()).await;
+    let (a, b, c, d) = (
+        srv.login("a").await,
+        srv.login("b").await,
+        srv.login("c").await,
+        srv.login("d").await,
+    );
+    let (mut aw, mut bw, mut cw, mut dw) = (a.ws().await, b.ws().await, c.ws().await, d.ws().await);
+    for cl in [&a, &b, &c] {
+        cl.enter("room1").await;
+    }
+    d.enter("room2").await;
+
+    let ack = aw
+        .request(
+            json!({"type": "renegotiate", "roomID": "room1", "to": "b"}),
+            1,
+        )
+        .await;
+    assert_eq!(ack["type"], "ack");
+    let r = bw.expect("renegotiate").await;
+    assert_eq!(
+        (r["roomID"].as_str(), r["from"].as_str()),
+        (Some("room1"), Some("a"))
+    );
+    cw.expect_none("renegotiate", Duration::from_millis(200))
+        .await;
+
+    // To a member of another room, from a non-member, to yourself: refused.
+    let e = aw
+        .request(
+            json!({"type": "renegotiate", "roomID": "room1", "to": "d"}),
+            2,
+        )
+        .await;
+    assert_eq!(
+        (e["type"].as_str(), e["code"].as_i64()),
+        (Some("error"), Some(1008))
+    );
+    let e = dw
+        .request(
+            json!({"type": "renegotiate", "roomID": "room1", "to": "a"}),
+            3,
+        )
+        .await;
+    assert_eq!(e["code"], 5);
+    let e = aw
+        .request(
+            json!({"type": "renegotiate", "roomID": "room1", "to": "a"}),
+            4,
+        )
+        .await;
+    assert_eq!(e["code"], 1003, "signalling yourself");
+    let e = aw
+        .request(json!({"type": "renegotiate", "roomID": "room1"}), 5)
+        .await;
+    assert_eq!(e["type"], "error", "no addressee");
+    aw.expect_none("renegotiate", Duration::from_millis(200))
+        .await;
+    dw.expect_none("renegotiate", Duration::from_millis(50))
+        .await;
+
+    let metrics = reqwest::get(format!("{}/metrics", srv.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("rtcroom_signals_relayed_total 1\n"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
 async fn creator_leaving_closes_the_room_and_destroy_is_creator_only() {
     let srv = Server::start(config()).await;
     let (a, b) = (srv.login("alice").await, srv.login("bob").await);
