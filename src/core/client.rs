@@ -220,5 +220,6 @@ pub(super) fn frame_type(f: &rtcroom_protocol::ws::ClientFrame) -> &'static str 
         Offer { .. } => "offer",
         Answer { .. } => "answer",
         Candidate { .. } => "candidate",
+        Renegotiate { .. } => "renegotiate",
     }
 }

@@ -34,6 +34,7 @@ const TYPES: &[&str] = &[
     "offer",
     "answer",
     "candidate",
+    "renegotiate",
 ];
 
 fn req<F: Fields, T: DeserializeOwned>(f: &F, key: &'static str) -> Result<T, F::Error> {
@@ -99,6 +100,10 @@ pub fn decode_frame<F: Fields>(f: &F) -> Result<ServerFrame, F::Error> {
             room_id: req(f, "roomID")?,
             from: req(f, "from")?,
             candidate: req(f, "candidate")?,
+        },
+        "renegotiate" => ServerEvent::Renegotiate {
+            room_id: req(f, "roomID")?,
+            from: req(f, "from")?,
         },
         other => return Err(F::Error::unknown_variant(other, TYPES)),
     };
@@ -219,9 +224,13 @@ mod tests {
                 sdp: "v=0\r\n".into(),
             },
             ServerEvent::Candidate {
+                room_id: room_id.clone(),
+                from: user.clone(),
+                candidate,
+            },
+            ServerEvent::Renegotiate {
                 room_id,
                 from: user,
-                candidate,
             },
         ];
         let mut seen = [false; TYPES.len()];
@@ -239,6 +248,7 @@ mod tests {
                 ServerEvent::Offer { .. } => 9,
                 ServerEvent::Answer { .. } => 10,
                 ServerEvent::Candidate { .. } => 11,
+                ServerEvent::Renegotiate { .. } => 12,
             };
             seen[i] = true;
         }

@@ -7,6 +7,12 @@
 //!
 //! Remote ICE candidates that arrive before the remote description are held
 //! and released right after its `SetRemoteSdp`.
+//!
+//! **Starting over.** A reconnect the server could not resume may have lost
+//! an offer or answer. Each side knows only its own half: a peer is
+//! [`settled`](Peer::is_settled) once its offer/answer exchange is done from
+//! our side, and [`pristine`](Peer::is_pristine) while nothing of it has
+//! happened yet, so a fresh offer still reaches the other side's fresh peer.
 
 use super::input::SdpKind;
 use super::output::PeerAction;
@@ -43,6 +49,20 @@ impl Peer {
             remote_sdp: false,
             pending_ice: Vec::new(),
         }
+    }
+
+    /// Whether our side of the offer/answer exchange is done: the offerer
+    /// applied the answer; the answerer applied the offer and sent its answer.
+    pub(crate) fn is_settled(&self) -> bool {
+        self.remote_sdp && !self.awaiting_answer && !self.answer_due
+    }
+
+    /// Whether nothing was negotiated yet: the offerer has not sent its offer,
+    /// the answerer has not received one. Such a peer need not start over
+    /// when the other side does: whatever it sends or applies from now on
+    /// belongs to the other side's fresh peer.
+    pub(crate) fn is_pristine(&self) -> bool {
+        !self.remote_sdp && !self.awaiting_answer && !self.answer_due
     }
 
     /// An offer from the remote member.
@@ -203,6 +223,24 @@ mod tests {
         assert!(answerer.local_sdp(SdpKind::Answer).is_err());
         answerer.remote_offer(&bob, "o".into()).unwrap();
         assert!(answerer.local_sdp(SdpKind::Answer).is_ok());
+    }
+
+    #[test]
+    fn settled_and_pristine() {
+        let bob = u("bob");
+        let mut offerer = Peer::new(true);
+        assert!(offerer.is_pristine() && !offerer.is_settled());
+        offerer.local_sdp(SdpKind::Offer).unwrap();
+        assert!(!offerer.is_pristine() && !offerer.is_settled());
+        offerer.remote_answer(&bob, "a".into()).unwrap();
+        assert!(!offerer.is_pristine() && offerer.is_settled());
+
+        let mut answerer = Peer::new(false);
+        assert!(answerer.is_pristine() && !answerer.is_settled());
+        answerer.remote_offer(&bob, "o".into()).unwrap();
+        assert!(!answerer.is_pristine() && !answerer.is_settled());
+        answerer.local_sdp(SdpKind::Answer).unwrap();
+        assert!(!answerer.is_pristine() && answerer.is_settled());
     }
 
     #[test]

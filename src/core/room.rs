@@ -146,16 +146,18 @@ pub(crate) fn frame_room(f: &ClientFrame) -> Option<&RoomId> {
         | ClientFrame::RoomCustom { room_id, .. }
         | ClientFrame::Offer { room_id, .. }
         | ClientFrame::Answer { room_id, .. }
-        | ClientFrame::Candidate { room_id, .. } => Some(room_id),
+        | ClientFrame::Candidate { room_id, .. }
+        | ClientFrame::Renegotiate { room_id, .. } => Some(room_id),
     }
 }
 
 /// The member a client frame is addressed to.
-fn frame_to(f: &ClientFrame) -> Option<&UserId> {
+pub(crate) fn frame_to(f: &ClientFrame) -> Option<&UserId> {
     match f {
         ClientFrame::Offer { to, .. }
         | ClientFrame::Answer { to, .. }
-        | ClientFrame::Candidate { to, .. } => Some(to),
+        | ClientFrame::Candidate { to, .. }
+        | ClientFrame::Renegotiate { to, .. } => Some(to),
         _ => None,
     }
 }

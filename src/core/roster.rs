@@ -10,7 +10,9 @@
 //! Membership events held from *before* the request are dropped: the list
 //! supersedes them. If the list no longer has us (the server dropped us while
 //! our socket was away), we close every peer and enter again (`add_pusher`,
-//! then `get_pushers`); members still there get fresh peers.
+//! then `get_pushers`); members still there get fresh peers. Members kept
+//! whose offer/answer exchange was not settled start over with `renegotiate`
+//! (see [`signaling`](super::signaling)).
 
 use super::client::Client;
 use super::event::Event;
@@ -34,7 +36,8 @@ fn event_room(ev: &ServerEvent) -> Option<&RoomId> {
         | ServerEvent::RoomCustom { room_id, .. }
         | ServerEvent::Offer { room_id, .. }
         | ServerEvent::Answer { room_id, .. }
-        | ServerEvent::Candidate { room_id, .. } => Some(room_id),
+        | ServerEvent::Candidate { room_id, .. }
+        | ServerEvent::Renegotiate { room_id, .. } => Some(room_id),
         ServerEvent::Welcome { .. }
         | ServerEvent::Pong
         | ServerEvent::Ack { .. }
@@ -176,6 +179,7 @@ impl Client {
             ServerEvent::Candidate {
                 from, candidate, ..
             } => self.on_remote_ice(from, candidate),
+            ServerEvent::Renegotiate { from, .. } => self.on_remote_renegotiate(from),
             ServerEvent::RoomClosed { .. }
             | ServerEvent::Welcome { .. }
             | ServerEvent::Pong
@@ -263,9 +267,11 @@ impl Client {
                 .collect(),
         };
         let mut created = Vec::new();
+        let mut kept = Vec::new();
         for p in &list {
             if let Some(m) = r.members.get_mut(&p.user_id) {
                 m.pusher = p.clone();
+                kept.push(p.user_id.clone());
                 continue;
             }
             let member = Member {
@@ -296,6 +302,10 @@ impl Client {
             }
             self.create_peer(&user);
         }
+        // Frames to or from the members we kept may be lost: start over with
+        // those still negotiating (before the held events, which then reach
+        // the fresh peers).
+        self.renegotiate_unsettled(kept);
         for ev in sync.held {
             self.on_room_event(ev);
         }

@@ -3,10 +3,22 @@
 //! ones out. Who offers is fixed by [`is_offerer`](super::peers::is_offerer);
 //! anything for a member we have no peer for (never joined, or closed — e.g. a
 //! late answer after `exitRoom`) is ignored.
+//!
+//! **Renegotiation.** After a reconnect the server could not resume
+//! (`welcome{resumed:false}`), an offer or answer to or from a member may be
+//! lost, leaving one side waiting forever. The re-sync therefore re-creates
+//! the peer of every member it keeps whose exchange is not
+//! [settled](super::peers::Peer::is_settled) and sends that member
+//! `renegotiate`; a member receiving it re-creates its own peer (unless it is
+//! still [pristine](super::peers::Peer::is_pristine)). Both re-created peers
+//! keep the offerer rule: the smaller `userID` offers anew, the other waits
+//! for that offer, so no glare. A `renegotiate` is only ever sent by the
+//! re-sync, never in answer to one, so two members cannot bounce it forever.
 
 use super::client::Client;
 use super::input::SdpKind;
-use super::room::Phase;
+use super::peers::{is_offerer, Peer};
+use super::room::{frame_room, frame_to, Phase};
 use rtcroom_protocol::ws::{ClientFrame, IceCandidate};
 use rtcroom_protocol::UserId;
 
@@ -74,6 +86,65 @@ impl Client {
             },
         };
         self.send_frame(frame, None);
+    }
+
+    /// The re-sync kept `users`: start over with each whose exchange is not
+    /// settled, and ask it to do the same.
+    pub(super) fn renegotiate_unsettled(&mut self, users: Vec<UserId>) {
+        for user in users {
+            let Phase::InRoom(r) = &self.room.phase else {
+                return;
+            };
+            let room_id = r.room_id.clone();
+            match r.members.get(&user) {
+                Some(m) if !m.peer.is_settled() => {}
+                _ => continue,
+            }
+            self.debug(|| format!("negotiation with {user} may have lost a frame: starting over"));
+            self.restart_peer(&user);
+            let frame = ClientFrame::Renegotiate { room_id, to: user };
+            self.send_frame(frame, None);
+        }
+    }
+
+    /// `from` lost signaling state and re-created its peer to us: re-create
+    /// ours. Never answered with a `renegotiate` of our own.
+    pub(super) fn on_remote_renegotiate(&mut self, from: UserId) {
+        let Phase::InRoom(r) = &self.room.phase else {
+            return;
+        };
+        let Some(m) = r.members.get(&from) else {
+            return self.debug(|| format!("renegotiate from {from}, who has no peer, ignored"));
+        };
+        if m.peer.is_pristine() {
+            return self.debug(|| format!("renegotiate from {from}: nothing negotiated yet"));
+        }
+        self.debug(|| format!("{from} starts over: re-creating its peer"));
+        self.restart_peer(&from);
+    }
+
+    /// Replaces the peer to `user` (a member) with a fresh one: the old one's
+    /// offers, answers and candidates still queued are dropped (a queued
+    /// `renegotiate` stays), and `Create` replaces the connection (the
+    /// offerer offers anew, the answerer waits).
+    fn restart_peer(&mut self, user: &UserId) {
+        let Some(me) = self.me().cloned() else {
+            return;
+        };
+        let Phase::InRoom(r) = &mut self.room.phase else {
+            return;
+        };
+        let Some(m) = r.members.get_mut(user) else {
+            return;
+        };
+        m.peer = Peer::new(is_offerer(&me, user));
+        let room_id = r.room_id.clone();
+        self.outbox.purge_unsent(|f| {
+            !matches!(f, ClientFrame::Renegotiate { .. })
+                && frame_room(f) == Some(&room_id)
+                && frame_to(f) == Some(user)
+        });
+        self.create_peer(user);
     }
 
     pub(super) fn on_local_ice(&mut self, user: UserId, candidate: IceCandidate) {

@@ -186,6 +186,7 @@ fn random_step(h: &mut H, rng: &mut Rng, http: &mut Vec<HttpRequest>, reqs: &mut
         _ => h.advance(u64::try_from(rng.below(3_000)).unwrap()),
     }
     // The driver side of the outputs.
+    let mut acks = Vec::new();
     for o in std::mem::take(&mut h.out) {
         match o {
             Output::Http(r) => http.push(r),
@@ -194,9 +195,24 @@ fn random_step(h: &mut H, rng: &mut Rng, http: &mut Vec<HttpRequest>, reqs: &mut
                 let resumed = rng.below(2) == 0;
                 h.welcome(resumed);
             }
+            // Re-syncs send these in bulk; acked at once so that the calls'
+            // frames still get their share of the random answers.
+            Output::WsSend {
+                conn,
+                frame:
+                    ClientEnvelope {
+                        req_id: Some(req_id),
+                        frame: ClientFrame::Renegotiate { .. },
+                    },
+            } if h.conn == Some(conn) => acks.push(req_id),
             Output::WsSend { frame, .. } => reqs.extend(frame.req_id),
             Output::WsClose { conn } if h.conn == Some(conn) => h.conn = None,
             _ => {}
+        }
+    }
+    for req_id in acks {
+        if h.conn.is_some() {
+            h.server(ServerEvent::Ack { req_id });
         }
     }
 }

@@ -140,6 +140,9 @@ impl Server {
                     candidate,
                 },
             ),
+            ClientFrame::Renegotiate { room_id, to } => {
+                (to.clone(), ServerEvent::Renegotiate { room_id, from })
+            }
             _ => return,
         };
         push.push((to.to_string(), ev));

@@ -7,6 +7,7 @@ mod calls;
 mod mesh;
 mod messages;
 mod push_url;
+mod renegotiate;
 mod resume;
 mod room;
 mod session;
@@ -99,6 +100,8 @@ pub(crate) struct H {
     pub(crate) me: String,
     /// Peers created and not yet closed (checked on every output).
     pub(crate) live_peers: std::collections::BTreeSet<UserId>,
+    /// Open peers replaced by a new `Create`, in order.
+    pub(crate) restarted: Vec<UserId>,
     /// Successful enters / sends, for the random walk's coverage check.
     pub(crate) stat_entered: usize,
     pub(crate) stat_sent: usize,
@@ -121,6 +124,7 @@ impl H {
             seq: 0,
             me: me.into(),
             live_peers: Default::default(),
+            restarted: Vec::new(),
             stat_entered: 0,
             stat_sent: 0,
         }
@@ -157,7 +161,10 @@ impl H {
     fn check_peer(&mut self, a: &PeerAction) {
         match a {
             PeerAction::Create { user, .. } => {
-                assert!(self.live_peers.insert(user.clone()), "{user} created twice");
+                // `Create` for an open peer replaces it (starting over).
+                if !self.live_peers.insert(user.clone()) {
+                    self.restarted.push(user.clone());
+                }
             }
             PeerAction::Close { user } => {
                 assert!(self.live_peers.remove(user), "{user} closed but not open");
@@ -444,7 +451,8 @@ pub(crate) fn to_of(f: &ClientFrame) -> Option<&str> {
     match f {
         ClientFrame::Offer { to, .. }
         | ClientFrame::Answer { to, .. }
-        | ClientFrame::Candidate { to, .. } => Some(to.as_str()),
+        | ClientFrame::Candidate { to, .. }
+        | ClientFrame::Renegotiate { to, .. } => Some(to.as_str()),
         _ => None,
     }
 }

@@ -118,7 +118,18 @@ fn not_resumed_refetches_and_diffs_the_members() {
             Event::PusherJoin(pusher("erin"))
         ]
     );
-    assert_eq!(h.peers(), [closed("dave"), created("erin", true)]);
+    // alice is kept, but her offer may have been lost: both start over.
+    assert_eq!(
+        h.peers(),
+        [
+            closed("dave"),
+            created("erin", true),
+            created("alice", false)
+        ]
+    );
+    let sent = h.sent();
+    assert_eq!(kinds(&sent), ["renegotiate"]);
+    assert_eq!(to_of(&sent[0].frame), Some("alice"));
     // Numbering continues from the welcome.
     h.server(text("r1", "alice", "after"));
     assert_eq!(texts(&h.events()), ["after"]);
@@ -158,7 +169,16 @@ fn events_during_a_resync_are_held_and_replayed_on_the_fresh_list() {
             }
         ]
     );
-    assert_eq!(h.peers(), [created("frank", true), closed("alice")]);
+    // The kept members start over first; alice's held quit then closes hers.
+    assert_eq!(
+        h.peers(),
+        [
+            created("frank", true),
+            created("alice", false),
+            created("dave", true),
+            closed("alice")
+        ]
+    );
 }
 
 #[test]
@@ -241,7 +261,10 @@ fn a_failed_resync_is_retried() {
     let get = h.http("get_pushers");
     h.clear();
     h.reply(&get, ReplyBody::Pushers(summary("r1", &["alice", ME])));
-    assert!(h.events().is_empty() && h.peers().is_empty());
+    assert!(h.events().is_empty());
+    // alice is kept; her offer may have been lost, so both start over.
+    assert_eq!(h.peers(), [created("alice", false)]);
+    assert_eq!(kinds(&h.sent()), ["renegotiate"]);
 }
 
 #[test]
