@@ -118,6 +118,45 @@ pub enum ClientFrame {
     },
 }
 
+impl ClientFrame {
+    /// A signaling frame (`offer`, `answer`, `candidate`, `renegotiate`) as
+    /// the relay sees it: its room, its addressee, and the event the addressee
+    /// receives, stamped with the sender `from`; `None` for any other frame.
+    pub fn into_relay(self, from: UserId) -> Option<(RoomId, UserId, ServerEvent)> {
+        Some(match self {
+            ClientFrame::Offer { room_id, to, sdp } => (
+                room_id.clone(),
+                to,
+                ServerEvent::Offer { room_id, from, sdp },
+            ),
+            ClientFrame::Answer { room_id, to, sdp } => (
+                room_id.clone(),
+                to,
+                ServerEvent::Answer { room_id, from, sdp },
+            ),
+            ClientFrame::Candidate {
+                room_id,
+                to,
+                candidate,
+            } => (
+                room_id.clone(),
+                to,
+                ServerEvent::Candidate {
+                    room_id,
+                    from,
+                    candidate,
+                },
+            ),
+            ClientFrame::Renegotiate { room_id, to } => (
+                room_id.clone(),
+                to,
+                ServerEvent::Renegotiate { room_id, from },
+            ),
+            _ => return None,
+        })
+    }
+}
+
 /// `cmd` of a text message head (original IM custom element).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TextCmd {

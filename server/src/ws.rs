@@ -417,69 +417,13 @@ async fn handle_frame(
             svc.metrics.custom_messages.fetch_add(1, Ordering::Relaxed);
             Ok(())
         }
-        ClientFrame::Offer { room_id, to, sdp } => {
-            let from = caller.key.user.clone();
-            relay(
-                svc,
-                caller,
-                &to,
-                &room_id,
-                ServerEvent::Offer {
-                    room_id: room_id.clone(),
-                    from,
-                    sdp,
-                },
-            )
-            .await
-        }
-        ClientFrame::Answer { room_id, to, sdp } => {
-            let from = caller.key.user.clone();
-            relay(
-                svc,
-                caller,
-                &to,
-                &room_id,
-                ServerEvent::Answer {
-                    room_id: room_id.clone(),
-                    from,
-                    sdp,
-                },
-            )
-            .await
-        }
-        ClientFrame::Candidate {
-            room_id,
-            to,
-            candidate,
-        } => {
-            let from = caller.key.user.clone();
-            relay(
-                svc,
-                caller,
-                &to,
-                &room_id,
-                ServerEvent::Candidate {
-                    room_id: room_id.clone(),
-                    from,
-                    candidate,
-                },
-            )
-            .await
-        }
-        ClientFrame::Renegotiate { room_id, to } => {
-            let from = caller.key.user.clone();
-            relay(
-                svc,
-                caller,
-                &to,
-                &room_id,
-                ServerEvent::Renegotiate {
-                    room_id: room_id.clone(),
-                    from,
-                },
-            )
-            .await
-        }
+        signal => match signal.into_relay(caller.key.user.clone()) {
+            Some((room_id, to, event)) => relay(svc, caller, &to, &room_id, event).await,
+            None => Err(ApiError::with_message(
+                ErrorCode::Internal,
+                "frame is not relayed",
+            )),
+        },
     }
 }
 
