@@ -37,6 +37,8 @@ test('the package works through a bundler', { timeout: 60000 }, async () => {
   try {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${server.base}/`);
+    // The bundle's top-level await (wasm init) can finish after the load event.
+    await page.waitForFunction(() => window.result !== undefined, null, { timeout: 15000 });
     const result = await page.evaluate(() => window.result);
     assert.deepEqual(result, { bad: -1012, me: 'bundled', loggedIn: true });
   } finally {
