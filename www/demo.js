@@ -220,3 +220,7 @@ $('switch-cam').onclick = () => guarded(() => room.switchCamera());
 
 $('server-domain').placeholder = serverDomain();
 view('login');
+// The package's wasm finished loading (its module awaits it) and every handler
+// above is set: only now can a click do something. Until then the buttons stay
+// disabled, so an early click is never silently lost.
+for (const id of ['debug-login', 'manual-login']) $(id).disabled = false;

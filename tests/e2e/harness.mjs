@@ -68,10 +68,16 @@ export async function join(browser, base, userID, userName = userID) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(`${base}/`);
+  // The load event does not wait for the demo module's top-level await (the
+  // wasm start-up): the button is enabled once its handler is set.
+  await page.waitForSelector('#debug-login:not([disabled])', { timeout: 15000 });
   await page.fill('#user-id', userID);
   await page.fill('#user-name', userName);
   await page.click('#debug-login');
-  await page.waitForSelector('#lobby:not([hidden])', { timeout: 15000 });
+  await page.waitForSelector('#lobby:not([hidden])', { timeout: 15000 }).catch(async (e) => {
+    const shown = await page.textContent('#error').catch(() => '');
+    throw new Error(`${userID}: no lobby after login (error line: ${JSON.stringify(shown)}; page errors: ${JSON.stringify(errors)}): ${e.message}`);
+  });
   await page.waitForSelector('#conn[data-state="connected"]');
   return { userID, userName, context, page, errors };
 }
