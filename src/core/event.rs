@@ -24,8 +24,10 @@ pub enum Event {
     /// A text message (`onRecvRoomTextMsg`).
     RecvRoomTextMsg {
         /// The room.
+        #[serde(rename = "roomID")]
         room_id: RoomId,
         /// Sender.
+        #[serde(rename = "userID")]
         user_id: UserId,
         /// Sender's name (`nickName` in the message head).
         user_name: String,
@@ -39,8 +41,10 @@ pub enum Event {
     /// A custom message (`onRecvRoomCustomMsg`).
     RecvRoomCustomMsg {
         /// The room.
+        #[serde(rename = "roomID")]
         room_id: RoomId,
         /// Sender.
+        #[serde(rename = "userID")]
         user_id: UserId,
         /// Sender's name.
         user_name: String,
@@ -56,6 +60,7 @@ pub enum Event {
     /// The room we were in is gone (`onRoomClosed`); every peer is closed.
     RoomClosed {
         /// The room.
+        #[serde(rename = "roomID")]
         room_id: RoomId,
     },
     /// Diagnostics (`onDebugLog`), when [`Config::debug_log`](super::Config::debug_log) is on.

@@ -156,6 +156,7 @@ pub enum CallOk {
     /// `login`: the session's user.
     LoggedIn {
         /// The user, as the server spells it.
+        #[serde(rename = "userID")]
         user_id: UserId,
     },
     /// `logout`.
@@ -170,6 +171,7 @@ pub enum CallOk {
     /// `getPushUrl`: the signed push URL (also kept by the session).
     PushUrl {
         /// `rtmp://{push_host}/live/{stream}?bizid=..&txSecret=..&txTime=..`.
+        #[serde(rename = "pushURL")]
         push_url: String,
     },
     /// `getPushers`: the room, its `pushers` without ourselves.
@@ -177,11 +179,13 @@ pub enum CallOk {
     /// `createRoom`: created and entered.
     RoomCreated {
         /// The room's id (given or assigned).
+        #[serde(rename = "roomID")]
         room_id: RoomId,
     },
     /// `enterRoom`: entered.
     Entered {
         /// The room.
+        #[serde(rename = "roomID")]
         room_id: RoomId,
     },
     /// `exitRoom`.

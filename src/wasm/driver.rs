@@ -1,16 +1,18 @@
-//! The loop around the core: inputs are queued, the core handles them one by
-//! one, and its outputs are carried out — HTTP, socket, timer, peer actions on
-//! the JS media glue, events and promise settlements. JS is only ever called
-//! with the driver unborrowed, so a listener may call back into the API.
+//! The loop around the core, the same for every host: inputs are queued, the
+//! core handles them one by one, and its outputs are carried out — HTTP and
+//! sockets on the host's [`Transport`], the one timer, peer actions on the
+//! [`Media`] glue, events to the host's event callback and promise
+//! settlements. JS is only ever called with the driver unborrowed, so a
+//! listener may call back into the API.
 
 use super::js;
-use super::listeners::Listeners;
-use super::socket::Socket;
+use super::media::Media;
 use super::timer::Timer;
+use super::transport::{Socket, Transport};
 use crate::core::vecmap::VecMap;
-use crate::core::{CallId, Client, Input, Output, PeerAction, SdpKind};
+use crate::core::{CallId, Client, ClientError, ConnId, Input, Output};
 use js_sys::Function;
-use rtcroom_protocol::{ApiError, UserId};
+use rtcroom_protocol::ApiError;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -21,7 +23,7 @@ pub type Shared = Rc<Driver>;
 /// A weak reference to the driver.
 pub type Weak = std::rc::Weak<Driver>;
 
-/// Everything one `RTCRoom` owns.
+/// Everything one `RoomCore` owns.
 pub struct Driver {
     pub(super) state: RefCell<State>,
     inbox: RefCell<VecDeque<Input>>,
@@ -31,12 +33,15 @@ pub struct Driver {
 /// Mutable parts of the driver.
 pub struct State {
     pub(super) client: Client,
-    pub(super) media: JsValue,
-    pub(super) socket: Option<Socket>,
+    transport: Transport,
+    media: Media,
+    on_event: Function,
+    pub(super) socket: Option<(ConnId, Socket)>,
     timer: Option<Timer>,
-    pub(super) pending: VecMap<CallId, (Function, Function)>,
-    pub(super) next_call: u64,
-    pub(super) listeners: Listeners,
+    pending: VecMap<CallId, (Function, Function)>,
+    next_call: u64,
+    /// After `shutdown`: calls fail at once, nothing more is carried out.
+    closed: bool,
 }
 
 /// Milliseconds on the wall clock (the core treats a clock going back as standing still).
@@ -45,17 +50,19 @@ pub fn now_ms() -> u64 {
 }
 
 impl Driver {
-    /// A driver around `client`, sending peer actions to `media`.
-    pub fn new(client: Client, media: JsValue) -> Shared {
+    /// A driver around `client`.
+    pub fn new(client: Client, transport: Transport, media: Media, on_event: Function) -> Shared {
         Rc::new(Driver {
             state: RefCell::new(State {
                 client,
+                transport,
                 media,
+                on_event,
                 socket: None,
                 timer: None,
                 pending: VecMap::new(),
                 next_call: 1,
-                listeners: Listeners::default(),
+                closed: false,
             }),
             inbox: RefCell::new(VecDeque::new()),
             pumping: Cell::new(false),
@@ -76,6 +83,9 @@ pub fn pump(d: &Shared, input: Input) {
         };
         let outputs: Vec<Output> = {
             let mut st = d.state.borrow_mut();
+            if st.closed {
+                continue;
+            }
             st.client.handle(input, now_ms());
             std::iter::from_fn(|| st.client.poll()).collect()
         };
@@ -86,56 +96,73 @@ pub fn pump(d: &Shared, input: Input) {
     d.pumping.set(false);
 }
 
+/// A text frame from socket `conn` (for the transports).
+pub fn socket_text(d: &Weak, conn: ConnId, text: &str) {
+    if let Some(d) = d.upgrade() {
+        pump(&d, super::decode::frame(conn, text));
+    }
+}
+
+/// Socket `conn` closed or failed (for the transports).
+pub fn socket_closed(d: &Weak, conn: ConnId, reason: String) {
+    if let Some(d) = d.upgrade() {
+        pump(&d, Input::WsClosed { conn, reason });
+    }
+}
+
 fn perform(d: &Shared, out: Output) {
     match out {
         Output::Http(req) => {
             let weak = Rc::downgrade(d);
+            let transport = d.state.borrow().transport.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let result = super::http::send(&req).await;
+                let result = transport.post(&req).await;
                 if let Some(d) = weak.upgrade() {
                     pump(&d, Input::HttpReply { id: req.id, result });
                 }
             });
         }
         Output::WsConnect { conn, url } => {
-            let opened = Socket::open(&url, conn, Rc::downgrade(d));
-            let failed = {
-                let mut st = d.state.borrow_mut();
-                st.socket = None; // closes any previous socket
-                match opened {
-                    Ok(s) => {
-                        st.socket = Some(s);
-                        None
-                    }
-                    Err(e) => Some(js::describe(&e)),
-                }
+            let old = d.state.borrow_mut().socket.take();
+            drop(old); // at most one socket: the old one closes, unreported
+            let opened = {
+                let transport = d.state.borrow().transport.clone();
+                transport.connect(&url, conn, Rc::downgrade(d))
             };
-            if let Some(reason) = failed {
-                pump(d, Input::WsClosed { conn, reason });
+            match opened {
+                Ok(s) => d.state.borrow_mut().socket = Some((conn, s)),
+                Err(reason) => pump(d, Input::WsClosed { conn, reason }),
             }
         }
         Output::WsSend { conn, frame } => {
             let st = d.state.borrow();
-            if let (Some(s), Some(text)) = (
-                st.socket.as_ref().filter(|s| s.conn == conn),
+            if let (Some((_, s)), Some(text)) = (
+                st.socket.as_ref().filter(|(c, _)| *c == conn),
                 js::to_json(&frame),
             ) {
-                let _ = s.send(&text); // a socket that is not open reports its close
+                s.send(&text);
             }
         }
         Output::WsClose { conn } => {
-            let mut st = d.state.borrow_mut();
-            if st.socket.as_ref().is_some_and(|s| s.conn == conn) {
-                st.socket = None;
+            let old = {
+                let mut st = d.state.borrow_mut();
+                match &st.socket {
+                    Some((c, _)) if *c == conn => st.socket.take(),
+                    _ => None,
+                }
+            };
+            drop(old);
+        }
+        Output::Peer(action) => {
+            let result = d.state.borrow().media.apply(&action);
+            if let Err(line) = result {
+                web_sys::console::warn_1(&line.into());
             }
         }
-        Output::Peer(action) => peer(d, action),
         Output::Event(event) => {
-            let calls = d.state.borrow().listeners.calls_for(&event);
-            for (this, f, args) in calls {
-                if let Err(e) = f.apply(&this, &args) {
-                    web_sys::console::error_2(&"rtcroom: listener threw".into(), &e);
-                }
+            let f = d.state.borrow().on_event.clone();
+            if let Err(e) = f.call1(&JsValue::UNDEFINED, &js::to_js(&event)) {
+                web_sys::console::error_2(&"rtcroom: listener threw".into(), &e);
             }
         }
         Output::CallDone { id, result } => {
@@ -143,7 +170,7 @@ fn perform(d: &Shared, out: Output) {
                 return;
             };
             let _ = match result {
-                Ok(ok) => resolve.call1(&JsValue::UNDEFINED, &super::api::call_ok_value(&ok)),
+                Ok(ok) => resolve.call1(&JsValue::UNDEFINED, &js::to_js(&ok)),
                 Err(e) => reject.call1(&JsValue::UNDEFINED, &js::error_value(&e)),
             };
         }
@@ -160,44 +187,6 @@ fn perform(d: &Shared, out: Output) {
     }
 }
 
-/// Hands a peer action to the JS media glue (`createPeer`, `setRemoteSdp`,
-/// `addIce`, `closePeer`); without glue, peer actions are no-ops.
-fn peer(d: &Shared, action: PeerAction) {
-    let media = d.state.borrow().media.clone();
-    if media.is_undefined() || media.is_null() {
-        return;
-    }
-    let (method, user, args): (_, &UserId, _) = match &action {
-        PeerAction::Create {
-            user: u,
-            offerer,
-            ice_servers,
-        } => (
-            "createPeer",
-            u,
-            vec![JsValue::from_bool(*offerer), js::to_js(ice_servers)],
-        ),
-        PeerAction::SetRemoteSdp { user: u, kind, sdp } => {
-            let kind = match kind {
-                SdpKind::Offer => "offer",
-                SdpKind::Answer => "answer",
-            };
-            ("setRemoteSdp", u, vec![kind.into(), sdp.into()])
-        }
-        PeerAction::AddIce { user: u, candidate } => ("addIce", u, vec![js::to_js(candidate)]),
-        PeerAction::Close { user: u } => ("closePeer", u, vec![]),
-    };
-    let mut all = vec![JsValue::from_str(user.as_str())];
-    all.extend(args);
-    if let Err(e) = js::call_method(&media, method, &all) {
-        let line = format!(
-            "media glue failed on {method}({user}): {}",
-            js::describe(&e)
-        );
-        web_sys::console::warn_1(&line.into());
-    }
-}
-
 /// Registers a call's promise callbacks and feeds the call in.
 pub fn start_call(d: &Shared, call: crate::core::Call) -> js_sys::Promise {
     let mut slot = None;
@@ -207,6 +196,10 @@ pub fn start_call(d: &Shared, call: crate::core::Call) -> js_sys::Promise {
     };
     let id = {
         let mut st = d.state.borrow_mut();
+        if st.closed {
+            drop(st);
+            return rejected(&ClientError::NotLoggedIn.with_message("the room core is shut down"));
+        }
         let id = CallId(st.next_call);
         st.next_call += 1;
         st.pending.insert(id, callbacks);
@@ -214,6 +207,22 @@ pub fn start_call(d: &Shared, call: crate::core::Call) -> js_sys::Promise {
     };
     pump(d, Input::Call { id, call });
     promise
+}
+
+/// Stops everything without a word to the server: the socket and the timer
+/// go, pending calls fail with `Cancelled`, later calls with `NotLoggedIn`.
+pub fn shutdown(d: &Shared) {
+    let (socket, timer, pending) = {
+        let mut st = d.state.borrow_mut();
+        st.closed = true;
+        let pending = std::mem::take(&mut st.pending);
+        (st.socket.take(), st.timer.take(), pending)
+    };
+    drop((socket, timer));
+    let e = js::error_value(&ClientError::Cancelled.api());
+    for (_, reject) in pending.into_values() {
+        let _ = reject.call1(&JsValue::UNDEFINED, &e);
+    }
 }
 
 /// A promise rejected with `e` (bad arguments, before the core is involved).
