@@ -102,6 +102,26 @@ pub enum RequestBody {
     RoomUser(RoomUserRequest),
 }
 
+macro_rules! bodies {
+    ($($ty:ident => $variant:ident),* $(,)?) => {
+        $(impl From<$ty> for RequestBody {
+            fn from(b: $ty) -> Self {
+                RequestBody::$variant(b)
+            }
+        })*
+    };
+}
+
+bodies! {
+    Empty => Empty,
+    GetPushUrlRequest => GetPushUrl,
+    GetRoomListRequest => GetRoomList,
+    GetPushersRequest => GetPushers,
+    CreateRoomRequest => CreateRoom,
+    AddPusherRequest => AddPusher,
+    RoomUserRequest => RoomUser,
+}
+
 /// What to do with the peer connection to one remote member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(

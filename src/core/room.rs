@@ -12,11 +12,11 @@ use super::error::ClientError;
 use super::event::Event;
 use super::heartbeat::Heartbeat;
 use super::ids::{CallId, RequestId};
-use super::output::{CallOk, PeerAction, RequestBody};
+use super::output::{CallOk, PeerAction};
 use super::peers::{is_offerer, Peer};
-use super::reply::ReplyKind;
 use super::requests::Req;
 use super::vecmap::VecMap;
+use rtcroom_protocol::command as cmd;
 use rtcroom_protocol::http::{
     AddPusherRequest, CreateRoomRequest, GetPushersRequest, Pusher, RoomSummary, RoomUserRequest,
 };
@@ -177,12 +177,7 @@ impl Client {
             room_info: room_info.clone(),
             room_id,
         };
-        let req = self.http(
-            Req::CreateRoom,
-            "create_room",
-            RequestBody::CreateRoom(body),
-            ReplyKind::CreateRoom,
-        );
+        let req = self.command::<cmd::CreateRoom>(Req::CreateRoom, body);
         self.room.phase = Phase::Creating {
             call,
             room_info,
@@ -513,13 +508,11 @@ impl Client {
             push_url,
             room_info,
         };
-        self.http(
+        self.command::<cmd::AddPusher>(
             Req::AddPusher {
                 room_id: room_id.clone(),
             },
-            "add_pusher",
-            RequestBody::AddPusher(body),
-            ReplyKind::Empty,
+            body,
         )
     }
 
@@ -527,13 +520,11 @@ impl Client {
         let body = GetPushersRequest {
             room_id: room_id.clone(),
         };
-        self.http(
+        self.command::<cmd::GetPushers>(
             Req::RoomPushers {
                 room_id: room_id.clone(),
             },
-            "get_pushers",
-            RequestBody::GetPushers(body),
-            ReplyKind::Pushers,
+            body,
         )
     }
 
@@ -542,11 +533,6 @@ impl Client {
             room_id: room_id.clone(),
             user_id: self.me().cloned(),
         };
-        self.http(
-            Req::DeletePusher { room_id, call },
-            "delete_pusher",
-            RequestBody::RoomUser(body),
-            ReplyKind::Empty,
-        );
+        self.command::<cmd::DeletePusher>(Req::DeletePusher { room_id, call }, body);
     }
 }

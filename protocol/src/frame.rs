@@ -1,5 +1,8 @@
-//! Server frames decoded field by field, for drivers whose format can look a
-//! field up by name (a parsed JS object).
+//! Server frames decoded field by field, for clients whose format can look a
+//! field up by name (the wasm driver's parsed JS object). It lives beside
+//! [`ServerFrame`] so a new event type is added here in the same change; the
+//! tests check every variant against the derived decoder and that every
+//! `type` below is one the derive writes.
 //!
 //! [`ServerFrame`]'s derived `Deserialize` (a `seq` flattened next to an
 //! internally tagged event) works with any format, but only by buffering the
@@ -9,7 +12,7 @@
 //! only that variant's fields, each with its own derived `Deserialize`. The
 //! tests check it agrees with the derived decoder on every variant.
 
-use rtcroom_protocol::ws::{ServerEvent, ServerFrame};
+use crate::ws::{ServerEvent, ServerFrame};
 use serde::de::{DeserializeOwned, Error};
 
 /// A decoded document whose fields can be read by their wire name.
@@ -114,12 +117,12 @@ pub fn decode_frame<F: Fields>(f: &F) -> Result<ServerFrame, F::Error> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use rtcroom_protocol::http::Pusher;
-    use rtcroom_protocol::ws::{
+    use crate::http::Pusher;
+    use crate::ws::{
         CloseReason, CustomCmd, CustomHead, CustomHeadData, IceCandidate, QuitReason, TextCmd,
         TextHead, TextHeadData,
     };
-    use rtcroom_protocol::{RoomId, UserId};
+    use crate::{RoomId, UserId};
     use serde_json::{Map, Value};
 
     /// What a JSON driver would lend [`decode_frame`].
