@@ -251,7 +251,7 @@ impl RoomCore {
     pub fn feed_local_ice(&self, user_id: &str, candidate: JsValue) {
         let (Ok(user), Ok(candidate)) = (
             UserId::new(user_id),
-            super::de::from_value::<IceCandidate>(candidate),
+            crate::de::from_value::<IceCandidate, _>(candidate),
         ) else {
             return;
         };

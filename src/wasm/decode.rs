@@ -4,10 +4,11 @@
 //! [`decode_frame`], field by field; a frame we cannot read still reports its
 //! `seq`).
 
-use super::{de, js};
+use super::js;
 use crate::core::{
     decode_frame, decode_reply, ClientError, ConnId, Fields, Input, ReplyBody, ReplyKind,
 };
+use crate::de;
 use rtcroom_protocol::ApiError;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;

@@ -72,6 +72,9 @@ impl Driver {
 
 /// Feeds `input` to the core and carries out everything that follows.
 /// Re-entrant calls (from a listener) queue their input for the running loop.
+/// Never inlined: it holds the whole core, and each caller (socket, HTTP,
+/// timer, API) would otherwise carry a copy of it in the wasm.
+#[inline(never)]
 pub fn pump(d: &Shared, input: Input) {
     d.inbox.borrow_mut().push_back(input);
     if d.pumping.replace(true) {

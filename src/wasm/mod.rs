@@ -11,12 +11,10 @@
 //! exceptions become `{code, message}` rejections or `onDebugLog` lines.
 
 mod api;
-mod de;
 mod decode;
 mod driver;
 mod js;
 mod media;
-mod ser;
 mod timer;
 mod transport;
 
