@@ -232,6 +232,20 @@ impl ApiError {
     }
 }
 
+impl ErrorCode {
+    /// The code with this wire number (the first, for the shared 3).
+    pub fn from_code(code: i32) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.code() == code)
+    }
+}
+
+impl ApiError {
+    /// Whether this error carries `code`'s number (logic compares typed codes, not integers).
+    pub fn is(&self, code: ErrorCode) -> bool {
+        self.code == code.code()
+    }
+}
+
 impl From<ErrorCode> for ApiError {
     fn from(code: ErrorCode) -> Self {
         Self::new(code)

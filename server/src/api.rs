@@ -237,7 +237,7 @@ async fn login_info(
     Query(q): Query<LoginInfoQuery>,
 ) -> Response {
     let result = svc.login_info(q.user_id, now_ms());
-    if matches!(&result, Err(e) if e.code == ErrorCode::DebugDisabled.code()) {
+    if matches!(&result, Err(e) if e.is(ErrorCode::DebugDisabled)) {
         return (StatusCode::NOT_FOUND, reply(&svc, result)).into_response();
     }
     reply(&svc, result)

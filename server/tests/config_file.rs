@@ -27,4 +27,13 @@ fn every_error_code_is_documented() {
             code
         );
     }
+    for code in rtcroom_protocol::ClientError::ALL {
+        let row = format!("| {} |", code.code());
+        assert!(
+            doc.contains(&row),
+            "docs/PROTOCOL.md lacks a row for client code {} ({:?})",
+            code.code(),
+            code
+        );
+    }
 }

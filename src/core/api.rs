@@ -3,7 +3,6 @@
 //! part that runs it.
 
 use super::client::Client;
-use super::error::ClientError;
 use super::ids::CallId;
 use super::input::Call;
 use super::requests::Req;
@@ -13,6 +12,7 @@ use rtcroom_protocol::http::{
     GetPushUrlRequest, GetPushersRequest, GetRoomListRequest, RoomUserRequest,
 };
 use rtcroom_protocol::ws::ClientFrame;
+use rtcroom_protocol::ClientError;
 use rtcroom_protocol::RoomId;
 
 impl Client {

@@ -3,7 +3,6 @@
 //! part uses (completing calls, issuing HTTP requests, logging).
 
 use super::config::Config;
-use super::error::ClientError;
 use super::event::Event;
 use super::ids::{CallId, RequestId};
 use super::input::Input;
@@ -17,6 +16,7 @@ use super::socket::Socket;
 use super::vecmap::VecMap;
 use rtcroom_protocol::command::Command;
 use rtcroom_protocol::ApiError;
+use rtcroom_protocol::ClientError;
 use std::collections::VecDeque;
 
 /// The RTCRoom client state machine: login, room membership, signaling and

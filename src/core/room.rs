@@ -8,7 +8,6 @@
 //! it (a `pusher_join` of someone already listed is dropped).
 
 use super::client::Client;
-use super::error::ClientError;
 use super::event::Event;
 use super::heartbeat::Heartbeat;
 use super::ids::{CallId, RequestId};
@@ -21,6 +20,7 @@ use rtcroom_protocol::http::{
     AddPusherRequest, CreateRoomRequest, GetPushersRequest, Pusher, RoomSummary, RoomUserRequest,
 };
 use rtcroom_protocol::ws::{ClientFrame, ServerEvent};
+use rtcroom_protocol::ClientError;
 use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
 
 /// The room side of the client.
@@ -164,7 +164,7 @@ pub(crate) fn frame_to(f: &ClientFrame) -> Option<&UserId> {
 
 /// Whether a failed command means the room or our membership is gone.
 pub(crate) fn room_or_member_gone(e: &ApiError) -> bool {
-    e.code == ErrorCode::RoomNotFound.code() || e.code == ErrorCode::NotMember.code()
+    e.is(ErrorCode::RoomNotFound) || e.is(ErrorCode::NotMember)
 }
 
 impl Client {
@@ -266,7 +266,7 @@ impl Client {
                         s.step = SyncStep::GetPushers(req);
                     }
                 }
-                Err(e) if e.code == ErrorCode::RoomNotFound.code() => self.lose_room(None),
+                Err(e) if e.is(ErrorCode::RoomNotFound) => self.lose_room(None),
                 Err(e) => self.lose_room(Some(e)),
             }
         } else if result.is_ok() && self.room.current() != Some(&room_id) {
@@ -301,7 +301,7 @@ impl Client {
         } else if syncing {
             match result {
                 Ok(summary) => self.apply_snapshot(summary),
-                Err(e) if e.code == ErrorCode::RoomNotFound.code() => self.lose_room(None),
+                Err(e) if e.is(ErrorCode::RoomNotFound) => self.lose_room(None),
                 Err(e) => {
                     self.debug(|| format!("re-sync of {room_id} failed: {e}"));
                     let at = self.now.saturating_add(self.cfg.sync_retry_ms);

@@ -3,7 +3,6 @@
 //! replaced elsewhere, an expired token, a socket that never connected).
 
 use super::client::Client;
-use super::error::ClientError;
 use super::event::Event;
 use super::ids::{CallId, RequestId};
 use super::input::LoginParams;
@@ -13,6 +12,7 @@ use super::requests::Req;
 use super::url::Urls;
 use rtcroom_protocol::command::{self as cmd, Command};
 use rtcroom_protocol::http::{Empty, IceServer, LoginResponse};
+use rtcroom_protocol::ClientError;
 use rtcroom_protocol::{ApiError, ErrorCode, UserId};
 
 /// Where the session is.
@@ -68,13 +68,10 @@ impl Session {
 
 /// Codes that mean the session itself is over: do not retry, log in again.
 pub(crate) fn ends_session(code: i32) -> bool {
-    [
-        ErrorCode::SessionReplaced,
-        ErrorCode::AuthFailed,
-        ErrorCode::TokenExpired,
-    ]
-    .iter()
-    .any(|c| c.code() == code)
+    matches!(
+        ErrorCode::from_code(code),
+        Some(ErrorCode::SessionReplaced | ErrorCode::AuthFailed | ErrorCode::TokenExpired)
+    )
 }
 
 impl Client {

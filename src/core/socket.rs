@@ -6,7 +6,6 @@
 use super::backoff::Backoff;
 use super::client::{frame_type, Client};
 use super::config::Config;
-use super::error::ClientError;
 use super::event::{ConnectionState, Event};
 use super::ids::{CallId, ConnId};
 use super::outbox::Entry;
@@ -16,6 +15,7 @@ use super::session::{ends_session, Session};
 use rtcroom_protocol::command::{self as cmd, Command};
 use rtcroom_protocol::ws::{ClientEnvelope, ClientFrame, ServerEvent, ServerFrame};
 use rtcroom_protocol::ApiError;
+use rtcroom_protocol::ClientError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {

@@ -1,9 +1,10 @@
-//! Client-side error codes: failures the core reports itself (misuse of the
-//! API, calls cut short, lost connections) and the transport failures drivers
-//! report as [`ApiError`]s. They use the range -1001..=-1099, which no server
+//! Client-side error codes: failures the client core reports itself (misuse
+//! of the API, calls cut short, lost connections) and the transport failures
+//! its driver reports as [`ApiError`]s. Beside the server's [`crate::ErrorCode`]
+//! so that every code of the protocol is defined in this crate, once. They use the range -1001..=-1099, which no server
 //! code uses, and like server codes they never change meaning.
 
-use rtcroom_protocol::ApiError;
+use crate::ApiError;
 
 /// A failure that happens on the client, not in RoomService.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -120,7 +121,7 @@ impl From<ClientError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtcroom_protocol::ErrorCode;
+    use crate::ErrorCode;
     use std::collections::HashSet;
 
     #[test]
