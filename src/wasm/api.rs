@@ -31,6 +31,16 @@ fn room_id_arg(opts: &JsValue) -> Result<RoomId, ApiError> {
     RoomId::new(raw).map_err(|e| bad_arg(format!("roomID: {e}")))
 }
 
+/// An optional `roomID` (absent or `""`: none).
+fn opt_room_id_arg(opts: &JsValue) -> Result<Option<RoomId>, ApiError> {
+    match js::get_string(opts, "roomID").filter(|s| !s.is_empty()) {
+        Some(r) => RoomId::new(r)
+            .map(Some)
+            .map_err(|e| bad_arg(format!("roomID: {e}"))),
+        None => Ok(None),
+    }
+}
+
 /// `roomInfo` may be a string or any JSON value (stored as its JSON text).
 fn room_info_arg(opts: &JsValue) -> Result<String, ApiError> {
     let v = js::get(opts, "roomInfo");
@@ -66,6 +76,16 @@ fn login_params(opts: &JsValue) -> Result<LoginParams, ApiError> {
         user_name: js::get_string(opts, "userName").unwrap_or_default(),
         user_avatar: js::get_string(opts, "userAvatar").unwrap_or_default(),
     })
+}
+
+impl RoomCore {
+    /// Starts `call`, or rejects with its argument error.
+    fn start(&self, call: Result<Call, ApiError>) -> Promise {
+        match call {
+            Ok(call) => start_call(&self.driver, call),
+            Err(e) => rejected(&e),
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -109,10 +129,7 @@ impl RoomCore {
 
     /// `login({serverDomain, sdkAppID, accType, userID, userSig, userName?, userAvatar?})` → `{userID}`.
     pub fn login(&self, opts: JsValue) -> Promise {
-        match login_params(&opts) {
-            Ok(p) => start_call(&self.driver, Call::Login(p)),
-            Err(e) => rejected(&e),
-        }
+        self.start(login_params(&opts).map(Call::Login))
     }
 
     /// Leaves the room, if any, and ends the session.
@@ -137,35 +154,22 @@ impl RoomCore {
     /// `getPushers({roomID})` → the room with its members (without ourselves).
     #[wasm_bindgen(js_name = getPushers)]
     pub fn get_pushers(&self, opts: JsValue) -> Promise {
-        match room_id_arg(&opts) {
-            Ok(room_id) => start_call(&self.driver, Call::GetPushers { room_id }),
-            Err(e) => rejected(&e),
-        }
+        self.start(room_id_arg(&opts).map(|room_id| Call::GetPushers { room_id }))
     }
 
     /// `createRoom({roomID?, roomInfo})` → `{roomID}`; creates and enters.
     #[wasm_bindgen(js_name = createRoom)]
     pub fn create_room(&self, opts: JsValue) -> Promise {
-        let room_id = match js::get_string(&opts, "roomID").filter(|s| !s.is_empty()) {
-            Some(r) => match RoomId::new(r) {
-                Ok(r) => Some(r),
-                Err(e) => return rejected(&bad_arg(format!("roomID: {e}"))),
-            },
-            None => None,
-        };
-        match room_info_arg(&opts) {
-            Ok(room_info) => start_call(&self.driver, Call::CreateRoom { room_id, room_info }),
-            Err(e) => rejected(&e),
-        }
+        self.start(opt_room_id_arg(&opts).and_then(|room_id| {
+            let room_info = room_info_arg(&opts)?;
+            Ok(Call::CreateRoom { room_id, room_info })
+        }))
     }
 
     /// `enterRoom({roomID})` → `{roomID}`; `onGetPusherList` follows.
     #[wasm_bindgen(js_name = enterRoom)]
     pub fn enter_room(&self, opts: JsValue) -> Promise {
-        match room_id_arg(&opts) {
-            Ok(room_id) => start_call(&self.driver, Call::EnterRoom { room_id }),
-            Err(e) => rejected(&e),
-        }
+        self.start(room_id_arg(&opts).map(|room_id| Call::EnterRoom { room_id }))
     }
 
     /// Leaves the room (closing every peer).
@@ -174,19 +178,10 @@ impl RoomCore {
         start_call(&self.driver, Call::ExitRoom)
     }
 
-    /// Alias of `exitRoom`.
-    #[wasm_bindgen(js_name = leaveRoom)]
-    pub fn leave_room(&self) -> Promise {
-        self.exit_room()
-    }
-
     /// `destroyRoom({roomID})` (creator only): every member gets `onRoomClosed`.
     #[wasm_bindgen(js_name = destroyRoom)]
     pub fn destroy_room(&self, opts: JsValue) -> Promise {
-        match room_id_arg(&opts) {
-            Ok(room_id) => start_call(&self.driver, Call::DestroyRoom { room_id }),
-            Err(e) => rejected(&e),
-        }
+        self.start(room_id_arg(&opts).map(|room_id| Call::DestroyRoom { room_id }))
     }
 
     /// Sends a text message to the other members; resolves when the server accepted it.
@@ -217,14 +212,7 @@ impl RoomCore {
     /// hosts that push over RTMP (the mini-program); later entries announce it.
     #[wasm_bindgen(js_name = getPushUrl)]
     pub fn get_push_url(&self, opts: JsValue) -> Promise {
-        let room_id = match js::get_string(&opts, "roomID").filter(|s| !s.is_empty()) {
-            Some(r) => match RoomId::new(r) {
-                Ok(r) => Some(r),
-                Err(e) => return rejected(&bad_arg(format!("roomID: {e}"))),
-            },
-            None => None,
-        };
-        start_call(&self.driver, Call::GetPushUrl { room_id })
+        self.start(opt_room_id_arg(&opts).map(|room_id| Call::GetPushUrl { room_id }))
     }
 
     /// Stops at once, without telling the server (sockets and timers go;
