@@ -4,6 +4,7 @@
 use super::HTTP_TIMEOUT_MS;
 use crate::core::{ClientError, ConnId};
 use crate::wasm::driver::{socket_closed, socket_text, Weak};
+use crate::wasm::timer::set_timeout;
 use futures_core::Stream;
 use futures_sink::Sink;
 use gloo_net::http::Request;
@@ -119,10 +120,4 @@ impl Drop for Socket {
         self.0.quiet.set(true);
         self.drop_connection();
     }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout, catch)]
-    fn set_timeout(f: &js_sys::Function, ms: i32) -> Result<i32, JsValue>;
 }
