@@ -99,3 +99,50 @@ pub enum ConnectionState {
     /// The connection dropped; retrying with back-off, then resuming.
     Reconnecting,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// One casing rule across the wasm edge: the wire's names (`roomID`,
+    /// `userID`, `pushURL`), in events and call results alike.
+    #[test]
+    fn events_and_results_use_the_wire_casing() {
+        let room_id = RoomId::new("r").unwrap();
+        let user_id = UserId::new("u").unwrap();
+        let text = Event::RecvRoomTextMsg {
+            room_id: room_id.clone(),
+            user_id: user_id.clone(),
+            user_name: "n".into(),
+            user_avatar: "a".into(),
+            text: "hi".into(),
+            time: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&text).unwrap(),
+            r#"{"type":"recvRoomTextMsg","data":{"roomID":"r","userID":"u","userName":"n","userAvatar":"a","text":"hi","time":1}}"#
+        );
+        let closed = Event::RoomClosed { room_id };
+        assert_eq!(
+            serde_json::to_string(&closed).unwrap(),
+            r#"{"type":"roomClosed","data":{"roomID":"r"}}"#
+        );
+        use crate::core::CallOk;
+        let results = [
+            (
+                CallOk::LoggedIn { user_id },
+                r#"{"type":"loggedIn","userID":"u"}"#,
+            ),
+            (
+                CallOk::PushUrl {
+                    push_url: "rtmp://x".into(),
+                },
+                r#"{"type":"pushUrl","pushURL":"rtmp://x"}"#,
+            ),
+        ];
+        for (ok, json) in results {
+            assert_eq!(serde_json::to_string(&ok).unwrap(), json);
+        }
+    }
+}
