@@ -1,6 +1,6 @@
 //! Server frames decoded field by field, for clients whose format can look a
 //! field up by name (the wasm driver's parsed JS object), and the one table
-//! that defines [`ServerEvent`]: the [`server_events!`] macro writes each
+//! that defines [`ServerEvent`]: the `server_events!` macro writes each
 //! variant's `type` and field wire names once and generates both the serde
 //! derive's attributes and this decoder from them.
 //!

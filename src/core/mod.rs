@@ -37,7 +37,8 @@
 //! [`ApiError`](rtcroom_protocol::ApiError), and, when `code == 0`, the body
 //! through [`decode_reply`] with the request's [`ReplyKind`]. Transport
 //! failures are `ApiError`s too, with the client codes of [`ClientError`]. So
-//! the browser build carries no `serde_json`.
+//! the core never parses JSON; the wasm driver (`src/wasm`, one for both
+//! hosts) reads parsed JS values through `crate::de` and writes with serde_json.
 //!
 //! # Rules the core keeps
 //!
