@@ -132,7 +132,7 @@ async fn command(
     };
     let now = now_ms();
     if cmd == cmd::Login::NAME {
-        return reply(&svc, login(&svc, query.as_deref(), &body, now).await);
+        return answer::<cmd::Login>(&svc, login(&svc, query.as_deref(), &body, now).await);
     }
     let caller = match parse_query::<AuthQueryDefault>(query.as_deref()) {
         Ok(q) => svc.authenticate(&q.0, now).await,
@@ -153,6 +153,14 @@ where
     parse_body(body)
 }
 
+/// Command `C`'s answer; the type check ties each arm to the protocol's table.
+fn answer<C: Command>(svc: &RoomService, result: Result<C::Reply, ApiError>) -> Response
+where
+    C::Reply: Serialize,
+{
+    reply(svc, result)
+}
+
 async fn dispatch(
     svc: &RoomService,
     caller: &Caller,
@@ -164,38 +172,47 @@ async fn dispatch(
     match cmd {
         cmd::Logout::NAME => {
             svc.logout(caller).await;
-            reply(svc, Ok(Empty {}))
+            answer::<cmd::Logout>(svc, Ok(Empty {}))
         }
-        cmd::GetPushUrl::NAME => reply(
+        cmd::GetPushUrl::NAME => answer::<cmd::GetPushUrl>(
             svc,
             request::<cmd::GetPushUrl>(body).and_then(|r| svc.push_url(caller, &r, now)),
         ),
         cmd::GetRoomList::NAME => match request::<cmd::GetRoomList>(body) {
-            Ok(r) => reply(svc, Ok(svc.room_list(caller, kind, &r).await)),
+            Ok(r) => answer::<cmd::GetRoomList>(svc, Ok(svc.room_list(caller, kind, &r).await)),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         cmd::GetPushers::NAME => match request::<cmd::GetPushers>(body) {
-            Ok(r) => reply(svc, svc.pushers(caller, &r).await),
+            Ok(r) => answer::<cmd::GetPushers>(svc, svc.pushers(caller, &r).await),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         cmd::CreateRoom::NAME => match request::<cmd::CreateRoom>(body) {
-            Ok(r) => reply(svc, svc.create_room(caller, kind, r, now).await),
+            Ok(r) => answer::<cmd::CreateRoom>(svc, svc.create_room(caller, kind, r, now).await),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         cmd::AddPusher::NAME => match request::<cmd::AddPusher>(body) {
-            Ok(r) => reply(svc, svc.add_pusher(caller, kind, r, now).await),
+            Ok(r) => answer::<cmd::AddPusher>(svc, svc.add_pusher(caller, kind, r, now).await),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         cmd::DeletePusher::NAME => match request::<cmd::DeletePusher>(body) {
-            Ok(r) => reply(svc, svc.delete_pusher(caller, &r).await.map(|()| Empty {})),
+            Ok(r) => answer::<cmd::DeletePusher>(
+                svc,
+                svc.delete_pusher(caller, &r).await.map(|()| Empty {}),
+            ),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         cmd::DestroyRoom::NAME => match request::<cmd::DestroyRoom>(body) {
-            Ok(r) => reply(svc, svc.destroy_room(caller, &r).await.map(|()| Empty {})),
+            Ok(r) => answer::<cmd::DestroyRoom>(
+                svc,
+                svc.destroy_room(caller, &r).await.map(|()| Empty {}),
+            ),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         cmd::PusherHeartbeat::NAME => match request::<cmd::PusherHeartbeat>(body) {
-            Ok(r) => reply(svc, svc.heartbeat(caller, &r, now).await.map(|()| Empty {})),
+            Ok(r) => answer::<cmd::PusherHeartbeat>(
+                svc,
+                svc.heartbeat(caller, &r, now).await.map(|()| Empty {}),
+            ),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         other => reply::<Empty>(
