@@ -1,16 +1,16 @@
-//! rtcroom client: the sans-IO room core and (on wasm32) its browser driver.
+//! rtcroom client: the sans-IO room core and (on wasm32) its one driver.
 //!
 //! * [`core`] — the client state machine: feed it inputs, drain its outputs.
-//! * `browser` (wasm32 only) — the driver on fetch / WebSocket / setTimeout and
-//!   the exported `RTCRoom` class.
+//! * `wasm` (wasm32 only) — the driver for browsers and mini-programs alike
+//!   and the exported `RoomCore` class; the hosts differ only in transport.
+//! * [`de`] — serde values out of parsed JSON as JS holds it (both hosts).
 
 pub mod core;
+pub mod de;
 
 #[cfg(target_arch = "wasm32")]
-pub mod browser;
+pub mod wasm;
 #[cfg(target_arch = "wasm32")]
-pub use browser::RTCRoom;
-#[cfg(all(target_arch = "wasm32", feature = "host"))]
-pub mod host;
+pub use wasm::RoomCore;
 
 pub use rtcroom_protocol as protocol;

@@ -1,4 +1,5 @@
-//! The real wasm `RTCRoom` API in a real browser (headless Chromium through
+//! The real wasm `RoomCore` API (the one both hosts use, here on the browser
+//! transport) in a real browser (headless Chromium through
 //! `wasm-pack test --headless --chrome`) against a real RoomService that
 //! `scripts/test-wasm` starts on 127.0.0.1 inside a loopback-only network
 //! namespace. Identities come from the server's debug `get_login_info`.
@@ -6,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use rtcroom::RTCRoom;
+use rtcroom::RoomCore;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -62,39 +63,27 @@ async fn fetch_json(url: &str) -> JsValue {
     JsFuture::from(resp.json().unwrap()).await.unwrap()
 }
 
-/// Every event a room fired, as (name, args).
+/// Every event a room fired, as (type, data).
 #[derive(Clone, Default)]
 struct Events(Rc<RefCell<Vec<Fired>>>);
 
-/// One fired event: its name and arguments.
-type Fired = (String, Vec<JsValue>);
+/// One fired event: its type and data.
+type Fired = (String, JsValue);
 
 impl Events {
-    fn attach(&self, room: &RTCRoom) {
-        for name in [
-            "getPusherList",
-            "pusherJoin",
-            "pusherQuit",
-            "recvRoomTextMsg",
-            "recvRoomCustomMsg",
-            "roomClosed",
-            "error",
-            "connectionStateChange",
-        ] {
-            let log = self.0.clone();
-            let f = Closure::<dyn FnMut(JsValue, JsValue, JsValue, JsValue, JsValue, JsValue)>::new(
-                move |a: JsValue, b: JsValue, c: JsValue, d: JsValue, e: JsValue, f: JsValue| {
-                    log.borrow_mut()
-                        .push((name.to_owned(), vec![a, b, c, d, e, f]));
-                },
-            );
-            room.on(name, f.as_ref().unchecked_ref::<Function>().clone())
-                .unwrap();
-            f.forget(); // test-only: lives as long as the page
-        }
+    /// The `onEvent` callback that records into this log.
+    fn callback(&self) -> Function {
+        let log = self.0.clone();
+        let f = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            let name = get(&e, "type").as_string().unwrap();
+            log.borrow_mut().push((name, get(&e, "data")));
+        });
+        let func = f.as_ref().unchecked_ref::<Function>().clone();
+        f.forget(); // test-only: lives as long as the page
+        func
     }
 
-    fn named(&self, name: &str) -> Vec<Vec<JsValue>> {
+    fn named(&self, name: &str) -> Vec<JsValue> {
         self.0
             .borrow()
             .iter()
@@ -104,7 +93,7 @@ impl Events {
     }
 
     /// Waits until at least `n` events called `name` arrived (fails after 8 s).
-    async fn wait_for(&self, name: &str, n: usize) -> Vec<Vec<JsValue>> {
+    async fn wait_for(&self, name: &str, n: usize) -> Vec<JsValue> {
         for _ in 0..160 {
             let got = self.named(name);
             if got.len() >= n {
@@ -134,19 +123,21 @@ fn recording_media() -> (JsValue, Array) {
     (media.into(), calls)
 }
 
-async fn logged_in(user: &str) -> (RTCRoom, Events, Array) {
+async fn logged_in(user: &str) -> (RoomCore, Events, Array) {
     let info = fetch_json(&format!(
         "{SERVER}/weapp/utils/get_login_info?userID={user}"
     ))
     .await;
     assert_eq!(get(&info, "code"), 0);
     let (media, calls) = recording_media();
-    let room = RTCRoom::new(
+    let events = Events::default();
+    let room = RoomCore::new(
+        JsValue::UNDEFINED,
         media,
         obj(&[("debug", false.into()), ("reconnectMinMs", 50.into())]),
-    );
-    let events = Events::default();
-    events.attach(&room);
+        events.callback(),
+    )
+    .unwrap();
     let params = obj(&[
         ("serverDomain", format!("{SERVER}/weapp/rtc_room/").into()),
         ("sdkAppID", get(&info, "sdkAppID")),
@@ -188,15 +179,12 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
 
     await_ok(b.enter_room(obj(&[("roomID", room_id.clone().into())]))).await;
     let list = b_ev.wait_for("getPusherList", 1).await;
-    let pushers: Array = list[0][0].clone().dyn_into().unwrap();
+    let pushers: Array = list[0].clone().dyn_into().unwrap();
     assert_eq!(pushers.length(), 1, "the list excludes ourselves");
     assert_eq!(get(&pushers.get(0), "userID"), a_id.as_str());
     let join = a_ev.wait_for("pusherJoin", 1).await;
-    assert_eq!(get(&join[0][0], "userID"), b_id.as_str());
-    assert_eq!(
-        get(&join[0][0], "userName"),
-        format!("Name {b_id}").as_str()
-    );
+    assert_eq!(get(&join[0], "userID"), b_id.as_str());
+    assert_eq!(get(&join[0], "userName"), format!("Name {b_id}").as_str());
 
     // One peer each, and exactly one side offers (the smaller userID).
     sleep(100).await;
@@ -217,17 +205,20 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
     await_ok(a.send_room_text_msg("hello from a".into())).await;
     let m = b_ev.wait_for("recvRoomTextMsg", 1).await;
     assert_eq!(
-        (m[0][0].as_string(), m[0][1].as_string()),
+        (
+            get(&m[0], "roomID").as_string(),
+            get(&m[0], "userID").as_string()
+        ),
         (Some(room_id.clone()), Some(a_id.clone()))
     );
-    assert_eq!(m[0][4], "hello from a");
+    assert_eq!(get(&m[0], "text"), "hello from a");
     await_ok(b.send_room_custom_msg("like".into(), "{\"n\":1}".into())).await;
     let m = a_ev.wait_for("recvRoomCustomMsg", 1).await;
     assert_eq!(
         (
-            m[0][1].as_string(),
-            m[0][4].as_string(),
-            m[0][5].as_string()
+            get(&m[0], "userID").as_string(),
+            get(&m[0], "cmd").as_string(),
+            get(&m[0], "msg").as_string()
         ),
         (
             Some(b_id.clone()),
@@ -246,7 +237,7 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
     let texts: Vec<String> = b_ev
         .named("recvRoomTextMsg")
         .iter()
-        .map(|m| m[4].as_string().unwrap())
+        .map(|m| get(m, "text").as_string().unwrap())
         .collect();
     assert_eq!(
         texts,
@@ -262,7 +253,7 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
     let states: Vec<String> = b_ev
         .named("connectionStateChange")
         .iter()
-        .map(|s| s[0].as_string().unwrap())
+        .map(|s| s.as_string().unwrap())
         .collect();
     assert!(
         states.contains(&"reconnecting".to_owned())
@@ -277,7 +268,7 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
     // Leaving: the other side hears it; bad input is a clear error, not a crash.
     await_ok(b.exit_room()).await;
     let quit = a_ev.wait_for("pusherQuit", 1).await;
-    assert_eq!(get(&quit[0][0], "userID"), b_id.as_str());
+    assert_eq!(get(&quit[0], "userID"), b_id.as_str());
     let err = JsFuture::from(b.send_room_text_msg("nobody hears".into()))
         .await
         .unwrap_err();
@@ -294,7 +285,13 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
 
 #[wasm_bindgen_test]
 async fn wrong_user_sig_rejects_with_the_server_code() {
-    let room = RTCRoom::new(JsValue::UNDEFINED, JsValue::UNDEFINED);
+    let room = RoomCore::new(
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        Function::new_no_args(""),
+    )
+    .unwrap();
     let info = fetch_json(&format!(
         "{SERVER}/weapp/utils/get_login_info?userID=someone"
     ))
@@ -312,4 +309,20 @@ async fn wrong_user_sig_rejects_with_the_server_code() {
         .await
         .unwrap_err();
     assert_eq!(get(&err, "code"), -1012);
+}
+
+#[wasm_bindgen_test]
+fn a_media_glue_missing_a_method_is_refused_at_construction() {
+    let (media, _) = recording_media();
+    Reflect::delete_property(media.unchecked_ref::<Object>(), &"addIce".into()).unwrap();
+    let err = RoomCore::new(
+        JsValue::UNDEFINED,
+        media,
+        JsValue::UNDEFINED,
+        Function::new_no_args(""),
+    )
+    .err()
+    .expect("refused");
+    assert_eq!(get(&err, "code"), -1012);
+    assert!(get(&err, "message").as_string().unwrap().contains("addIce"));
 }

@@ -2,7 +2,9 @@
 // `utils/rtcroom.js`: one session per mini-program, every function takes
 // `{data, success, fail}` (and also returns a Promise), `fail` gets
 // `{errCode, errMsg}`. It runs the Rust room core (wasm, loaded with
-// WXWebAssembly) through the wx driver; <rtc-room> uses it too.
+// WXWebAssembly): the same RoomCore as in browsers, handed `wx` as its
+// transport (wx.request, wx.connectSocket). This file only shapes arguments,
+// results and events; <rtc-room> uses it too.
 //
 //   const rtcroom = require('rtcroom-miniprogram/rtcroom')
 //   rtcroom.login({data: {serverDomain, sdkAppID, accType, userID, userSig, userName}, success, fail})
@@ -13,12 +15,11 @@
 // `sendRoomCustomMsg` / `onRecvRoomCustomMsg` exist, as on Android.
 
 const wasm = require('./wasm.js')
-const { Driver } = require('./driver.js')
 
 const NOT_LOGGED_IN = -1001
 
 let wasmPath = ''
-let driver = null
+let core = null
 let account = null
 let room = null
 let listener = {}
@@ -42,8 +43,15 @@ function settle(options, promise) {
   return promise
 }
 
-function call(c) {
-  return driver ? driver.call(c) : Promise.reject(fail(NOT_LOGGED_IN, 'not logged in'))
+/** `core[method](...args)` when logged in. */
+function call(method, ...args) {
+  return core ? core[method](...args) : Promise.reject(fail(NOT_LOGGED_IN, 'not logged in'))
+}
+
+/** Stops `c` at once (its socket and timer; pending calls fail) and frees it. */
+function drop(c) {
+  c.shutdown()
+  c.free()
 }
 
 function notify(name, arg) {
@@ -60,7 +68,10 @@ function hhmmss(ms) {
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map(n => (n < 10 ? '0' : '') + n).join(':')
 }
 
-/** The core's events, as the original listener callbacks. */
+/**
+ * The one event table: the core's events (`{type, data}`, fields in the
+ * wire's casing: roomID, userID, …) as the original listener callbacks.
+ */
 function onEvent(e) {
   const d = e.data
   switch (e.type) {
@@ -78,17 +89,17 @@ function onEvent(e) {
       break
     case 'roomClosed':
       if (room) room.isDestory = true
-      notify('onRoomClose', { roomID: d.roomId })
+      notify('onRoomClose', { roomID: d.roomID })
       break
     case 'recvRoomTextMsg':
       notify('onRecvRoomTextMsg', {
-        roomID: d.roomId, userID: d.userId, nickName: d.userName, headPic: d.userAvatar,
+        roomID: d.roomID, userID: d.userID, nickName: d.userName, headPic: d.userAvatar,
         textMsg: d.text, time: hhmmss(d.time),
       })
       break
     case 'recvRoomCustomMsg':
       notify('onRecvRoomCustomMsg', {
-        roomID: d.roomId, userID: d.userId, userName: d.userName, userAvatar: d.userAvatar,
+        roomID: d.roomID, userID: d.userID, userName: d.userName, userAvatar: d.userAvatar,
         cmd: d.cmd, msg: d.msg, time: hhmmss(d.time),
       })
       break
@@ -111,24 +122,23 @@ function setWasmPath(path) {
 function login(options) {
   const data = (options && options.data) || {}
   const run = async () => {
-    if (driver) await logout({})
+    if (core) await logout({})
     const glue = await wasm.load(data.wasmPath || wasmPath)
-    const mine = new Driver(new glue.RoomCore({ debug: !!data.debug }), onEvent)
-    driver = mine
+    const mine = new glue.RoomCore(wx, null, { debug: !!data.debug }, onEvent)
+    core = mine
     try {
-      const r = await mine.call({
-        call: 'login',
+      const r = await mine.login({
         serverDomain: data.serverDomain,
-        sdkAppID: Number(data.sdkAppID),
-        accountType: String(data.accType === undefined ? (data.accountType || '') : data.accType),
+        sdkAppID: data.sdkAppID,
+        accType: data.accType === undefined ? (data.accountType || '') : data.accType,
         userID: data.userID,
         userSig: data.userSig,
         userName: data.userName || '',
         userAvatar: data.userAvatar || '',
       })
       account = {
-        userID: r.userId,
-        userName: data.userName || r.userId,
+        userID: r.userID,
+        userName: data.userName || r.userID,
         userAvatar: data.userAvatar || '',
         userSig: data.userSig,
         sdkAppID: data.sdkAppID,
@@ -138,9 +148,9 @@ function login(options) {
       }
       return { userID: account.userID, userName: account.userName }
     } catch (e) {
-      if (driver === mine) {
-        mine.shutdown()
-        driver = null
+      if (core === mine) {
+        drop(mine)
+        core = null
       }
       throw e
     }
@@ -150,13 +160,13 @@ function login(options) {
 
 function logout(options) {
   const run = async () => {
-    const d = driver
-    if (!d) return {}
+    const c = core
+    if (!c) return {}
     try {
-      await d.call({ call: 'logout' })
+      await c.logout()
     } finally {
-      d.shutdown()
-      if (driver === d) driver = null
+      if (core === c) core = null
+      drop(c)
       account = null
       room = null
     }
@@ -167,19 +177,19 @@ function logout(options) {
 
 function getRoomList(options) {
   const data = (options && options.data) || {}
-  return settle(options, call({ call: 'getRoomList', index: data.index || 0, cnt: data.cnt || 20 })
+  return settle(options, call('getRoomList', { index: data.index || 0, cnt: data.cnt || 20 })
     .then(r => ({ rooms: r.rooms, total: r.total })))
 }
 
 function getPushURL(options) {
   const data = (options && options.data) || {}
-  return settle(options, call({ call: 'getPushUrl', roomId: data.roomID || null })
-    .then(r => ({ pushURL: r.pushUrl })))
+  return settle(options, call('getPushUrl', { roomID: data.roomID || '' })
+    .then(r => ({ pushURL: r.pushURL })))
 }
 
 function getPushers(options) {
   const data = (options && options.data) || {}
-  return settle(options, call({ call: 'getPushers', roomId: data.roomID }).then(r => ({
+  return settle(options, call('getPushers', { roomID: data.roomID }).then(r => ({
     roomID: r.roomID, roomInfo: r.roomInfo, roomCreator: r.roomCreator,
     mixedPlayURL: r.mixedPlayURL, custom: r.custom, pushers: r.pushers.map(pusherView),
   })))
@@ -188,7 +198,7 @@ function getPushers(options) {
 /** After entering: the room's own fields (members come as events). */
 function entered(roomID, roomInfo) {
   room = Object.assign(emptyRoom(), { roomID, roomInfo: roomInfo || '', pushers: room ? room.pushers : [] })
-  return call({ call: 'getPushers', roomId: roomID }).then(r => {
+  return call('getPushers', { roomID }).then(r => {
     if (room && room.roomID === roomID) {
       Object.assign(room, { roomCreator: r.roomCreator, roomInfo: r.roomInfo, mixedPlayURL: r.mixedPlayURL })
     }
@@ -198,21 +208,21 @@ function entered(roomID, roomInfo) {
 function createRoom(options) {
   const data = (options && options.data) || {}
   room = emptyRoom()
-  return settle(options, call({ call: 'createRoom', roomId: data.roomID || null, roomInfo: data.roomInfo || '' })
-    .then(r => entered(r.roomId, data.roomInfo)))
+  return settle(options, call('createRoom', { roomID: data.roomID || '', roomInfo: data.roomInfo || '' })
+    .then(r => entered(r.roomID, data.roomInfo)))
 }
 
 function enterRoom(options) {
   const data = (options && options.data) || {}
   room = emptyRoom()
-  return settle(options, call({ call: 'enterRoom', roomId: data.roomID })
-    .then(r => entered(r.roomId, data.roomInfo)))
+  return settle(options, call('enterRoom', { roomID: data.roomID })
+    .then(r => entered(r.roomID, data.roomInfo)))
 }
 
 function exitRoom(options) {
   const gone = room
   room = null
-  return settle(options, call({ call: 'exitRoom' }).then(() => ({}), e => {
+  return settle(options, call('exitRoom').then(() => ({}), e => {
     if (gone && gone.isDestory) return {} // the room closed under us: we are out
     throw e
   }))
@@ -220,12 +230,12 @@ function exitRoom(options) {
 
 function sendRoomTextMsg(options) {
   const data = (options && options.data) || {}
-  return settle(options, call({ call: 'sendRoomTextMsg', text: String(data.msg) }).then(() => ({})))
+  return settle(options, call('sendRoomTextMsg', String(data.msg)).then(() => ({})))
 }
 
 function sendRoomCustomMsg(options) {
   const data = (options && options.data) || {}
-  return settle(options, call({ call: 'sendRoomCustomMsg', cmd: String(data.cmd), msg: String(data.msg) })
+  return settle(options, call('sendRoomCustomMsg', String(data.cmd), String(data.msg))
     .then(() => ({})))
 }
 

@@ -6,202 +6,113 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Every failure the RoomService (or the client core) can report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorCode {
-    /// An unexpected server-side failure (original: -1).
-    Internal,
-    /// A required body field is missing (original: 1).
-    MissingParameter,
-    /// `userID` or `token` is missing from the query string (original: 2).
-    MissingCredentials,
-    /// The room does not exist (original: 3).
-    RoomNotFound,
-    /// Only the room creator may do this (original: 3, shared with "room missing").
-    NotRoomCreator,
-    /// `login` lacks one of its query parameters (original: 4).
-    LoginParamsMissing,
-    /// The caller is not a member of the room (original: 5).
-    NotMember,
-    /// The token is unknown or does not belong to `userID` (original: 7).
-    AuthFailed,
-    /// `roomInfo` exceeds the configured size (original: 10).
-    RoomInfoTooLarge,
-    /// A room with this `roomID` already exists (original: 11).
-    RoomExists,
-    /// The room has reached its member limit (original: 5001).
-    RoomFull,
-    /// The body or frame is not valid JSON.
-    MalformedJson,
-    /// No such command or frame type.
-    UnknownCommand,
-    /// A parameter is present but invalid (bad id, wrong type, out of range).
-    InvalidParameter,
-    /// The token has expired: log in again.
-    TokenExpired,
-    /// A message exceeds the configured size.
-    MessageTooLarge,
-    /// Too many messages per second on this connection.
-    RateLimited,
-    /// The server holds its maximum number of rooms.
-    TooManyRooms,
-    /// The addressed user is not a member of that room.
-    TargetNotInRoom,
-    /// The same user logged in again elsewhere; this session is over.
-    SessionReplaced,
-    /// The endpoint exists only when the server runs in debug mode.
-    DebugDisabled,
-    /// The server is shutting down.
-    ShuttingDown,
-    /// The connection could not keep up with its outgoing frames and was closed.
-    SlowConsumer,
-    /// UserSig is not valid base64url.
-    UserSigBase64,
-    /// UserSig does not inflate (zlib).
-    UserSigZlib,
-    /// UserSig JSON is malformed or lacks fields.
-    UserSigJson,
-    /// UserSig has an unknown `TLS.ver`.
-    UserSigVersion,
-    /// UserSig was issued for another sdkAppID.
-    UserSigAppIdMismatch,
-    /// UserSig was issued for another userID.
-    UserSigIdentifierMismatch,
-    /// UserSig has expired.
-    UserSigExpired,
-    /// UserSig's issue time lies in the future.
-    UserSigFutureTime,
-    /// UserSig's HMAC / ECDSA signature does not verify.
-    UserSigBadSignature,
-    /// The sdkAppID is not configured on this server.
-    UnknownSdkAppId,
-    /// No key of the needed kind is configured for this sdkAppID (e.g. a v1 sig without a public key).
-    UserSigNoKey,
-}
-
-impl ErrorCode {
-    /// The stable numeric code sent on the wire.
-    pub const fn code(self) -> i32 {
-        use ErrorCode::*;
-        match self {
-            Internal => -1,
-            MissingParameter => 1,
-            MissingCredentials => 2,
-            RoomNotFound | NotRoomCreator => 3,
-            LoginParamsMissing => 4,
-            NotMember => 5,
-            AuthFailed => 7,
-            RoomInfoTooLarge => 10,
-            RoomExists => 11,
-            RoomFull => 5001,
-            MalformedJson => 1001,
-            UnknownCommand => 1002,
-            InvalidParameter => 1003,
-            TokenExpired => 1004,
-            MessageTooLarge => 1005,
-            RateLimited => 1006,
-            TooManyRooms => 1007,
-            TargetNotInRoom => 1008,
-            SessionReplaced => 1009,
-            DebugDisabled => 1010,
-            ShuttingDown => 1011,
-            SlowConsumer => 1012,
-            UserSigBase64 => 7001,
-            UserSigZlib => 7002,
-            UserSigJson => 7003,
-            UserSigVersion => 7004,
-            UserSigAppIdMismatch => 7005,
-            UserSigIdentifierMismatch => 7006,
-            UserSigExpired => 7007,
-            UserSigFutureTime => 7008,
-            UserSigBadSignature => 7009,
-            UnknownSdkAppId => 7010,
-            UserSigNoKey => 7011,
+/// One table of codes: each variant with its doc, wire number and default
+/// message, written once; generates the enum, `code()`, `message()` and `ALL`.
+macro_rules! codes {
+    ($(#[$meta:meta])* pub enum $name:ident {
+        $($(#[$doc:meta])* $variant:ident = $code:literal, $message:literal;)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$doc])* $variant,)*
         }
-    }
 
-    /// A short English description (the default `message`).
-    pub const fn message(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            Internal => "internal server error",
-            MissingParameter => "missing parameter",
-            MissingCredentials => "missing userID or token in the query string",
-            RoomNotFound => "room does not exist",
-            NotRoomCreator => "only the room creator can do this",
-            LoginParamsMissing => "login needs sdkAppID, userID and userSig",
-            NotMember => "not a member of the room",
-            AuthFailed => "authentication failed: unknown token",
-            RoomInfoTooLarge => "roomInfo is too large",
-            RoomExists => "room already exists",
-            RoomFull => "room is full",
-            MalformedJson => "malformed JSON",
-            UnknownCommand => "unknown command",
-            InvalidParameter => "invalid parameter",
-            TokenExpired => "token expired: log in again",
-            MessageTooLarge => "message is too large",
-            RateLimited => "too many messages: slow down",
-            TooManyRooms => "the server has reached its room limit",
-            TargetNotInRoom => "the addressed user is not in this room",
-            SessionReplaced => "logged in again elsewhere",
-            DebugDisabled => "only available in debug mode",
-            ShuttingDown => "server is shutting down",
-            SlowConsumer => "connection too slow: closed",
-            UserSigBase64 => "userSig is not valid base64",
-            UserSigZlib => "userSig does not decompress",
-            UserSigJson => "userSig content is malformed",
-            UserSigVersion => "userSig version is not supported",
-            UserSigAppIdMismatch => "userSig was issued for another sdkAppID",
-            UserSigIdentifierMismatch => "userSig was issued for another userID",
-            UserSigExpired => "userSig has expired",
-            UserSigFutureTime => "userSig issue time is in the future",
-            UserSigBadSignature => "userSig signature is invalid",
-            UnknownSdkAppId => "sdkAppID is not configured on this server",
-            UserSigNoKey => "no key configured for this userSig version",
+        impl $name {
+            /// The stable numeric code sent on the wire.
+            pub const fn code(self) -> i32 {
+                match self {
+                    $($name::$variant => $code,)*
+                }
+            }
+
+            /// A short English description (the default `message`).
+            pub const fn message(self) -> &'static str {
+                match self {
+                    $($name::$variant => $message,)*
+                }
+            }
+
+            /// Every code, for documentation and exhaustive tests.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
         }
-    }
-
-    /// Every code, for documentation and exhaustive tests.
-    pub const ALL: &'static [ErrorCode] = &{
-        use ErrorCode::*;
-        [
-            Internal,
-            MissingParameter,
-            MissingCredentials,
-            RoomNotFound,
-            NotRoomCreator,
-            LoginParamsMissing,
-            NotMember,
-            AuthFailed,
-            RoomInfoTooLarge,
-            RoomExists,
-            RoomFull,
-            MalformedJson,
-            UnknownCommand,
-            InvalidParameter,
-            TokenExpired,
-            MessageTooLarge,
-            RateLimited,
-            TooManyRooms,
-            TargetNotInRoom,
-            SessionReplaced,
-            DebugDisabled,
-            ShuttingDown,
-            SlowConsumer,
-            UserSigBase64,
-            UserSigZlib,
-            UserSigJson,
-            UserSigVersion,
-            UserSigAppIdMismatch,
-            UserSigIdentifierMismatch,
-            UserSigExpired,
-            UserSigFutureTime,
-            UserSigBadSignature,
-            UnknownSdkAppId,
-            UserSigNoKey,
-        ]
     };
+}
+pub(crate) use codes;
+
+codes! {
+    /// Every failure the RoomService (or the client core) can report.
+    pub enum ErrorCode {
+        /// An unexpected server-side failure (original: -1).
+        Internal = -1, "internal server error";
+        /// A required body field is missing (original: 1).
+        MissingParameter = 1, "missing parameter";
+        /// `userID` or `token` is missing from the query string (original: 2).
+        MissingCredentials = 2, "missing userID or token in the query string";
+        /// The room does not exist (original: 3).
+        RoomNotFound = 3, "room does not exist";
+        /// Only the room creator may do this (original: 3, shared with "room missing").
+        NotRoomCreator = 3, "only the room creator can do this";
+        /// `login` lacks one of its query parameters (original: 4).
+        LoginParamsMissing = 4, "login needs sdkAppID, userID and userSig";
+        /// The caller is not a member of the room (original: 5).
+        NotMember = 5, "not a member of the room";
+        /// The token is unknown or does not belong to `userID` (original: 7).
+        AuthFailed = 7, "authentication failed: unknown token";
+        /// `roomInfo` exceeds the configured size (original: 10).
+        RoomInfoTooLarge = 10, "roomInfo is too large";
+        /// A room with this `roomID` already exists (original: 11).
+        RoomExists = 11, "room already exists";
+        /// The room has reached its member limit (original: 5001).
+        RoomFull = 5001, "room is full";
+        /// The body or frame is not valid JSON.
+        MalformedJson = 1001, "malformed JSON";
+        /// No such command or frame type.
+        UnknownCommand = 1002, "unknown command";
+        /// A parameter is present but invalid (bad id, wrong type, out of range).
+        InvalidParameter = 1003, "invalid parameter";
+        /// The token has expired: log in again.
+        TokenExpired = 1004, "token expired: log in again";
+        /// A message exceeds the configured size.
+        MessageTooLarge = 1005, "message is too large";
+        /// Too many messages per second on this connection.
+        RateLimited = 1006, "too many messages: slow down";
+        /// The server holds its maximum number of rooms.
+        TooManyRooms = 1007, "the server has reached its room limit";
+        /// The addressed user is not a member of that room.
+        TargetNotInRoom = 1008, "the addressed user is not in this room";
+        /// The same user logged in again elsewhere; this session is over.
+        SessionReplaced = 1009, "logged in again elsewhere";
+        /// The endpoint exists only when the server runs in debug mode.
+        DebugDisabled = 1010, "only available in debug mode";
+        /// The server is shutting down.
+        ShuttingDown = 1011, "server is shutting down";
+        /// The connection could not keep up with its outgoing frames and was closed.
+        SlowConsumer = 1012, "connection too slow: closed";
+        /// UserSig is not valid base64url.
+        UserSigBase64 = 7001, "userSig is not valid base64";
+        /// UserSig does not inflate (zlib).
+        UserSigZlib = 7002, "userSig does not decompress";
+        /// UserSig JSON is malformed or lacks fields.
+        UserSigJson = 7003, "userSig content is malformed";
+        /// UserSig has an unknown `TLS.ver`.
+        UserSigVersion = 7004, "userSig version is not supported";
+        /// UserSig was issued for another sdkAppID.
+        UserSigAppIdMismatch = 7005, "userSig was issued for another sdkAppID";
+        /// UserSig was issued for another userID.
+        UserSigIdentifierMismatch = 7006, "userSig was issued for another userID";
+        /// UserSig has expired.
+        UserSigExpired = 7007, "userSig has expired";
+        /// UserSig's issue time lies in the future.
+        UserSigFutureTime = 7008, "userSig issue time is in the future";
+        /// UserSig's HMAC / ECDSA signature does not verify.
+        UserSigBadSignature = 7009, "userSig signature is invalid";
+        /// The sdkAppID is not configured on this server.
+        UnknownSdkAppId = 7010, "sdkAppID is not configured on this server";
+        /// No key of the needed kind is configured for this sdkAppID (e.g. a v1 sig without a public key).
+        UserSigNoKey = 7011, "no key configured for this userSig version";
+    }
 }
 
 /// An error as it travels: `{"code": n, "message": "..."}`.
@@ -229,6 +140,20 @@ impl ApiError {
             code: code.code(),
             message: message.into(),
         }
+    }
+}
+
+impl ErrorCode {
+    /// The code with this wire number (the first, for the shared 3).
+    pub fn from_code(code: i32) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.code() == code)
+    }
+}
+
+impl ApiError {
+    /// Whether this error carries `code`'s number (logic compares typed codes, not integers).
+    pub fn is(&self, code: ErrorCode) -> bool {
+        self.code == code.code()
     }
 }
 

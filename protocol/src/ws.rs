@@ -12,6 +12,7 @@
 //! SDP and custom payloads are opaque to the server; the sender of every
 //! relayed or room message is stamped by the server from the token.
 
+use crate::frame::server_events;
 use crate::http::Pusher;
 use crate::ids::{RoomId, UserId};
 use serde::{Deserialize, Serialize};
@@ -247,129 +248,118 @@ pub struct ServerFrame {
     pub event: ServerEvent,
 }
 
-/// Server → client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ServerEvent {
-    /// First frame on every connection.
-    Welcome {
-        /// The session's user.
-        #[serde(rename = "userID")]
-        user_id: UserId,
-        /// True when `lastSeq` was honoured and the frames after it follow;
-        /// false when the client must re-fetch its rooms (`get_pushers`).
-        resumed: bool,
-    },
-    /// Answer to `ping`.
-    Pong,
-    /// The frame with this `reqID` was accepted.
-    Ack {
-        /// The client's request id.
-        #[serde(rename = "reqID")]
-        req_id: u32,
-    },
-    /// A frame failed (with its `reqID`), or the session itself did (without).
-    Error {
-        /// The client's request id, if the error answers a frame.
-        #[serde(rename = "reqID", default, skip_serializing_if = "Option::is_none")]
-        req_id: Option<u32>,
-        /// [`crate::ErrorCode`] number.
-        code: i32,
-        /// Detail.
-        message: String,
-    },
-    /// A member entered a room we are in.
-    PusherJoin {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// The new member.
-        pusher: Pusher,
-    },
-    /// A member left a room we are in.
-    PusherQuit {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// The member who left.
-        pusher: Pusher,
-        /// Why.
-        reason: QuitReason,
-    },
-    /// A room we were in is gone.
-    RoomClosed {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Why.
-        reason: CloseReason,
-    },
-    /// A text message from another member.
-    RoomText {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Sender, stamped by the server.
-        #[serde(rename = "userID")]
-        user_id: UserId,
-        /// Original-format head with the sender's name and avatar.
-        head: TextHead,
-        /// The message.
-        text: String,
-        /// Server time, unix milliseconds.
-        time: u64,
-    },
-    /// A custom message from another member.
-    RoomCustom {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Sender, stamped by the server.
-        #[serde(rename = "userID")]
-        user_id: UserId,
-        /// Original-format head with sender, `cmd` and `msg`.
-        head: CustomHead,
-        /// Server time, unix milliseconds.
-        time: u64,
-    },
-    /// Relayed SDP offer.
-    Offer {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Sender, stamped by the server.
-        from: UserId,
-        /// Session description.
-        sdp: String,
-    },
-    /// Relayed SDP answer.
-    Answer {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Sender, stamped by the server.
-        from: UserId,
-        /// Session description.
-        sdp: String,
-    },
-    /// Relayed ICE candidate.
-    Candidate {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Sender, stamped by the server.
-        from: UserId,
-        /// The candidate.
-        candidate: IceCandidate,
-    },
-    /// Relayed request to start the negotiation with `from` over.
-    Renegotiate {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Sender, stamped by the server.
-        from: UserId,
-    },
+server_events! {
+    /// Server → client.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(tag = "type")]
+    pub enum ServerEvent {
+        /// First frame on every connection.
+        Welcome = "welcome" {
+            /// The session's user.
+            user_id: UserId = "userID",
+            /// True when `lastSeq` was honoured and the frames after it follow;
+            /// false when the client must re-fetch its rooms (`get_pushers`).
+            resumed: bool = "resumed",
+        },
+        /// Answer to `ping`.
+        Pong = "pong",
+        /// The frame with this `reqID` was accepted.
+        Ack = "ack" {
+            /// The client's request id.
+            req_id: u32 = "reqID",
+        },
+        /// A frame failed (with its `reqID`), or the session itself did (without).
+        Error = "error" {
+            /// The client's request id, if the error answers a frame.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            req_id: Option<u32> = "reqID",
+            /// [`crate::ErrorCode`] number.
+            code: i32 = "code",
+            /// Detail.
+            message: String = "message",
+        },
+        /// A member entered a room we are in.
+        PusherJoin = "pusher_join" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// The new member.
+            pusher: Pusher = "pusher",
+        },
+        /// A member left a room we are in.
+        PusherQuit = "pusher_quit" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// The member who left.
+            pusher: Pusher = "pusher",
+            /// Why.
+            reason: QuitReason = "reason",
+        },
+        /// A room we were in is gone.
+        RoomClosed = "room_closed" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Why.
+            reason: CloseReason = "reason",
+        },
+        /// A text message from another member.
+        RoomText = "room_text" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Sender, stamped by the server.
+            user_id: UserId = "userID",
+            /// Original-format head with the sender's name and avatar.
+            head: TextHead = "head",
+            /// The message.
+            text: String = "text",
+            /// Server time, unix milliseconds.
+            time: u64 = "time",
+        },
+        /// A custom message from another member.
+        RoomCustom = "room_custom" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Sender, stamped by the server.
+            user_id: UserId = "userID",
+            /// Original-format head with sender, `cmd` and `msg`.
+            head: CustomHead = "head",
+            /// Server time, unix milliseconds.
+            time: u64 = "time",
+        },
+        /// Relayed SDP offer.
+        Offer = "offer" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Sender, stamped by the server.
+            from: UserId = "from",
+            /// Session description.
+            sdp: String = "sdp",
+        },
+        /// Relayed SDP answer.
+        Answer = "answer" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Sender, stamped by the server.
+            from: UserId = "from",
+            /// Session description.
+            sdp: String = "sdp",
+        },
+        /// Relayed ICE candidate.
+        Candidate = "candidate" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Sender, stamped by the server.
+            from: UserId = "from",
+            /// The candidate.
+            candidate: IceCandidate = "candidate",
+        },
+        /// Relayed request to start the negotiation with `from` over.
+        Renegotiate = "renegotiate" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Sender, stamped by the server.
+            from: UserId = "from",
+        },
+    }
 }
 
 #[cfg(test)]

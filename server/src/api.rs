@@ -1,6 +1,7 @@
 //! HTTP routes: the RoomService commands `POST {prefix}/{kind}/{cmd}` (kinds
 //! `multi_room`, `double_room`, `rtc_room`), the debug login helper, health,
-//! metrics and the demo's static files. Every command answers HTTP 200 with
+//! metrics and the demo's static files. Command names and body types come
+//! from the protocol's command table ([`rtcroom_protocol::command`]). Every command answers HTTP 200 with
 //! `{code, message, ...}`, as the original did; CORS is open.
 
 use crate::json::parse_body;
@@ -13,6 +14,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use rtcroom_protocol::command::{self as cmd, Command};
 use rtcroom_protocol::http::*;
 use rtcroom_protocol::{ApiError, ErrorCode};
 use serde::{Deserialize, Serialize};
@@ -129,8 +131,8 @@ async fn command(
         );
     };
     let now = now_ms();
-    if cmd == "login" {
-        return reply(&svc, login(&svc, query.as_deref(), &body, now).await);
+    if cmd == cmd::Login::NAME {
+        return answer::<cmd::Login>(&svc, login(&svc, query.as_deref(), &body, now).await);
     }
     let caller = match parse_query::<AuthQueryDefault>(query.as_deref()) {
         Ok(q) => svc.authenticate(&q.0, now).await,
@@ -143,6 +145,22 @@ async fn command(
     dispatch(&svc, &caller, kind, &cmd, &body, now).await
 }
 
+/// The JSON body of command `C`, as the protocol's table types it.
+fn request<C: Command>(body: &[u8]) -> Result<C::Request, ApiError>
+where
+    C::Request: for<'de> Deserialize<'de>,
+{
+    parse_body(body)
+}
+
+/// Command `C`'s answer; the type check ties each arm to the protocol's table.
+fn answer<C: Command>(svc: &RoomService, result: Result<C::Reply, ApiError>) -> Response
+where
+    C::Reply: Serialize,
+{
+    reply(svc, result)
+}
+
 async fn dispatch(
     svc: &RoomService,
     caller: &Caller,
@@ -152,40 +170,49 @@ async fn dispatch(
     now: u64,
 ) -> Response {
     match cmd {
-        "logout" => {
+        cmd::Logout::NAME => {
             svc.logout(caller).await;
-            reply(svc, Ok(Empty {}))
+            answer::<cmd::Logout>(svc, Ok(Empty {}))
         }
-        "get_push_url" => reply(
+        cmd::GetPushUrl::NAME => answer::<cmd::GetPushUrl>(
             svc,
-            parse_body(body).and_then(|r| svc.push_url(caller, &r, now)),
+            request::<cmd::GetPushUrl>(body).and_then(|r| svc.push_url(caller, &r, now)),
         ),
-        "get_room_list" => match parse_body::<GetRoomListRequest>(body) {
-            Ok(r) => reply(svc, Ok(svc.room_list(caller, kind, &r).await)),
+        cmd::GetRoomList::NAME => match request::<cmd::GetRoomList>(body) {
+            Ok(r) => answer::<cmd::GetRoomList>(svc, Ok(svc.room_list(caller, kind, &r).await)),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
-        "get_pushers" => match parse_body::<GetPushersRequest>(body) {
-            Ok(r) => reply(svc, svc.pushers(caller, &r).await),
+        cmd::GetPushers::NAME => match request::<cmd::GetPushers>(body) {
+            Ok(r) => answer::<cmd::GetPushers>(svc, svc.pushers(caller, &r).await),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
-        "create_room" => match parse_body::<CreateRoomRequest>(body) {
-            Ok(r) => reply(svc, svc.create_room(caller, kind, r, now).await),
+        cmd::CreateRoom::NAME => match request::<cmd::CreateRoom>(body) {
+            Ok(r) => answer::<cmd::CreateRoom>(svc, svc.create_room(caller, kind, r, now).await),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
-        "add_pusher" => match parse_body::<AddPusherRequest>(body) {
-            Ok(r) => reply(svc, svc.add_pusher(caller, kind, r, now).await),
+        cmd::AddPusher::NAME => match request::<cmd::AddPusher>(body) {
+            Ok(r) => answer::<cmd::AddPusher>(svc, svc.add_pusher(caller, kind, r, now).await),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
-        "delete_pusher" => match parse_body::<RoomUserRequest>(body) {
-            Ok(r) => reply(svc, svc.delete_pusher(caller, &r).await.map(|()| Empty {})),
+        cmd::DeletePusher::NAME => match request::<cmd::DeletePusher>(body) {
+            Ok(r) => answer::<cmd::DeletePusher>(
+                svc,
+                svc.delete_pusher(caller, &r).await.map(|()| Empty {}),
+            ),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
-        "destroy_room" => match parse_body::<RoomUserRequest>(body) {
-            Ok(r) => reply(svc, svc.destroy_room(caller, &r).await.map(|()| Empty {})),
+        cmd::DestroyRoom::NAME => match request::<cmd::DestroyRoom>(body) {
+            Ok(r) => answer::<cmd::DestroyRoom>(
+                svc,
+                svc.destroy_room(caller, &r).await.map(|()| Empty {}),
+            ),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
-        "pusher_heartbeat" => match parse_body::<RoomUserRequest>(body) {
-            Ok(r) => reply(svc, svc.heartbeat(caller, &r, now).await.map(|()| Empty {})),
+        cmd::PusherHeartbeat::NAME => match request::<cmd::PusherHeartbeat>(body) {
+            Ok(r) => answer::<cmd::PusherHeartbeat>(
+                svc,
+                svc.heartbeat(caller, &r, now).await.map(|()| Empty {}),
+            ),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         other => reply::<Empty>(
@@ -227,7 +254,7 @@ async fn login_info(
     Query(q): Query<LoginInfoQuery>,
 ) -> Response {
     let result = svc.login_info(q.user_id, now_ms());
-    if matches!(&result, Err(e) if e.code == ErrorCode::DebugDisabled.code()) {
+    if matches!(&result, Err(e) if e.is(ErrorCode::DebugDisabled)) {
         return (StatusCode::NOT_FOUND, reply(&svc, result)).into_response();
     }
     reply(&svc, result)

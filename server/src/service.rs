@@ -445,7 +445,7 @@ impl RoomService {
             };
             match self.store.create_room(new, now, self.rules()).await {
                 Ok(()) => return Ok(CreateRoomResponse { room_id: room }),
-                Err(e) if e.code == ErrorCode::RoomExists.code() && !given => continue,
+                Err(e) if e.is(ErrorCode::RoomExists) && !given => continue,
                 Err(e) => return Err(e),
             }
         }

@@ -18,13 +18,16 @@ fn example_config_is_valid() {
 fn every_error_code_is_documented() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md"))
         .unwrap();
-    for code in rtcroom_protocol::ErrorCode::ALL {
-        let row = format!("| {} |", code.code());
+    let server = rtcroom_protocol::ErrorCode::ALL
+        .iter()
+        .map(|c| (c.code(), format!("{c:?}")));
+    let client = rtcroom_protocol::ClientError::ALL
+        .iter()
+        .map(|c| (c.code(), format!("client {c:?}")));
+    for (code, name) in server.chain(client) {
         assert!(
-            doc.contains(&row),
-            "docs/PROTOCOL.md lacks a row for code {} ({:?})",
-            code.code(),
-            code
+            doc.contains(&format!("| {code} |")),
+            "docs/PROTOCOL.md lacks a row for code {code} ({name})"
         );
     }
 }

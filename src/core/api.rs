@@ -3,17 +3,16 @@
 //! part that runs it.
 
 use super::client::Client;
-use super::error::ClientError;
 use super::ids::CallId;
 use super::input::Call;
-use super::output::RequestBody;
-use super::reply::ReplyKind;
 use super::requests::Req;
 use super::room::Phase;
+use rtcroom_protocol::command as cmd;
 use rtcroom_protocol::http::{
     GetPushUrlRequest, GetPushersRequest, GetRoomListRequest, RoomUserRequest,
 };
 use rtcroom_protocol::ws::ClientFrame;
+use rtcroom_protocol::ClientError;
 use rtcroom_protocol::RoomId;
 
 impl Client {
@@ -32,11 +31,9 @@ impl Client {
         match call {
             Call::Login(_) | Call::Logout => {}
             Call::GetRoomList { index, cnt } => {
-                self.http(
+                self.command::<cmd::GetRoomList>(
                     Req::RoomList { call: id },
-                    "get_room_list",
-                    RequestBody::GetRoomList(GetRoomListRequest { index, cnt }),
-                    ReplyKind::RoomList,
+                    GetRoomListRequest { index, cnt },
                 );
             }
             Call::GetPushUrl { room_id } => {
@@ -44,19 +41,12 @@ impl Client {
                     user_id: self.me().cloned(),
                     room_id,
                 };
-                self.http(
-                    Req::PushUrl { call: id },
-                    "get_push_url",
-                    RequestBody::GetPushUrl(body),
-                    ReplyKind::PushUrl,
-                );
+                self.command::<cmd::GetPushUrl>(Req::PushUrl { call: id }, body);
             }
             Call::GetPushers { room_id } => {
-                self.http(
+                self.command::<cmd::GetPushers>(
                     Req::GetPushers { call: id },
-                    "get_pushers",
-                    RequestBody::GetPushers(GetPushersRequest { room_id }),
-                    ReplyKind::Pushers,
+                    GetPushersRequest { room_id },
                 );
             }
             Call::DestroyRoom { room_id } => {
@@ -64,12 +54,7 @@ impl Client {
                     room_id,
                     user_id: self.me().cloned(),
                 };
-                self.http(
-                    Req::DestroyRoom { call: id },
-                    "destroy_room",
-                    RequestBody::RoomUser(body),
-                    ReplyKind::Empty,
-                );
+                self.command::<cmd::DestroyRoom>(Req::DestroyRoom { call: id }, body);
             }
             Call::CreateRoom { room_id, room_info } => self.create_room(id, room_id, room_info),
             Call::EnterRoom { room_id } => self.enter_room(id, room_id),

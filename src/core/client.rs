@@ -3,19 +3,20 @@
 //! part uses (completing calls, issuing HTTP requests, logging).
 
 use super::config::Config;
-use super::error::ClientError;
 use super::event::Event;
 use super::ids::{CallId, RequestId};
 use super::input::Input;
 use super::outbox::Outbox;
 use super::output::{CallOk, HttpRequest, Output, PeerAction, RequestBody};
-use super::reply::ReplyKind;
+use super::reply::{Expect, ReplyKind};
 use super::requests::Req;
 use super::room::Room;
 use super::session::Session;
 use super::socket::Socket;
 use super::vecmap::VecMap;
+use rtcroom_protocol::command::Command;
 use rtcroom_protocol::ApiError;
+use rtcroom_protocol::ClientError;
 use std::collections::VecDeque;
 
 /// The RTCRoom client state machine: login, room membership, signaling and
@@ -183,6 +184,15 @@ impl Client {
             expect,
         }));
         id
+    }
+
+    /// Issues command `C` of the protocol's table with `body`, expecting its reply type.
+    pub(super) fn command<C: Command>(&mut self, req: Req, body: C::Request) -> RequestId
+    where
+        C::Request: Into<RequestBody>,
+        C::Reply: Expect,
+    {
+        self.http(req, C::NAME, body.into(), ReplyKind::of::<C>())
     }
 
     /// Issues an authenticated command (`?userID=..&token=..`). Without a

@@ -24,8 +24,10 @@ pub enum Event {
     /// A text message (`onRecvRoomTextMsg`).
     RecvRoomTextMsg {
         /// The room.
+        #[serde(rename = "roomID")]
         room_id: RoomId,
         /// Sender.
+        #[serde(rename = "userID")]
         user_id: UserId,
         /// Sender's name (`nickName` in the message head).
         user_name: String,
@@ -39,8 +41,10 @@ pub enum Event {
     /// A custom message (`onRecvRoomCustomMsg`).
     RecvRoomCustomMsg {
         /// The room.
+        #[serde(rename = "roomID")]
         room_id: RoomId,
         /// Sender.
+        #[serde(rename = "userID")]
         user_id: UserId,
         /// Sender's name.
         user_name: String,
@@ -56,6 +60,7 @@ pub enum Event {
     /// The room we were in is gone (`onRoomClosed`); every peer is closed.
     RoomClosed {
         /// The room.
+        #[serde(rename = "roomID")]
         room_id: RoomId,
     },
     /// Diagnostics (`onDebugLog`), when [`Config::debug_log`](super::Config::debug_log) is on.
@@ -93,4 +98,51 @@ pub enum ConnectionState {
     Connected,
     /// The connection dropped; retrying with back-off, then resuming.
     Reconnecting,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// One casing rule across the wasm edge: the wire's names (`roomID`,
+    /// `userID`, `pushURL`), in events and call results alike.
+    #[test]
+    fn events_and_results_use_the_wire_casing() {
+        let room_id = RoomId::new("r").unwrap();
+        let user_id = UserId::new("u").unwrap();
+        let text = Event::RecvRoomTextMsg {
+            room_id: room_id.clone(),
+            user_id: user_id.clone(),
+            user_name: "n".into(),
+            user_avatar: "a".into(),
+            text: "hi".into(),
+            time: 1,
+        };
+        assert_eq!(
+            serde_json::to_string(&text).unwrap(),
+            r#"{"type":"recvRoomTextMsg","data":{"roomID":"r","userID":"u","userName":"n","userAvatar":"a","text":"hi","time":1}}"#
+        );
+        let closed = Event::RoomClosed { room_id };
+        assert_eq!(
+            serde_json::to_string(&closed).unwrap(),
+            r#"{"type":"roomClosed","data":{"roomID":"r"}}"#
+        );
+        use crate::core::CallOk;
+        let results = [
+            (
+                CallOk::LoggedIn { user_id },
+                r#"{"type":"loggedIn","userID":"u"}"#,
+            ),
+            (
+                CallOk::PushUrl {
+                    push_url: "rtmp://x".into(),
+                },
+                r#"{"type":"pushUrl","pushURL":"rtmp://x"}"#,
+            ),
+        ];
+        for (ok, json) in results {
+            assert_eq!(serde_json::to_string(&ok).unwrap(), json);
+        }
+    }
 }

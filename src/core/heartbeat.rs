@@ -4,10 +4,9 @@
 //! A beat answered "not a member" or "no such room" starts a re-sync.
 
 use super::client::Client;
-use super::output::RequestBody;
-use super::reply::ReplyKind;
 use super::requests::Req;
 use super::room::{room_or_member_gone, InRoom, Phase, SyncStep};
+use rtcroom_protocol::command as cmd;
 use rtcroom_protocol::http::RoomUserRequest;
 use rtcroom_protocol::{ApiError, RoomId};
 
@@ -56,12 +55,7 @@ impl Client {
                 room_id: room_id.clone(),
                 user_id: self.me().cloned(),
             };
-            self.http(
-                Req::Heartbeat { room_id },
-                "pusher_heartbeat",
-                RequestBody::RoomUser(body),
-                ReplyKind::Empty,
-            );
+            self.command::<cmd::PusherHeartbeat>(Req::Heartbeat { room_id }, body);
         }
         let retry = matches!(&self.room.phase, Phase::InRoom(InRoom { sync: Some(s), .. })
             if matches!(s.step, SyncStep::RetryAt(t) if t <= now));

@@ -37,7 +37,8 @@
 //! [`ApiError`](rtcroom_protocol::ApiError), and, when `code == 0`, the body
 //! through [`decode_reply`] with the request's [`ReplyKind`]. Transport
 //! failures are `ApiError`s too, with the client codes of [`ClientError`]. So
-//! the browser build carries no `serde_json`.
+//! the core never parses JSON; the wasm driver (`src/wasm`, one for both
+//! hosts) reads parsed JS values through `crate::de` and writes with serde_json.
 //!
 //! # Rules the core keeps
 //!
@@ -62,9 +63,7 @@ mod api;
 mod backoff;
 mod client;
 mod config;
-mod error;
 mod event;
-mod frame;
 mod heartbeat;
 mod ids;
 mod input;
@@ -87,10 +86,10 @@ mod tests;
 
 pub use client::Client;
 pub use config::Config;
-pub use error::ClientError;
 pub use event::{ConnectionState, Event};
-pub use frame::{decode_frame, Fields};
 pub use ids::{CallId, ConnId, RequestId};
 pub use input::{Call, Input, LoginParams, SdpKind};
 pub use output::{CallOk, HttpRequest, Output, PeerAction, RequestBody};
 pub use reply::{decode_reply, ReplyBody, ReplyKind};
+pub use rtcroom_protocol::frame::{decode_frame, Fields};
+pub use rtcroom_protocol::ClientError;

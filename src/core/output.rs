@@ -102,6 +102,26 @@ pub enum RequestBody {
     RoomUser(RoomUserRequest),
 }
 
+macro_rules! bodies {
+    ($($ty:ident => $variant:ident),* $(,)?) => {
+        $(impl From<$ty> for RequestBody {
+            fn from(b: $ty) -> Self {
+                RequestBody::$variant(b)
+            }
+        })*
+    };
+}
+
+bodies! {
+    Empty => Empty,
+    GetPushUrlRequest => GetPushUrl,
+    GetRoomListRequest => GetRoomList,
+    GetPushersRequest => GetPushers,
+    CreateRoomRequest => CreateRoom,
+    AddPusherRequest => AddPusher,
+    RoomUserRequest => RoomUser,
+}
+
 /// What to do with the peer connection to one remote member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(
@@ -156,6 +176,7 @@ pub enum CallOk {
     /// `login`: the session's user.
     LoggedIn {
         /// The user, as the server spells it.
+        #[serde(rename = "userID")]
         user_id: UserId,
     },
     /// `logout`.
@@ -170,6 +191,7 @@ pub enum CallOk {
     /// `getPushUrl`: the signed push URL (also kept by the session).
     PushUrl {
         /// `rtmp://{push_host}/live/{stream}?bizid=..&txSecret=..&txTime=..`.
+        #[serde(rename = "pushURL")]
         push_url: String,
     },
     /// `getPushers`: the room, its `pushers` without ourselves.
@@ -177,11 +199,13 @@ pub enum CallOk {
     /// `createRoom`: created and entered.
     RoomCreated {
         /// The room's id (given or assigned).
+        #[serde(rename = "roomID")]
         room_id: RoomId,
     },
     /// `enterRoom`: entered.
     Entered {
         /// The room.
+        #[serde(rename = "roomID")]
         room_id: RoomId,
     },
     /// `exitRoom`.

@@ -2,8 +2,10 @@
 //! says which [`ReplyKind`] it expects, and the driver decodes the reply with
 //! its own serde format through [`decode_reply`].
 
+use rtcroom_protocol::command::Command;
 use rtcroom_protocol::http::{
-    CreateRoomResponse, GetPushUrlResponse, GetRoomListResponse, LoginResponse, RoomSummary,
+    AddPusherResponse, CreateRoomResponse, Empty, GetPushUrlResponse, GetRoomListResponse,
+    LoginResponse, RoomSummary,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -24,6 +26,41 @@ pub enum ReplyKind {
     CreateRoom,
     /// `get_push_url` → [`GetPushUrlResponse`].
     PushUrl,
+}
+
+impl ReplyKind {
+    /// What command `C`'s reply decodes as (from the protocol's command table).
+    pub fn of<C: Command>() -> Self
+    where
+        C::Reply: Expect,
+    {
+        C::Reply::KIND
+    }
+}
+
+/// A reply type of the command table and the [`ReplyKind`] it is decoded as.
+pub trait Expect {
+    /// The kind.
+    const KIND: ReplyKind;
+}
+
+macro_rules! expect {
+    ($($ty:ty => $kind:ident),* $(,)?) => {
+        $(impl Expect for $ty {
+            const KIND: ReplyKind = ReplyKind::$kind;
+        })*
+    };
+}
+
+expect! {
+    LoginResponse => Login,
+    Empty => Empty,
+    // The core needs nothing of add_pusher's answer but success.
+    AddPusherResponse => Empty,
+    GetRoomListResponse => RoomList,
+    RoomSummary => Pushers,
+    CreateRoomResponse => CreateRoom,
+    GetPushUrlResponse => PushUrl,
 }
 
 /// A successful reply, decoded.

@@ -2,12 +2,12 @@
 //! of their replies to the part of the client that asked.
 
 use super::client::Client;
-use super::error::ClientError;
 use super::ids::{CallId, RequestId};
 use super::output::CallOk;
 use super::reply::ReplyBody;
 use super::session::ends_session;
 use super::url::Urls;
+use rtcroom_protocol::ClientError;
 use rtcroom_protocol::{ApiError, RoomId};
 
 /// Why a request was made.

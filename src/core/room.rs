@@ -8,19 +8,19 @@
 //! it (a `pusher_join` of someone already listed is dropped).
 
 use super::client::Client;
-use super::error::ClientError;
 use super::event::Event;
 use super::heartbeat::Heartbeat;
 use super::ids::{CallId, RequestId};
-use super::output::{CallOk, PeerAction, RequestBody};
+use super::output::{CallOk, PeerAction};
 use super::peers::{is_offerer, Peer};
-use super::reply::ReplyKind;
 use super::requests::Req;
 use super::vecmap::VecMap;
+use rtcroom_protocol::command as cmd;
 use rtcroom_protocol::http::{
     AddPusherRequest, CreateRoomRequest, GetPushersRequest, Pusher, RoomSummary, RoomUserRequest,
 };
 use rtcroom_protocol::ws::{ClientFrame, ServerEvent};
+use rtcroom_protocol::ClientError;
 use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
 
 /// The room side of the client.
@@ -164,7 +164,7 @@ pub(crate) fn frame_to(f: &ClientFrame) -> Option<&UserId> {
 
 /// Whether a failed command means the room or our membership is gone.
 pub(crate) fn room_or_member_gone(e: &ApiError) -> bool {
-    e.code == ErrorCode::RoomNotFound.code() || e.code == ErrorCode::NotMember.code()
+    e.is(ErrorCode::RoomNotFound) || e.is(ErrorCode::NotMember)
 }
 
 impl Client {
@@ -177,12 +177,7 @@ impl Client {
             room_info: room_info.clone(),
             room_id,
         };
-        let req = self.http(
-            Req::CreateRoom,
-            "create_room",
-            RequestBody::CreateRoom(body),
-            ReplyKind::CreateRoom,
-        );
+        let req = self.command::<cmd::CreateRoom>(Req::CreateRoom, body);
         self.room.phase = Phase::Creating {
             call,
             room_info,
@@ -271,7 +266,7 @@ impl Client {
                         s.step = SyncStep::GetPushers(req);
                     }
                 }
-                Err(e) if e.code == ErrorCode::RoomNotFound.code() => self.lose_room(None),
+                Err(e) if e.is(ErrorCode::RoomNotFound) => self.lose_room(None),
                 Err(e) => self.lose_room(Some(e)),
             }
         } else if result.is_ok() && self.room.current() != Some(&room_id) {
@@ -306,7 +301,7 @@ impl Client {
         } else if syncing {
             match result {
                 Ok(summary) => self.apply_snapshot(summary),
-                Err(e) if e.code == ErrorCode::RoomNotFound.code() => self.lose_room(None),
+                Err(e) if e.is(ErrorCode::RoomNotFound) => self.lose_room(None),
                 Err(e) => {
                     self.debug(|| format!("re-sync of {room_id} failed: {e}"));
                     let at = self.now.saturating_add(self.cfg.sync_retry_ms);
@@ -513,13 +508,11 @@ impl Client {
             push_url,
             room_info,
         };
-        self.http(
+        self.command::<cmd::AddPusher>(
             Req::AddPusher {
                 room_id: room_id.clone(),
             },
-            "add_pusher",
-            RequestBody::AddPusher(body),
-            ReplyKind::Empty,
+            body,
         )
     }
 
@@ -527,13 +520,11 @@ impl Client {
         let body = GetPushersRequest {
             room_id: room_id.clone(),
         };
-        self.http(
+        self.command::<cmd::GetPushers>(
             Req::RoomPushers {
                 room_id: room_id.clone(),
             },
-            "get_pushers",
-            RequestBody::GetPushers(body),
-            ReplyKind::Pushers,
+            body,
         )
     }
 
@@ -542,11 +533,6 @@ impl Client {
             room_id: room_id.clone(),
             user_id: self.me().cloned(),
         };
-        self.http(
-            Req::DeletePusher { room_id, call },
-            "delete_pusher",
-            RequestBody::RoomUser(body),
-            ReplyKind::Empty,
-        );
+        self.command::<cmd::DeletePusher>(Req::DeletePusher { room_id, call }, body);
     }
 }

@@ -3,7 +3,6 @@
 //! replaced elsewhere, an expired token, a socket that never connected).
 
 use super::client::Client;
-use super::error::ClientError;
 use super::event::Event;
 use super::ids::{CallId, RequestId};
 use super::input::LoginParams;
@@ -11,7 +10,9 @@ use super::output::{CallOk, Output, RequestBody};
 use super::reply::ReplyKind;
 use super::requests::Req;
 use super::url::Urls;
+use rtcroom_protocol::command::{self as cmd, Command};
 use rtcroom_protocol::http::{Empty, IceServer, LoginResponse};
+use rtcroom_protocol::ClientError;
 use rtcroom_protocol::{ApiError, ErrorCode, UserId};
 
 /// Where the session is.
@@ -67,13 +68,10 @@ impl Session {
 
 /// Codes that mean the session itself is over: do not retry, log in again.
 pub(crate) fn ends_session(code: i32) -> bool {
-    [
-        ErrorCode::SessionReplaced,
-        ErrorCode::AuthFailed,
-        ErrorCode::TokenExpired,
-    ]
-    .iter()
-    .any(|c| c.code() == code)
+    matches!(
+        ErrorCode::from_code(code),
+        Some(ErrorCode::SessionReplaced | ErrorCode::AuthFailed | ErrorCode::TokenExpired)
+    )
 }
 
 impl Client {
@@ -95,10 +93,10 @@ impl Client {
                 call,
                 urls: urls.clone(),
             },
-            "login",
+            cmd::Login::NAME,
             urls.login(&params),
             RequestBody::Empty(Empty {}),
-            ReplyKind::Login,
+            ReplyKind::of::<cmd::Login>(),
         );
         self.session = Session::LoggingIn { req, params, urls };
     }
@@ -114,7 +112,7 @@ impl Client {
         if !current {
             // Logged out while this was on its way: end the server session too.
             if let Ok(r) = result {
-                let url = urls.command("logout", &r.user_id, &r.token);
+                let url = urls.command(cmd::Logout::NAME, &r.user_id, &r.token);
                 self.send_logout(url, None);
             }
             return;
@@ -162,7 +160,7 @@ impl Client {
                 self.finish(call, Ok(CallOk::LoggedOut));
             }
             Session::Active(a) => {
-                let url = a.urls.command("logout", &a.user_id, &a.token);
+                let url = a.urls.command(cmd::Logout::NAME, &a.user_id, &a.token);
                 self.end_session(ClientError::Cancelled.api(), false);
                 self.send_logout(url, Some(call));
             }
@@ -182,10 +180,10 @@ impl Client {
     pub(super) fn send_logout(&mut self, url: String, call: Option<CallId>) {
         self.http_to(
             Req::Logout { call },
-            "logout",
+            cmd::Logout::NAME,
             url,
             RequestBody::Empty(Empty {}),
-            ReplyKind::Empty,
+            ReplyKind::of::<cmd::Logout>(),
         );
     }
 

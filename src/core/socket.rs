@@ -6,15 +6,16 @@
 use super::backoff::Backoff;
 use super::client::{frame_type, Client};
 use super::config::Config;
-use super::error::ClientError;
 use super::event::{ConnectionState, Event};
 use super::ids::{CallId, ConnId};
 use super::outbox::Entry;
 use super::output::{CallOk, Output};
 use super::resume::{SeqTracker, Verdict, Welcome};
 use super::session::{ends_session, Session};
+use rtcroom_protocol::command::{self as cmd, Command};
 use rtcroom_protocol::ws::{ClientEnvelope, ClientFrame, ServerEvent, ServerFrame};
 use rtcroom_protocol::ApiError;
+use rtcroom_protocol::ClientError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -188,7 +189,7 @@ impl Client {
         let logging_in = self.session.auth().is_some_and(|a| a.login_call.is_some());
         if logging_in && self.socket.backoff.failures() >= self.cfg.login_connect_attempts {
             if let Session::Active(a) = &self.session {
-                let url = a.urls.command("logout", &a.user_id, &a.token);
+                let url = a.urls.command(cmd::Logout::NAME, &a.user_id, &a.token);
                 self.end_session(ClientError::ConnectFailed.api(), false);
                 self.send_logout(url, None);
             }

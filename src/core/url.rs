@@ -1,8 +1,8 @@
 //! Server addresses: the normalized `serverDomain`, each command's URL and the
 //! WebSocket URL, with percent-encoded query strings.
 
-use super::error::ClientError;
 use super::input::LoginParams;
+use rtcroom_protocol::ClientError;
 use rtcroom_protocol::{ApiError, UserId};
 
 /// The RoomService base, e.g. `https://host/weapp/multi_room`.

@@ -77,7 +77,10 @@ export interface RTCRoomListener {
 /** A view: a <video>, a container element (a <video> is created inside), or a CSS selector. */
 export type View = HTMLElement | string;
 
-/** The peer-connection glue the core drives; replace it to run media elsewhere. */
+/**
+ * The peer-connection glue the core drives; replace it to run media elsewhere. All four methods are
+ * required: `new RTCRoom({media})` throws an Error with code -1012 naming the one that is missing.
+ */
 export interface MediaGlue {
   createPeer(userID: string, offerer: boolean, iceServers: RTCIceServer[]): void;
   setRemoteSdp(userID: string, kind: 'offer' | 'answer', sdp: string): void;

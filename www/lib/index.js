@@ -1,7 +1,9 @@
-// rtcroom: the RTCRoom API for browsers. The Rust/wasm core owns login, room
-// state, signaling and message routing; WebRtcMedia (media.js) runs the
-// peer connections it asks for. `import { RTCRoom } from 'rtcroom'`.
-import init, { RTCRoom as CoreRoom } from './rtcroom.js';
+// rtcroom: the RTCRoom API for browsers. The Rust/wasm core (RoomCore, the
+// same for browsers and mini-programs) owns login, room state, signaling,
+// message routing and the network; WebRtcMedia (media.js) runs the peer
+// connections it asks for. This class only shapes arguments, results and
+// events. `import { RTCRoom } from 'rtcroom'`.
+import init, { RoomCore } from './rtcroom.js';
 import { WebRtcMedia } from './media.js';
 
 let ready = null;
@@ -16,29 +18,93 @@ await initRTCRoom();
 
 const pusherID = (p) => (typeof p === 'string' ? p : p && p.userID);
 
+/**
+ * The one event table: each core event (`{type, data}`, fields in the wire's
+ * casing: roomID, userID, …) → the listener's arguments, in the order of
+ * Android's IRTCRoomListener. `on('pusherJoin')` and `setListener({onPusherJoin})`
+ * both use it.
+ */
+const EVENTS = {
+  getPusherList: (pushers) => [pushers],
+  pusherJoin: (p) => [p],
+  pusherQuit: (p) => [p],
+  recvRoomTextMsg: (m) => [m.roomID, m.userID, m.userName, m.userAvatar, m.text, m.time],
+  recvRoomCustomMsg: (m) => [m.roomID, m.userID, m.userName, m.userAvatar, m.cmd, m.msg, m.time],
+  roomClosed: (r) => [r.roomID],
+  debugLog: (line) => [line],
+  error: (e) => [e.code, e.message],
+  connectionStateChange: (state) => [state],
+};
+
+/** `onPusherJoin` / `pusherJoin` → `pusherJoin`; unknown names → undefined. */
+function eventName(name) {
+  const bare = /^on[A-Z]/.test(name) ? name[2].toLowerCase() + name.slice(3) : name;
+  return Object.prototype.hasOwnProperty.call(EVENTS, bare) ? bare : undefined;
+}
+
+const bare = (r) => {
+  if (!r) return r;
+  const { type, ...rest } = r;
+  return rest;
+};
+const nothing = () => undefined;
+
 export class RTCRoom {
   constructor(options = {}) {
     this.media = options.media ?? new WebRtcMedia(options);
-    this.core = new CoreRoom(this.media, options);
+    this.handlers = [];
+    this.listener = null;
+    this.core = new RoomCore(undefined, this.media, options, (e) => this.emit(e));
     this.media.onLocalSdp = (user, kind, sdp) => this.core.feedLocalSdp(user, kind, sdp);
     this.media.onLocalIce = (user, candidate) => this.core.feedLocalIce(user, candidate);
   }
 
+  emit({ type, data }) {
+    const shape = EVENTS[type];
+    if (!shape) return;
+    const args = shape(data);
+    const method = this.listener && this.listener[`on${type[0].toUpperCase()}${type.slice(1)}`];
+    const calls = this.handlers.filter((h) => h.name === type).map((h) => [undefined, h.fn]);
+    if (typeof method === 'function') calls.push([this.listener, method]);
+    for (const [self, fn] of calls) {
+      try {
+        fn.apply(self, args);
+      } catch (e) {
+        console.error('rtcroom: listener threw', e);
+      }
+    }
+  }
+
   // ---- session and rooms (the core) ----
-  login(params) { return this.core.login(params); }
-  logout() { return this.core.logout(); }
-  getRoomList(params = {}) { return this.core.getRoomList(params); }
-  getPushers(params) { return this.core.getPushers(params); }
-  createRoom(params = {}) { return this.core.createRoom(params); }
-  enterRoom(params) { return this.core.enterRoom(params); }
-  exitRoom() { return this.core.exitRoom(); }
-  leaveRoom() { return this.core.exitRoom(); }
-  destroyRoom(params) { return this.core.destroyRoom(params); }
-  sendRoomTextMsg(text) { return this.core.sendRoomTextMsg(text); }
-  sendRoomCustomMsg(cmd, msg) { return this.core.sendRoomCustomMsg(cmd, msg); }
-  on(name, handler) { this.core.on(name, handler); return this; }
-  off(name, handler) { this.core.off(name, handler); return this; }
-  setListener(listener) { this.core.setListener(listener); }
+  login(params) { return this.core.login(params).then((r) => ({ userID: r.userID })); }
+  logout() { return this.core.logout().then(nothing); }
+  getRoomList(params = {}) { return this.core.getRoomList(params).then((r) => ({ rooms: r.rooms, total: r.total })); }
+  getPushers(params) { return this.core.getPushers(params).then(bare); }
+  createRoom(params = {}) { return this.core.createRoom(params).then((r) => ({ roomID: r.roomID })); }
+  enterRoom(params) { return this.core.enterRoom(params).then((r) => ({ roomID: r.roomID })); }
+  exitRoom() { return this.core.exitRoom().then(nothing); }
+  leaveRoom() { return this.exitRoom(); }
+  destroyRoom(params) { return this.core.destroyRoom(params).then(nothing); }
+  sendRoomTextMsg(text) { return this.core.sendRoomTextMsg(text).then(nothing); }
+  sendRoomCustomMsg(cmd, msg) { return this.core.sendRoomCustomMsg(cmd, msg).then(nothing); }
+
+  /** Adds an event handler; `name` with or without the `on` prefix (`pusherJoin`, `onPusherJoin`). */
+  on(name, handler) {
+    const type = eventName(name);
+    if (!type) throw Object.assign(new Error(`unknown event ${name}`), { code: -1012 });
+    this.handlers.push({ name: type, fn: handler });
+    return this;
+  }
+
+  /** Removes a handler (or every handler of `name`). */
+  off(name, handler) {
+    const type = eventName(name);
+    this.handlers = this.handlers.filter((h) => h.name !== type || (handler && h.fn !== handler));
+    return this;
+  }
+
+  /** Sets a Tencent-style listener object (`{onGetPusherList, onPusherJoin, …}`); `null` clears it. */
+  setListener(listener) { this.listener = listener && typeof listener === 'object' ? listener : null; }
   simulateDisconnect() { this.core.simulateDisconnect(); }
   get isLoggedIn() { return this.core.isLoggedIn; }
 
@@ -57,6 +123,7 @@ export class RTCRoom {
     try { await this.core.logout(); } catch (_) { /* already out */ }
     this.media.closeAll();
     this.media.stopLocalPreview();
+    this.core.shutdown();
     this.core.free();
   }
 }

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod calls;
-mod mesh;
 mod messages;
 mod push_url;
 mod renegotiate;

@@ -1,5 +1,7 @@
 // The loader: WXWebAssembly's file-path API, the glue needing nothing the
-// mini-program lacks, and RoomCore's plain-object inputs and outputs.
+// mini-program lacks, and RoomCore (the same class as in browsers) on a
+// scripted `wx`-style host object: what it asks of wx.request and
+// wx.connectSocket, and how it reads their answers.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -23,51 +25,73 @@ test('instantiates from the default npm path with WXWebAssembly alone', () => {
   assert.equal(typeof glue.RoomCore, 'function')
 })
 
-function drain(core) {
-  const out = []
-  let o
-  while ((o = core.poll()) !== undefined) out.push(o)
-  return out
+/** A `wx`-style host that records requests and sockets; the test answers them. */
+function scriptedHost() {
+  const host = { requests: [], sockets: [] }
+  host.request = o => { host.requests.push(o); return { abort() {} } }
+  host.connectSocket = o => {
+    const task = { url: o.url, sent: [], handlers: {} }
+    for (const k of ['onOpen', 'onMessage', 'onClose', 'onError']) task[k] = cb => { task.handlers[k] = cb }
+    task.send = s => task.sent.push(s.data)
+    task.close = () => task.handlers.onClose && task.handlers.onClose({ code: 1000, reason: '' })
+    host.sockets.push(task)
+    return task
+  }
+  return host
 }
 
-test('RoomCore takes plain objects and gives the core outputs back', () => {
-  const core = new glue.RoomCore({ debug: false })
-  core.handle({ type: 'call', id: 1, call: 'login', serverDomain: 'https://rs.example/weapp/rtc_room/', sdkAppID: 1400000001, userID: '用户', userSig: 'sig' }, 1000)
-  const [http] = drain(core).filter(o => o.type === 'http')
-  assert.equal(http.data.cmd, 'login')
-  assert.equal(http.data.url, 'https://rs.example/weapp/rtc_room/login?sdkAppID=1400000001&accountType=&userID=%E7%94%A8%E6%88%B7&userSig=sig')
-  assert.deepEqual(http.data.body, {})
+const tick = () => new Promise(r => setTimeout(r, 0))
 
-  // A reply as wx.request gives it (parsed JSON); then the socket's welcome completes login.
-  core.handle({ type: 'httpReply', id: http.data.id, statusCode: 200, data: { code: 0, message: 'ok', userID: '用户', token: 't', tokenTTL: 60, heartbeatInterval: 5 } }, 1001)
-  const connect = drain(core).find(o => o.type === 'wsConnect')
-  assert.equal(connect.data.url, 'wss://rs.example/weapp/rtc_room/ws?userID=%E7%94%A8%E6%88%B7&token=t')
-  core.handle({ type: 'wsMessage', conn: connect.data.conn, data: JSON.stringify({ seq: 0, type: 'welcome', userID: '用户', resumed: false }) }, 1002)
-  const done = drain(core).find(o => o.type === 'callDone')
-  assert.deepEqual(done.data, { id: 1, result: { Ok: { type: 'loggedIn', userId: '用户' } } })
+test('RoomCore on a wx host: login over wx.request and wx.connectSocket', async () => {
+  const host = scriptedHost()
+  const events = []
+  const core = new glue.RoomCore(host, null, { debug: false }, e => events.push(e))
+  const login = core.login({ serverDomain: 'https://rs.example/weapp/rtc_room/', sdkAppID: 1400000001, userID: '用户', userSig: 'sig' })
+  await tick()
+  const [req] = host.requests
+  assert.equal(req.url, 'https://rs.example/weapp/rtc_room/login?sdkAppID=1400000001&accountType=&userID=%E7%94%A8%E6%88%B7&userSig=sig')
+  assert.equal(req.method, 'POST')
+  assert.equal(req.data, '{}')
+  assert.equal(req.dataType, 'text')
+  req.success({ statusCode: 200, data: JSON.stringify({ code: 0, message: 'ok', userID: '用户', token: 't', tokenTTL: 60, heartbeatInterval: 5 }) })
+  await tick()
+  const [socket] = host.sockets
+  assert.equal(socket.url, 'wss://rs.example/weapp/rtc_room/ws?userID=%E7%94%A8%E6%88%B7&token=t')
+  socket.handlers.onMessage({ data: JSON.stringify({ seq: 1, type: 'welcome', userID: '用户', resumed: false }) })
+  assert.deepEqual(await login, { type: 'loggedIn', userID: '用户' })
+  assert.ok(events.some(e => e.type === 'connectionStateChange' && e.data === 'connected'), JSON.stringify(events))
 
   // Errors: a {code, message} envelope, an HTTP status, a transport failure, a text body.
-  const ask = id => {
-    core.handle({ type: 'call', id, call: 'getPushUrl' }, 1003)
-    return drain(core).find(o => o.type === 'http').data.id
+  const ask = async answer => {
+    const p = core.getPushUrl({})
+    await tick()
+    answer(host.requests[host.requests.length - 1])
+    return p.then(r => ({ Ok: r }), e => ({ Err: { code: e.code, message: e.message } }))
   }
-  const result = (input, id) => {
-    core.handle(input, 1004)
-    return drain(core).find(o => o.type === 'callDone' && o.data.id === id).data.result
-  }
-  assert.deepEqual(result({ type: 'httpReply', id: ask(2), statusCode: 200, data: { code: 1003, message: 'bad' } }, 2), { Err: { code: 1003, message: 'bad' } })
-  assert.equal(result({ type: 'httpReply', id: ask(3), statusCode: 502, data: 'Bad Gateway' }, 3).Err.code, -1011)
-  assert.equal(result({ type: 'httpFailed', id: ask(4), message: 'request:fail timeout' }, 4).Err.code, -1008)
-  assert.equal(result({ type: 'httpFailed', id: ask(5), message: 'request:fail' }, 5).Err.code, -1009)
-  assert.equal(result({ type: 'httpReply', id: ask(6), statusCode: 200, data: 'not json' }, 6).Err.code, -1010)
-  assert.deepEqual(result({ type: 'httpReply', id: ask(7), statusCode: 200, data: '{"code":0,"message":"","pushURL":"rtmp://h/live/s"}' }, 7),
-    { Ok: { type: 'pushUrl', pushUrl: 'rtmp://h/live/s' } })
+  assert.deepEqual(await ask(r => r.success({ statusCode: 200, data: '{"code":1003,"message":"bad"}' })), { Err: { code: 1003, message: 'bad' } })
+  assert.equal((await ask(r => r.success({ statusCode: 502, data: 'Bad Gateway' }))).Err.code, -1011)
+  assert.equal((await ask(r => r.fail({ errMsg: 'request:fail timeout' }))).Err.code, -1008)
+  assert.equal((await ask(r => r.fail({ errMsg: 'request:fail' }))).Err.code, -1009)
+  assert.equal((await ask(r => r.success({ statusCode: 200, data: 'not json' }))).Err.code, -1010)
+  assert.deepEqual(await ask(r => r.success({ statusCode: 200, data: '{"code":0,"message":"","pushURL":"rtmp://h/live/s"}' })),
+    { Ok: { type: 'pushUrl', pushURL: 'rtmp://h/live/s' } })
+  core.shutdown()
+  await assert.rejects(core.logout(), e => e.code === -1001)
+  core.free()
 })
 
-test('malformed inputs throw an Error with code -1012 and change nothing', () => {
-  const core = new glue.RoomCore({})
-  for (const bad of [{ type: 'nope' }, { type: 'call', call: 'login' }, { type: 'call', id: 1, call: 'enterRoom', roomId: 'has space' }, { type: 'wsClosed' }, 42]) {
-    assert.throws(() => core.handle(bad, 0), e => e.code === -1012, JSON.stringify(bad))
-  }
-  assert.equal(core.poll(), undefined)
+test('a host or media glue missing a method is refused at construction with code -1012', () => {
+  const host = scriptedHost()
+  assert.throws(() => new glue.RoomCore({ request() {} }, null, {}, () => {}), e => e.code === -1012 && /connectSocket/.test(e.message))
+  const media = { createPeer() {}, setRemoteSdp() {}, adIce() {}, closePeer() {} }
+  assert.throws(() => new glue.RoomCore(host, media, {}, () => {}), e => e.code === -1012 && /addIce/.test(e.message))
+})
+
+test('bad arguments reject with code -1012 and send nothing', async () => {
+  const host = scriptedHost()
+  const core = new glue.RoomCore(host, null, {}, () => {})
+  await assert.rejects(core.login({ serverDomain: 'https://h' }), e => e.code === -1012)
+  await assert.rejects(core.enterRoom({ roomID: 'has space' }), e => e.code === -1012)
+  assert.equal(host.requests.length, 0)
+  core.free()
 })

@@ -6,7 +6,7 @@
 //! but not yet received by every member) for `--throughput-secs`; messages
 //! per second that reached the whole room.
 
-use super::r1;
+use super::{r1, room_id};
 use crate::client::{Login, Ws};
 use crate::http::Http;
 use crate::net::Sources;
@@ -14,6 +14,7 @@ use crate::stats::{CpuMeter, Latency};
 use crate::Target;
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
+use rtcroom_protocol::ws::ClientFrame;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -82,7 +83,10 @@ async fn receive(mut ws: Ws, me: Arc<Receiver>, phase1: usize, progress: Arc<Not
 }
 
 fn text_frame(n: usize) -> Message {
-    Message::Text(format!(r#"{{"type":"room_text","roomID":"{ROOM}","text":"{n}"}}"#).into())
+    super::client_frame(&ClientFrame::RoomText {
+        room_id: room_id(ROOM),
+        text: n.to_string(),
+    })
 }
 
 /// Runs the scenario.

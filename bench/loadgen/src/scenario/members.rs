@@ -16,6 +16,7 @@ use crate::stats::{fd_limit, rss_kib, CpuMeter, Latency};
 use crate::Target;
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
+use rtcroom_protocol::ws::ClientFrame;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -73,7 +74,7 @@ async fn hold(mut ws: Ws, first_ping: Duration, every: Duration, shared: Arc<Sha
                 Some(Ok(_)) => {}
             },
             _ = sleep_until(next_ping) => {
-                if ws.send(Message::Text(r#"{"type":"ping"}"#.into())).await.is_err() {
+                if ws.send(super::client_frame(&ClientFrame::Ping)).await.is_err() {
                     break;
                 }
                 next_ping += every;

@@ -8,6 +8,9 @@ pub mod relay;
 
 use crate::client::Rtcroom;
 use crate::Target;
+use rtcroom_protocol::ws::ClientFrame;
+use rtcroom_protocol::{RoomId, UserId};
+use tokio_tungstenite::tungstenite::Message;
 
 impl Target {
     /// The rtcroom client for this target.
@@ -23,4 +26,19 @@ impl Target {
 /// Rounds to one decimal for the report.
 pub fn r1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
+}
+
+/// A client frame as the socket sends it, built from the protocol's types.
+pub fn client_frame(frame: &ClientFrame) -> Message {
+    Message::Text(serde_json::to_string(frame).unwrap_or_default().into())
+}
+
+/// A scenario's room id (its names are valid by construction).
+pub fn room_id(id: &str) -> RoomId {
+    RoomId::new(id).unwrap_or_else(|e| panic!("room id {id:?}: {e}"))
+}
+
+/// A scenario's user id (its names are valid by construction).
+pub fn user_id(id: &str) -> UserId {
+    UserId::new(id).unwrap_or_else(|e| panic!("user id {id:?}: {e}"))
 }

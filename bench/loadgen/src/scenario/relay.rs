@@ -5,7 +5,7 @@
 //! `answer` between the two members of a room) and the PeerJS server
 //! (`OFFER` / `ANSWER` to a peer id), each in its own protocol.
 
-use super::r1;
+use super::{r1, room_id, user_id};
 use crate::client::{PeerJs, Ws};
 use crate::http::Http;
 use crate::net::Sources;
@@ -13,6 +13,7 @@ use crate::stats::{rss_kib, CpuMeter};
 use crate::Target;
 use clap::{Args, ValueEnum};
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use rtcroom_protocol::ws::ClientFrame;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -77,7 +78,7 @@ fn fake_sdp(size: usize) -> String {
 fn frame(proto: Proto, offer: bool, to: &str, room: &str, sdp: &str) -> Message {
     let kind = if offer { "offer" } else { "answer" };
     let v = match proto {
-        Proto::Rtcroom => json!({"type": kind, "roomID": room, "to": to, "sdp": sdp}),
+        Proto::Rtcroom => return super::client_frame(&signal(offer, to, room, sdp)),
         Proto::Peerjs => json!({
             "type": kind.to_uppercase(),
             "dst": to,
@@ -90,6 +91,16 @@ fn frame(proto: Proto, offer: bool, to: &str, room: &str, sdp: &str) -> Message 
         }),
     };
     Message::Text(v.to_string().into())
+}
+
+/// Our offer or answer to `to`, as the protocol types it.
+fn signal(offer: bool, to: &str, room: &str, sdp: &str) -> ClientFrame {
+    let (room_id, to, sdp) = (room_id(room), user_id(to), sdp.to_owned());
+    if offer {
+        ClientFrame::Offer { room_id, to, sdp }
+    } else {
+        ClientFrame::Answer { room_id, to, sdp }
+    }
 }
 
 /// One side of a pair: sends while its window allows, counts what arrives.

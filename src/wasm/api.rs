@@ -1,10 +1,14 @@
-//! The exported `RTCRoom` class: the RTCRoom API with the seed's method
-//! names, Promise-returning, rejecting with `Error`s that carry `{code, message}`.
+//! The exported `RoomCore` class, the same for every host: the RTCRoom calls
+//! with the seed's argument names (`roomID`, `userID`, `sdkAppID`, …),
+//! Promise-returning, resolving with the core's [`CallOk`](crate::core::CallOk) as a plain object
+//! and rejecting with `Error`s that carry `{code, message}`. Events go to one
+//! callback as `{type, data}`; each host's JS `RTCRoom` shapes both.
 
-use super::driver::{pump, rejected, start_call, Driver, Shared};
+use super::driver::{pump, rejected, shutdown, start_call, Driver, Shared};
 use super::js;
-use super::listeners::normalize;
-use crate::core::{Call, CallOk, ClientError, Config, Input, LoginParams, SdpKind};
+use super::media::Media;
+use super::transport::Transport;
+use crate::core::{Call, ClientError, Config, Input, LoginParams, SdpKind};
 use js_sys::{Function, Promise};
 use rtcroom_protocol::ws::IceCandidate;
 use rtcroom_protocol::{ApiError, RoomId, UserId};
@@ -12,7 +16,7 @@ use wasm_bindgen::prelude::*;
 
 /// An RTCRoom client: one login session, at most one room at a time.
 #[wasm_bindgen]
-pub struct RTCRoom {
+pub struct RoomCore {
     driver: Shared,
 }
 
@@ -25,6 +29,16 @@ fn room_id_arg(opts: &JsValue) -> Result<RoomId, ApiError> {
         .or_else(|| opts.as_string())
         .ok_or_else(|| bad_arg("roomID is required"))?;
     RoomId::new(raw).map_err(|e| bad_arg(format!("roomID: {e}")))
+}
+
+/// An optional `roomID` (absent or `""`: none).
+fn opt_room_id_arg(opts: &JsValue) -> Result<Option<RoomId>, ApiError> {
+    match js::get_string(opts, "roomID").filter(|s| !s.is_empty()) {
+        Some(r) => RoomId::new(r)
+            .map(Some)
+            .map_err(|e| bad_arg(format!("roomID: {e}"))),
+        None => Ok(None),
+    }
 }
 
 /// `roomInfo` may be a string or any JSON value (stored as its JSON text).
@@ -64,66 +78,58 @@ fn login_params(opts: &JsValue) -> Result<LoginParams, ApiError> {
     })
 }
 
-/// What a successful call resolves to.
-pub fn call_ok_value(ok: &CallOk) -> JsValue {
-    let obj = js_sys::Object::new();
-    let set = |k: &str, v: JsValue| {
-        let _ = js_sys::Reflect::set(&obj, &k.into(), &v);
-    };
-    match ok {
-        CallOk::LoggedIn { user_id } => set("userID", user_id.as_str().into()),
-        CallOk::RoomList { rooms, total } => {
-            set("rooms", js::to_js(rooms));
-            set("total", JsValue::from(*total));
+impl RoomCore {
+    /// Starts `call`, or rejects with its argument error.
+    fn start(&self, call: Result<Call, ApiError>) -> Promise {
+        match call {
+            Ok(call) => start_call(&self.driver, call),
+            Err(e) => rejected(&e),
         }
-        CallOk::Pushers(room) => return js::to_js(room),
-        CallOk::RoomCreated { room_id } | CallOk::Entered { room_id } => {
-            set("roomID", room_id.as_str().into())
-        }
-        _ => return JsValue::UNDEFINED,
     }
-    obj.into()
 }
 
 #[wasm_bindgen]
-impl RTCRoom {
-    /// `new RTCRoom(media?, options?)`: `media` is the WebRTC glue that runs peer
-    /// actions (`createPeer`, `setRemoteSdp`, `addIce`, `closePeer`); options:
-    /// `{debug, reconnectMinMs, reconnectMaxMs, pingIntervalMs}`.
+impl RoomCore {
+    /// `new RoomCore(host, media, options, onEvent)`. `host`: `undefined` for
+    /// the browser's `fetch`/`WebSocket`, or a `wx`-style object with
+    /// `request` and `connectSocket`; `media`: the WebRTC glue with
+    /// `createPeer`, `setRemoteSdp`, `addIce`, `closePeer` (`null` where the
+    /// host has no WebRTC); options: `{debug, reconnectMinMs, reconnectMaxMs,
+    /// pingIntervalMs}`; `onEvent({type, data})` gets every event. Throws
+    /// (code -1012) when the host or the glue lacks a method.
     #[wasm_bindgen(constructor)]
-    pub fn new(media: JsValue, options: JsValue) -> RTCRoom {
+    pub fn new(
+        host: JsValue,
+        media: JsValue,
+        options: JsValue,
+        on_event: Function,
+    ) -> Result<RoomCore, JsValue> {
         console_error_panic_hook::set_once();
+        let transport = Transport::new(host).map_err(|e| js::error_value(&e))?;
+        let media = Media::new(media).map_err(|e| js::error_value(&e))?;
         let mut cfg = Config::default();
-        let num = |k: &str| {
-            js::get(&options, k)
-                .as_f64()
-                .filter(|n| *n >= 0.0)
-                .map(|n| n as u64)
-        };
         if let Some(v) = js::get(&options, "debug").as_bool() {
             cfg.debug_log = v;
         }
-        if let Some(v) = num("reconnectMinMs") {
-            cfg.reconnect_min_ms = v;
-        }
-        if let Some(v) = num("reconnectMaxMs") {
-            cfg.reconnect_max_ms = v;
-        }
-        if let Some(v) = num("pingIntervalMs") {
-            cfg.ping_interval_ms = v;
+        for (key, slot) in [
+            ("reconnectMinMs", &mut cfg.reconnect_min_ms),
+            ("reconnectMaxMs", &mut cfg.reconnect_max_ms),
+            ("pingIntervalMs", &mut cfg.ping_interval_ms),
+        ] {
+            if let Some(v) = js::get_uint(&options, key) {
+                *slot = v;
+            }
         }
         cfg.jitter_seed = Some((js_sys::Math::random() * 4_294_967_296.0) as u64);
-        RTCRoom {
-            driver: Driver::new(crate::core::Client::new(cfg), media),
-        }
+        let client = crate::core::Client::new(cfg);
+        Ok(RoomCore {
+            driver: Driver::new(client, transport, media, on_event),
+        })
     }
 
     /// `login({serverDomain, sdkAppID, accType, userID, userSig, userName?, userAvatar?})` → `{userID}`.
     pub fn login(&self, opts: JsValue) -> Promise {
-        match login_params(&opts) {
-            Ok(p) => start_call(&self.driver, Call::Login(p)),
-            Err(e) => rejected(&e),
-        }
+        self.start(login_params(&opts).map(Call::Login))
     }
 
     /// Leaves the room, if any, and ends the session.
@@ -148,35 +154,22 @@ impl RTCRoom {
     /// `getPushers({roomID})` → the room with its members (without ourselves).
     #[wasm_bindgen(js_name = getPushers)]
     pub fn get_pushers(&self, opts: JsValue) -> Promise {
-        match room_id_arg(&opts) {
-            Ok(room_id) => start_call(&self.driver, Call::GetPushers { room_id }),
-            Err(e) => rejected(&e),
-        }
+        self.start(room_id_arg(&opts).map(|room_id| Call::GetPushers { room_id }))
     }
 
     /// `createRoom({roomID?, roomInfo})` → `{roomID}`; creates and enters.
     #[wasm_bindgen(js_name = createRoom)]
     pub fn create_room(&self, opts: JsValue) -> Promise {
-        let room_id = match js::get_string(&opts, "roomID").filter(|s| !s.is_empty()) {
-            Some(r) => match RoomId::new(r) {
-                Ok(r) => Some(r),
-                Err(e) => return rejected(&bad_arg(format!("roomID: {e}"))),
-            },
-            None => None,
-        };
-        match room_info_arg(&opts) {
-            Ok(room_info) => start_call(&self.driver, Call::CreateRoom { room_id, room_info }),
-            Err(e) => rejected(&e),
-        }
+        self.start(opt_room_id_arg(&opts).and_then(|room_id| {
+            let room_info = room_info_arg(&opts)?;
+            Ok(Call::CreateRoom { room_id, room_info })
+        }))
     }
 
     /// `enterRoom({roomID})` → `{roomID}`; `onGetPusherList` follows.
     #[wasm_bindgen(js_name = enterRoom)]
     pub fn enter_room(&self, opts: JsValue) -> Promise {
-        match room_id_arg(&opts) {
-            Ok(room_id) => start_call(&self.driver, Call::EnterRoom { room_id }),
-            Err(e) => rejected(&e),
-        }
+        self.start(room_id_arg(&opts).map(|room_id| Call::EnterRoom { room_id }))
     }
 
     /// Leaves the room (closing every peer).
@@ -185,19 +178,10 @@ impl RTCRoom {
         start_call(&self.driver, Call::ExitRoom)
     }
 
-    /// Alias of `exitRoom`.
-    #[wasm_bindgen(js_name = leaveRoom)]
-    pub fn leave_room(&self) -> Promise {
-        self.exit_room()
-    }
-
     /// `destroyRoom({roomID})` (creator only): every member gets `onRoomClosed`.
     #[wasm_bindgen(js_name = destroyRoom)]
     pub fn destroy_room(&self, opts: JsValue) -> Promise {
-        match room_id_arg(&opts) {
-            Ok(room_id) => start_call(&self.driver, Call::DestroyRoom { room_id }),
-            Err(e) => rejected(&e),
-        }
+        self.start(room_id_arg(&opts).map(|room_id| Call::DestroyRoom { room_id }))
     }
 
     /// Sends a text message to the other members; resolves when the server accepted it.
@@ -224,30 +208,17 @@ impl RTCRoom {
         }
     }
 
-    /// Adds an event handler; `name` with or without the `on` prefix (`pusherJoin`, `onPusherJoin`).
-    pub fn on(&self, name: &str, handler: Function) -> Result<(), JsValue> {
-        let name = normalize(name)
-            .ok_or_else(|| js::error_value(&bad_arg(format!("unknown event {name}"))))?;
-        self.driver.state.borrow_mut().listeners.on(name, handler);
-        Ok(())
+    /// `getPushUrl({roomID?})` → `{pushURL}`: a signed RTMP push URL for
+    /// hosts that push over RTMP (the mini-program); later entries announce it.
+    #[wasm_bindgen(js_name = getPushUrl)]
+    pub fn get_push_url(&self, opts: JsValue) -> Promise {
+        self.start(opt_room_id_arg(&opts).map(|room_id| Call::GetPushUrl { room_id }))
     }
 
-    /// Removes a handler (or every handler of `name`).
-    pub fn off(&self, name: &str, handler: Option<Function>) {
-        if let Some(name) = normalize(name) {
-            self.driver
-                .state
-                .borrow_mut()
-                .listeners
-                .off(name, handler.as_ref());
-        }
-    }
-
-    /// Sets a Tencent-style listener object (`{onGetPusherList, onPusherJoin, …}`); `null` clears it.
-    #[wasm_bindgen(js_name = setListener)]
-    pub fn set_listener(&self, listener: JsValue) {
-        let obj = (listener.is_object()).then_some(listener);
-        self.driver.state.borrow_mut().listeners.set_object(obj);
+    /// Stops at once, without telling the server (sockets and timers go;
+    /// pending calls fail with -1005, later ones with -1001).
+    pub fn shutdown(&self) {
+        shutdown(&self.driver);
     }
 
     /// Glue → core: the local offer/answer for the peer of `userID`.
@@ -268,7 +239,7 @@ impl RTCRoom {
     pub fn feed_local_ice(&self, user_id: &str, candidate: JsValue) {
         let (Ok(user), Ok(candidate)) = (
             UserId::new(user_id),
-            super::de::from_value::<IceCandidate>(candidate),
+            crate::de::from_value::<IceCandidate, _>(candidate),
         ) else {
             return;
         };
@@ -279,7 +250,7 @@ impl RTCRoom {
     /// resumes by itself); for tests and demos of resilience.
     #[wasm_bindgen(js_name = simulateDisconnect)]
     pub fn simulate_disconnect(&self) {
-        if let Some(s) = &self.driver.state.borrow().socket {
+        if let Some((_, s)) = &self.driver.state.borrow().socket {
             s.drop_connection();
         }
     }

@@ -1,5 +1,8 @@
-//! Server frames decoded field by field, for drivers whose format can look a
-//! field up by name (a parsed JS object).
+//! Server frames decoded field by field, for clients whose format can look a
+//! field up by name (the wasm driver's parsed JS object), and the one table
+//! that defines [`ServerEvent`]: the `server_events!` macro writes each
+//! variant's `type` and field wire names once and generates both the serde
+//! derive's attributes and this decoder from them.
 //!
 //! [`ServerFrame`]'s derived `Deserialize` (a `seq` flattened next to an
 //! internally tagged event) works with any format, but only by buffering the
@@ -9,7 +12,11 @@
 //! only that variant's fields, each with its own derived `Deserialize`. The
 //! tests check it agrees with the derived decoder on every variant.
 
-use rtcroom_protocol::ws::{ServerEvent, ServerFrame};
+use crate::http::Pusher;
+use crate::ids::{RoomId, UserId};
+use crate::ws::{
+    CloseReason, CustomHead, IceCandidate, QuitReason, ServerEvent, ServerFrame, TextHead,
+};
 use serde::de::{DeserializeOwned, Error};
 
 /// A decoded document whose fields can be read by their wire name.
@@ -20,93 +27,102 @@ pub trait Fields {
     fn field<T: DeserializeOwned>(&self, key: &'static str) -> Result<Option<T>, Self::Error>;
 }
 
-/// The `type` of each [`ServerEvent`] variant, for the unknown-type error.
-const TYPES: &[&str] = &[
-    "welcome",
-    "pong",
-    "ack",
-    "error",
-    "pusher_join",
-    "pusher_quit",
-    "room_closed",
-    "room_text",
-    "room_custom",
-    "offer",
-    "answer",
-    "candidate",
-    "renegotiate",
-];
-
-fn req<F: Fields, T: DeserializeOwned>(f: &F, key: &'static str) -> Result<T, F::Error> {
-    f.field(key)?.ok_or_else(|| F::Error::missing_field(key))
+/// A field type of a frame: required unless it is an `Option`.
+pub trait FrameField: Sized {
+    /// Reads field `key` of `f` (absent or null: `None`, or "missing field").
+    fn read<F: Fields>(f: &F, key: &'static str) -> Result<Self, F::Error>;
 }
+
+impl<T: DeserializeOwned> FrameField for Option<T> {
+    fn read<F: Fields>(f: &F, key: &'static str) -> Result<Self, F::Error> {
+        f.field(key)
+    }
+}
+
+macro_rules! required {
+    ($($ty:ty),* $(,)?) => {
+        $(impl FrameField for $ty {
+            fn read<F: Fields>(f: &F, key: &'static str) -> Result<Self, F::Error> {
+                f.field(key)?.ok_or_else(|| F::Error::missing_field(key))
+            }
+        })*
+    };
+}
+
+// Every type a frame field has; a new one is added here.
+required!(
+    u64,
+    u32,
+    i32,
+    bool,
+    String,
+    UserId,
+    RoomId,
+    Pusher,
+    QuitReason,
+    CloseReason
+);
+required!(TextHead, CustomHead, IceCandidate);
+
+/// Defines the server event enum from one table — each variant with its
+/// `type` and each field with its wire name — and its field-by-field decoder
+/// (`decode_fields`) and `TYPES` list from the same table.
+macro_rules! server_events {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $(
+                $(#[$vdoc:meta])*
+                $variant:ident = $wire:literal $({
+                    $(
+                        $(#[$fdoc:meta])*
+                        $field:ident: $fty:ty = $key:literal
+                    ),* $(,)?
+                })?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $name {
+            $(
+                $(#[$vdoc])*
+                #[serde(rename = $wire)]
+                $variant $({
+                    $(
+                        $(#[$fdoc])*
+                        #[serde(rename = $key)]
+                        $field: $fty,
+                    )*
+                })?,
+            )*
+        }
+
+        impl $name {
+            /// Every variant's `type`.
+            pub const TYPES: &'static [&'static str] = &[$($wire),*];
+
+            /// The variant `ty`, its fields read from `f` by their wire names.
+            pub fn decode_fields<F: $crate::frame::Fields>(ty: &str, f: &F) -> Result<Self, F::Error> {
+                #[allow(unused_imports)]
+                use $crate::frame::FrameField;
+                Ok(match ty {
+                    $($wire => $name::$variant $({
+                        $($field: <$fty as FrameField>::read(f, $key)?,)*
+                    })?,)*
+                    other => return Err(serde::de::Error::unknown_variant(other, Self::TYPES)),
+                })
+            }
+        }
+    };
+}
+pub(crate) use server_events;
 
 /// Decodes a [`ServerFrame`] exactly as its derived `Deserialize` would
 /// (unknown fields are ignored, optional ones may be absent or null).
 pub fn decode_frame<F: Fields>(f: &F) -> Result<ServerFrame, F::Error> {
-    let seq = req(f, "seq")?;
-    let ty: String = req(f, "type")?;
-    let event = match ty.as_str() {
-        "welcome" => ServerEvent::Welcome {
-            user_id: req(f, "userID")?,
-            resumed: req(f, "resumed")?,
-        },
-        "pong" => ServerEvent::Pong,
-        "ack" => ServerEvent::Ack {
-            req_id: req(f, "reqID")?,
-        },
-        "error" => ServerEvent::Error {
-            req_id: f.field("reqID")?,
-            code: req(f, "code")?,
-            message: req(f, "message")?,
-        },
-        "pusher_join" => ServerEvent::PusherJoin {
-            room_id: req(f, "roomID")?,
-            pusher: req(f, "pusher")?,
-        },
-        "pusher_quit" => ServerEvent::PusherQuit {
-            room_id: req(f, "roomID")?,
-            pusher: req(f, "pusher")?,
-            reason: req(f, "reason")?,
-        },
-        "room_closed" => ServerEvent::RoomClosed {
-            room_id: req(f, "roomID")?,
-            reason: req(f, "reason")?,
-        },
-        "room_text" => ServerEvent::RoomText {
-            room_id: req(f, "roomID")?,
-            user_id: req(f, "userID")?,
-            head: req(f, "head")?,
-            text: req(f, "text")?,
-            time: req(f, "time")?,
-        },
-        "room_custom" => ServerEvent::RoomCustom {
-            room_id: req(f, "roomID")?,
-            user_id: req(f, "userID")?,
-            head: req(f, "head")?,
-            time: req(f, "time")?,
-        },
-        "offer" => ServerEvent::Offer {
-            room_id: req(f, "roomID")?,
-            from: req(f, "from")?,
-            sdp: req(f, "sdp")?,
-        },
-        "answer" => ServerEvent::Answer {
-            room_id: req(f, "roomID")?,
-            from: req(f, "from")?,
-            sdp: req(f, "sdp")?,
-        },
-        "candidate" => ServerEvent::Candidate {
-            room_id: req(f, "roomID")?,
-            from: req(f, "from")?,
-            candidate: req(f, "candidate")?,
-        },
-        "renegotiate" => ServerEvent::Renegotiate {
-            room_id: req(f, "roomID")?,
-            from: req(f, "from")?,
-        },
-        other => return Err(F::Error::unknown_variant(other, TYPES)),
-    };
+    let seq = u64::read(f, "seq")?;
+    let ty = String::read(f, "type")?;
+    let event = ServerEvent::decode_fields(&ty, f)?;
     Ok(ServerFrame { seq, event })
 }
 
@@ -114,12 +130,12 @@ pub fn decode_frame<F: Fields>(f: &F) -> Result<ServerFrame, F::Error> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use rtcroom_protocol::http::Pusher;
-    use rtcroom_protocol::ws::{
+    use crate::http::Pusher;
+    use crate::ws::{
         CloseReason, CustomCmd, CustomHead, CustomHeadData, IceCandidate, QuitReason, TextCmd,
         TextHead, TextHeadData,
     };
-    use rtcroom_protocol::{RoomId, UserId};
+    use crate::{RoomId, UserId};
     use serde_json::{Map, Value};
 
     /// What a JSON driver would lend [`decode_frame`].
@@ -233,7 +249,7 @@ mod tests {
                 from: user,
             },
         ];
-        let mut seen = [false; TYPES.len()];
+        let mut seen = [false; ServerEvent::TYPES.len()];
         for e in &all {
             let i = match e {
                 ServerEvent::Welcome { .. } => 0,
@@ -275,7 +291,7 @@ mod tests {
         for event in samples() {
             let json = serde_json::to_value(ServerFrame { seq: 1, event }).unwrap();
             let ty = json["type"].as_str().unwrap();
-            assert!(TYPES.contains(&ty), "{ty}");
+            assert!(ServerEvent::TYPES.contains(&ty), "{ty}");
         }
     }
 

@@ -30,8 +30,9 @@ impl Drop for Timer {
 
 #[wasm_bindgen]
 extern "C" {
+    /// The global `setTimeout` (browsers and mini-programs alike).
     #[wasm_bindgen(js_name = setTimeout, catch)]
-    fn set_timeout(f: &js_sys::Function, ms: i32) -> Result<i32, JsValue>;
+    pub fn set_timeout(f: &js_sys::Function, ms: i32) -> Result<i32, JsValue>;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: i32);
 }

@@ -1,0 +1,87 @@
+//! The one typed entry point from the core's [`PeerAction`]s to the JS media
+//! glue (`www/lib/media.js`, the only code that touches `RTCPeerConnection`).
+//! A glue object must have every method of [`METHODS`]: one that lacks any is
+//! refused when the `RoomCore` is made (code -1012), so a misspelt `addIce`
+//! cannot drop candidates in silence. `null`/`undefined` means "this host has
+//! no WebRTC" (the mini-program, whose media is RTMP): peer actions are dropped.
+
+use super::js;
+use crate::core::{ClientError, PeerAction, SdpKind};
+use rtcroom_protocol::ApiError;
+use wasm_bindgen::prelude::*;
+
+/// The methods a media glue must have, as the core's peer actions call them.
+pub const METHODS: [&str; 4] = ["createPeer", "setRemoteSdp", "addIce", "closePeer"];
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JS object with the [`METHODS`].
+    pub type MediaGlue;
+    #[wasm_bindgen(method, catch, js_name = createPeer)]
+    fn create_peer(
+        this: &MediaGlue,
+        user: &str,
+        offerer: bool,
+        ice_servers: JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setRemoteSdp)]
+    fn set_remote_sdp(this: &MediaGlue, user: &str, kind: &str, sdp: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = addIce)]
+    fn add_ice(this: &MediaGlue, user: &str, candidate: JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = closePeer)]
+    fn close_peer(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
+}
+
+/// The host's media glue, checked.
+pub struct Media(Option<MediaGlue>);
+
+impl Media {
+    /// Checks `glue` has every method; `null`/`undefined` is "no WebRTC here".
+    pub fn new(glue: JsValue) -> Result<Self, ApiError> {
+        if glue.is_undefined() || glue.is_null() {
+            return Ok(Media(None));
+        }
+        if let Some(missing) = METHODS.iter().find(|m| !js::get(&glue, m).is_function()) {
+            return Err(ClientError::InvalidArgument
+                .with_message(format!("media glue has no {missing}() method")));
+        }
+        Ok(Media(Some(glue.unchecked_into())))
+    }
+
+    /// Runs `action` on the glue; its exception, if any, as a line for the console.
+    pub fn apply(&self, action: &PeerAction) -> Result<(), String> {
+        let Some(glue) = &self.0 else {
+            return Ok(());
+        };
+        let (method, user) = match action {
+            PeerAction::Create { user, .. } => (METHODS[0], user),
+            PeerAction::SetRemoteSdp { user, .. } => (METHODS[1], user),
+            PeerAction::AddIce { user, .. } => (METHODS[2], user),
+            PeerAction::Close { user } => (METHODS[3], user),
+        };
+        let result = match action {
+            PeerAction::Create {
+                user,
+                offerer,
+                ice_servers,
+            } => glue.create_peer(user.as_str(), *offerer, js::to_js(ice_servers)),
+            PeerAction::SetRemoteSdp { user, kind, sdp } => {
+                let kind = match kind {
+                    SdpKind::Offer => "offer",
+                    SdpKind::Answer => "answer",
+                };
+                glue.set_remote_sdp(user.as_str(), kind, sdp)
+            }
+            PeerAction::AddIce { user, candidate } => {
+                glue.add_ice(user.as_str(), js::to_js(candidate))
+            }
+            PeerAction::Close { user } => glue.close_peer(user.as_str()),
+        };
+        result.map_err(|e| {
+            format!(
+                "media glue failed on {method}({user}): {}",
+                js::describe(&e)
+            )
+        })
+    }
+}

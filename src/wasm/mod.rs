@@ -1,0 +1,21 @@
+//! The one wasm driver, for both hosts: runs the sans-IO
+//! [`crate::core::Client`] (the pump, calls, timers, sockets) and exports it
+//! to JavaScript as the `RoomCore` class. What differs between the browser and
+//! the WeChat mini-program is only how bytes travel: `transport` (gloo-net
+//! `fetch` + `WebSocket` in browsers, a `wx`-style host object in
+//! mini-programs). WebRTC stays in the JS glue (`www/lib/media.js`), reached
+//! through one typed entry point (`media`); arguments and events are shaped
+//! for each host by its thin JS `RTCRoom` class.
+//!
+//! Unwrap policy: nothing here unwraps a value from JS or the network; JS
+//! exceptions become `{code, message}` rejections or `onDebugLog` lines.
+
+mod api;
+mod decode;
+mod driver;
+mod js;
+mod media;
+mod timer;
+mod transport;
+
+pub use api::RoomCore;

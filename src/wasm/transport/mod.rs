@@ -1,0 +1,93 @@
+//! The transport seam: how a host moves HTTP requests and socket frames. The
+//! driver sees only [`Transport`] and [`Socket`]; each host implements the
+//! same three things (POST a request and return its status and text, open a
+//! socket whose text frames and close go to the driver, send and close it):
+//!
+//! * [`browser`] — gloo-net's `fetch` and `WebSocket` (no host object given).
+//! * [`wx`] — a `wx`-style host object (`{request, connectSocket}` with the
+//!   mini-program's signatures), for runtimes without `fetch`/`WebSocket`.
+//!
+//! Replies and frames are decoded by [`super::decode`], once for both.
+
+mod browser;
+mod wx;
+
+use super::{decode, js};
+use crate::core::{ClientError, ConnId, HttpRequest, ReplyBody};
+use rtcroom_protocol::ApiError;
+use wasm_bindgen::JsValue;
+
+/// How long one HTTP request may take (the Android client used 5 s; phones
+/// on mobile networks need more).
+pub const HTTP_TIMEOUT_MS: u32 = 15_000;
+
+/// The host's way to the network.
+#[derive(Clone)]
+pub enum Transport {
+    /// `fetch` and `WebSocket` (browsers, workers).
+    Browser,
+    /// A `wx`-style host object (WeChat mini-programs).
+    Wx(wx::Host),
+}
+
+/// One open (or opening) socket; dropping it closes it without a report.
+pub enum Socket {
+    /// On gloo-net.
+    Browser(browser::Socket),
+    /// On `wx.connectSocket`.
+    Wx(wx::Socket),
+}
+
+impl Transport {
+    /// `undefined`/`null` → the browser's; an object → a `wx`-style host
+    /// (refused with code -1012 when it lacks `request` or `connectSocket`).
+    pub fn new(host: JsValue) -> Result<Self, ApiError> {
+        if host.is_undefined() || host.is_null() {
+            return Ok(Transport::Browser);
+        }
+        wx::Host::new(host).map(Transport::Wx)
+    }
+
+    /// POSTs `req`'s JSON body and decodes the reply.
+    pub async fn post(&self, req: &HttpRequest) -> Result<ReplyBody, ApiError> {
+        let body = js::to_json(&req.body)
+            .ok_or_else(|| ClientError::InvalidArgument.with_message("body not serializable"))?;
+        let (status, text) = match self {
+            Transport::Browser => browser::post(req.cmd, &req.url, body).await?,
+            Transport::Wx(host) => host.post(req.cmd, &req.url, body).await?,
+        };
+        decode::reply(req.cmd, req.expect, status, &text)
+    }
+
+    /// Opens `url`; its frames and its close go to `driver`, tagged `conn`.
+    pub fn connect(
+        &self,
+        url: &str,
+        conn: ConnId,
+        driver: super::driver::Weak,
+    ) -> Result<Socket, String> {
+        match self {
+            Transport::Browser => browser::Socket::open(url, conn, driver).map(Socket::Browser),
+            Transport::Wx(host) => host.connect(url, conn, driver).map(Socket::Wx),
+        }
+    }
+}
+
+impl Socket {
+    /// Sends a text frame (dropped when the socket is not open: its close is reported).
+    pub fn send(&self, text: &str) {
+        match self {
+            Socket::Browser(s) => s.send(text),
+            Socket::Wx(s) => s.send(text),
+        }
+    }
+
+    /// Closes the socket as if the network dropped it: the close is reported
+    /// to the core like any other (`simulateDisconnect`).
+    pub fn drop_connection(&self) {
+        match self {
+            Socket::Browser(s) => s.drop_connection(),
+            Socket::Wx(s) => s.drop_connection(),
+        }
+    }
+}
