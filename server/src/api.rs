@@ -295,6 +295,7 @@ async fn metrics(State(svc): State<Arc<RoomService>>) -> Response {
         members,
         sessions: svc.hub.session_count(),
         sockets: svc.hub.connections.load(Ordering::Relaxed),
+        im_taps: svc.hub.taps.count(),
         frames_out: svc.hub.frames_out.load(Ordering::Relaxed),
         slow_consumers: svc.hub.slow_consumers.load(Ordering::Relaxed),
     };

@@ -28,7 +28,7 @@ use rtcroom_protocol::http::LoginRequest;
 use rtcroom_protocol::ws::*;
 use rtcroom_protocol::{ApiError, ErrorCode, RoomId};
 use serde::Deserialize;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -53,6 +53,8 @@ struct Tap {
 pub struct Taps {
     by_user: Shards<UserKey, Vec<Tap>>,
     next_id: AtomicU64,
+    /// Taps open now: while 0 (no IM-style clients), a copy costs one load.
+    open: AtomicUsize,
 }
 
 /// `{"seq":0,` + the event's fields.
@@ -81,6 +83,8 @@ impl Taps {
         let list = shard.entry(user.clone()).or_default();
         if list.len() >= MAX_TAPS_PER_USER {
             list.remove(0); // its writer sees the channel close and ends
+        } else {
+            self.open.fetch_add(1, Ordering::Relaxed);
         }
         list.push(Tap { id, tx });
         (id, rx)
@@ -89,7 +93,9 @@ impl Taps {
     fn remove(&self, user: &UserKey, id: u64) {
         let mut shard = self.by_user.lock(user);
         if let Some(list) = shard.get_mut(user) {
+            let before = list.len();
             list.retain(|t| t.id != id);
+            self.open.fetch_sub(before - list.len(), Ordering::Relaxed);
             if list.is_empty() {
                 shard.remove(user);
             }
@@ -99,7 +105,7 @@ impl Taps {
     /// Copies `event` to each of `user`'s taps (replies excepted). A tap that
     /// cannot keep up is dropped; its client reconnects and re-fetches.
     pub fn copy(&self, user: &UserKey, event: &Encoded) {
-        if is_reply(event) {
+        if self.open.load(Ordering::Relaxed) == 0 || is_reply(event) {
             return;
         }
         let mut shard = self.by_user.lock(user);
@@ -107,7 +113,9 @@ impl Taps {
             return;
         };
         let text = unnumbered(event);
+        let before = list.len();
         list.retain(|t| t.tx.try_send(text.clone()).is_ok());
+        self.open.fetch_sub(before - list.len(), Ordering::Relaxed);
         if list.is_empty() {
             shard.remove(user);
         }
@@ -115,10 +123,7 @@ impl Taps {
 
     /// Taps open now (all users).
     pub fn count(&self) -> usize {
-        self.by_user
-            .all()
-            .map(|s| s.values().map(Vec::len).sum::<usize>())
-            .sum()
+        self.open.load(Ordering::Relaxed)
     }
 }
 
@@ -488,5 +493,17 @@ mod tests {
         assert!(rxs[0].try_recv().is_err());
         taps.copy(&user, &Encoded::new(&ServerEvent::Pong));
         assert!(rxs[1].try_recv().is_err(), "a pong is not copied");
+        let closed = Encoded::new(&ServerEvent::RoomClosed {
+            room_id: RoomId::new("r").unwrap_or_else(|_| unreachable!()),
+            reason: CloseReason::Destroyed,
+        });
+        drop(rxs.remove(1)); // a tap whose socket went away is dropped on the next copy
+        taps.copy(&user, &closed);
+        assert_eq!(taps.count(), MAX_TAPS_PER_USER - 1);
+        assert!(rxs[1].try_recv().is_ok(), "the others got it");
+        for id in 0..10 {
+            taps.remove(&user, id);
+        }
+        assert_eq!(taps.count(), 0);
     }
 }

@@ -46,6 +46,8 @@ pub struct Gauges {
     pub sessions: usize,
     /// Open WebSocket connections.
     pub sockets: usize,
+    /// Open IM-style sockets (`/im` taps).
+    pub im_taps: usize,
     /// Frames sent.
     pub frames_out: u64,
     /// Connections dropped as too slow.
@@ -91,6 +93,11 @@ impl Metrics {
             "rtcroom_sockets",
             "Open WebSocket connections.",
             g.sockets as u64,
+        );
+        gauge(
+            "rtcroom_im_taps",
+            "Open IM-style sockets (/im taps).",
+            g.im_taps as u64,
         );
         let counters: [(&str, &str, u64); 13] = [
             (

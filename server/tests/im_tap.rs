@@ -59,6 +59,16 @@ async fn the_tap_gets_its_users_frames_without_replacing_the_session() {
     let srv = Server::start(config()).await;
     // The tap may come before the login session exists.
     let mut a_tap = tap(&srv, APP, "alice", &sig("alice")).await.unwrap();
+    let metrics = reqwest::get(format!("{}/metrics", srv.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.lines().any(|l| l == "rtcroom_im_taps 1"),
+        "{metrics}"
+    );
     let a = srv.login("alice").await;
     let b = srv.login("bob").await;
     let mut a_ws = a.ws().await;
