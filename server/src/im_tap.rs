@@ -266,7 +266,9 @@ async fn run(svc: Arc<RoomService>, user: UserKey, socket: WebSocket, shutdown: 
             let mut ping = tokio::time::interval(ping_every);
             ping.tick().await;
             loop {
+                // Biased: the welcome (queued first) goes out before any copy.
                 let out = tokio::select! {
+                    biased;
                     t = replies.recv() => t.map(Message::Text),
                     t = copies.recv() => match t {
                         Some(t) => Some(Message::Text(t)),
