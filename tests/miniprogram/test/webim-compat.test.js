@@ -193,7 +193,7 @@ describe('a mixed room: compat IM and the rtcroom <rtc-room> component', () => {
 
   const tagged = (v, tag) => v.events().filter(e => e.tag === tag)
 
-  test('both see each other\'s join and quit, text and custom messages', async () => {
+  test('both see each other\'s join and quit, text and custom messages both ways', async () => {
     const info = await loginInfo(server, ME)
     await new Promise((resolve, reject) => env.rtcroom.login({
       data: { serverDomain: `${server.base}/`, sdkAppID: info.sdkAppID, accType: info.accType, userID: ME, userSig: info.userSig, userName: MY_NAME },
@@ -219,6 +219,11 @@ describe('a mixed room: compat IM and the rtcroom <rtc-room> component', () => {
     await v.comp.instance.sendTextMsg('from the component')
     const back = await a.waitText(x => x.textMsg === 'from the component', 'text at carol')
     assert.deepEqual(back, { userID: ME, isSend: false, textMsg: 'from the component', nickName: MY_NAME, headPic: back.headPic })
+    await v.comp.instance.sendCustomMsg('wave', 'hello')
+    const wave = await waitFor(() => a.msgs.find(x => x.getElems().length === 1 && /"wave"/.test(x.getElems()[0].getContent().getData())), 'custom at carol')
+    assert.equal(wave.getFromAccount(), ME)
+    assert.deepEqual(JSON.parse(wave.getElems()[0].getContent().getData()),
+      { cmd: 'CustomCmdMsg', data: { userName: MY_NAME, userAvatar: back.headPic, cmd: 'wave', msg: 'hello' } })
     await a.sendCustom('gift', 'rose')
     const c = await waitFor(() => tagged(v, 'recvCustomMsg').map(e => JSON.parse(e.detail)).find(x => x.cmd === 'gift'), 'custom at the component')
     assert.equal(c.userID, 'carol')
