@@ -502,8 +502,8 @@ impl RoomService {
                 ));
             }
             // No stream mixer here: the original's mixedPlayURL named the
-            // CDN's mix of the room, which nothing serves. Empty, as the
-            // original gave it when there was no mix.
+            // CDN's FLV mix of the room, which nothing serves, so it is empty
+            // (it was https on the RTMP port before, a URL nothing answers).
             (self.signer.accelerate_url(stream, now_s), String::new())
         };
         let key = Self::room_key(caller, &req.room_id);
