@@ -356,19 +356,12 @@ function failPending(c, code, info) {
 
 function connect(c) {
   if (c !== ctx || c.closed) return
-  var task = wx.connectSocket({ url: c.url, fail: function () { /* onClose/onError follow */ } })
-  c.task = task
-  task.onMessage(function (m) {
-    if (typeof m.data !== 'string') return // the IM socket sends text frames only
-    var f
-    try { f = JSON.parse(m.data) } catch (e) { return }
-    onFrame(c, f)
-  })
+  var task = null
   var gone = false
   function down() {
     if (gone) return
     gone = true
-    if (c.task === task) c.task = null
+    if (task && c.task === task) c.task = null
     var wasOpen = c.open
     c.open = false
     failPending(c, ERR_CONNECTION, 'IM connection lost')
@@ -378,6 +371,7 @@ function connect(c) {
       var l = c.onLogin
       c.onLogin = null
       c.closed = true
+      clearInterval(c.pingTimer)
       if (l) l.err(fail(ERR_CONNECTION, 'cannot reach the IM server at ' + c.url.split('?')[0]))
       return
     }
@@ -386,6 +380,20 @@ function connect(c) {
     c.retryMs = Math.min(c.retryMs * 2, RECONNECT_MAX_MS)
     c.retryTimer = setTimeout(function () { connect(c) }, wait)
   }
+  try {
+    // `fail`: e.g. the host is not among the mini-program's socket domains.
+    task = wx.connectSocket({ url: c.url, fail: function () { setTimeout(down, 0) } })
+  } catch (e) {
+    task = null
+  }
+  if (!task) return setTimeout(down, 0)
+  c.task = task
+  task.onMessage(function (m) {
+    if (typeof m.data !== 'string') return // the IM socket sends text frames only
+    var f
+    try { f = JSON.parse(m.data) } catch (e) { return }
+    onFrame(c, f)
+  })
   task.onClose(down)
   task.onError(down)
 }

@@ -174,6 +174,23 @@ describe('webim_wx.js drop-in', () => {
   })
 })
 
+describe('webim_wx.js drop-in, failures', () => {
+  test('an unreachable IM server fails the login through the error callback, once', async () => {
+    const w = loadWebim(env.root, 'unreachable', 'http://127.0.0.1:9')
+    const calls = []
+    await new Promise(resolve => w.login({ sdkAppID: 1, identifier: 'x', userSig: 's', accountType: '0' }, {}, { isLogOn: false },
+      r => { calls.push(['ok', r]); resolve() }, e => { calls.push(['err', e]); resolve() }))
+    await new Promise(r => setTimeout(r, 1500))
+    assert.equal(calls.length, 1, JSON.stringify(calls))
+    assert.equal(calls[0][0], 'err')
+    assert.equal(calls[0][1].ErrorCode, -1)
+    assert.match(calls[0][1].ErrorInfo, /cannot reach the IM server at ws:\/\/127\.0\.0\.1:9\/weapp\/im/)
+    // Not logged in: the other calls fail through their error callbacks too.
+    const err = await new Promise(resolve => w.applyJoinBigGroup({ GroupId: 'r' }, () => resolve(null), resolve))
+    assert.equal(err.ErrorCode, 7)
+  })
+})
+
 describe('a mixed room: compat IM and the rtcroom <rtc-room> component', () => {
   const ME = 'mp_user'
   const MY_NAME = 'MP'
