@@ -367,3 +367,40 @@ mod tests {
         assert_eq!((r.index, r.cnt), (0, 20));
     }
 }
+
+/// `utils/get_test_pushurl` answer (debug mode only): a fresh test stream's
+/// push URL and its play URLs, in the original's field names. A play URL
+/// this server's media path cannot serve (FLV, HLS) is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestPushUrls {
+    /// Signed RTMP push URL.
+    pub url_push: String,
+    /// HTTP-FLV play URL ("" here: nginx-rtmp serves RTMP only).
+    pub url_play_flv: String,
+    /// RTMP play URL.
+    pub url_play_rtmp: String,
+    /// HLS play URL ("" here).
+    pub url_play_hls: String,
+    /// Signed low-latency (accelerate) RTMP play URL.
+    pub url_play_acc: String,
+}
+
+/// `utils/get_test_rtmpaccurl` answer (debug mode only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestRtmpAccUrl {
+    /// Signed low-latency (accelerate) RTMP play URL of a test stream.
+    pub url_rtmpacc: String,
+}
+
+/// `utils/report` body: a client's event report (`report.js` of the 2018
+/// mini-program, Android `HttpRequests.report`). Accepted and logged only.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientReport {
+    /// Which report (the mini-program sends 1).
+    #[serde(rename = "reportID", default)]
+    pub report_id: serde_json::Value,
+    /// Its fields (`int64_tc_*` timings, `str_*` labels).
+    #[serde(default)]
+    pub data: serde_json::Value,
+}

@@ -40,7 +40,20 @@ pub fn router(svc: Arc<RoomService>, shutdown: CancellationToken) -> Router {
             &format!("{p}/utils/rtmp_on_publish"),
             post(crate::rtmp_hook::on_publish),
         )
+        .route(
+            &format!("{p}/utils/get_test_pushurl"),
+            get(crate::utils_cmds::test_push_url).post(crate::utils_cmds::test_push_url),
+        )
+        .route(
+            &format!("{p}/utils/get_test_rtmpaccurl"),
+            get(crate::utils_cmds::test_rtmp_acc_url).post(crate::utils_cmds::test_rtmp_acc_url),
+        )
+        .route(
+            &format!("{p}/utils/report"),
+            post(crate::utils_cmds::report),
+        )
         .route(&format!("{p}/ws"), get(crate::ws::upgrade))
+        .route(&format!("{p}/im"), get(crate::im_tap::upgrade))
         .route(&format!("{p}/{{kind}}/ws"), get(crate::ws::upgrade))
         .route(
             &format!("{p}/{{kind}}/{{cmd}}"),
@@ -309,6 +322,7 @@ async fn metrics(State(svc): State<Arc<RoomService>>) -> Response {
         members,
         sessions: svc.hub.session_count(),
         sockets: svc.hub.connections.load(Ordering::Relaxed),
+        im_taps: svc.hub.taps.count(),
         frames_out: svc.hub.frames_out.load(Ordering::Relaxed),
         slow_consumers: svc.hub.slow_consumers.load(Ordering::Relaxed),
     };

@@ -40,6 +40,11 @@ impl Encoded {
         Self(json.into())
     }
 
+    /// The event's JSON, without a `seq`.
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+
     /// The frame text for one recipient: `{"seq":N,` + the event's fields.
     fn with_seq(&self, seq: u64) -> Utf8Bytes {
         // `self.0` is a serialized internally-tagged enum, so it starts with
@@ -196,6 +201,8 @@ pub struct Hub {
     pub frames_out: AtomicU64,
     /// Connections dropped for being too slow.
     pub slow_consumers: AtomicU64,
+    /// IM-style sockets that get a copy of each user's frames ([`crate::im_tap`]).
+    pub taps: crate::im_tap::Taps,
 }
 
 impl Hub {
@@ -255,6 +262,7 @@ impl Hub {
         if !session.push(event, &self.frames_out) {
             self.slow_consumers.fetch_add(1, Ordering::Relaxed);
         }
+        self.taps.copy(&session.user, event);
     }
 
     /// Sends a keep-alive answer (`pong`) to one session, unnumbered.

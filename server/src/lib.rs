@@ -8,6 +8,7 @@
 pub mod api;
 pub mod config;
 pub mod hub;
+pub mod im_tap;
 pub mod json;
 pub mod metrics;
 pub mod rtmp_hook;
@@ -15,6 +16,7 @@ pub mod sdp_relay;
 pub mod service;
 pub mod shards;
 pub mod store;
+pub mod utils_cmds;
 pub mod ws;
 
 use service::RoomService;

@@ -26,6 +26,8 @@ pub struct Metrics {
     pub heartbeat_evictions: AtomicU64,
     /// Members removed after their socket stayed closed past the grace period.
     pub disconnect_evictions: AtomicU64,
+    /// Client event reports (`utils/report`) received.
+    pub client_reports: AtomicU64,
     /// RTMP publishes the on_publish hook allowed.
     pub rtmp_publish_allowed: AtomicU64,
     /// RTMP publishes the on_publish hook refused (all reasons).
@@ -44,6 +46,8 @@ pub struct Gauges {
     pub sessions: usize,
     /// Open WebSocket connections.
     pub sockets: usize,
+    /// Open IM-style sockets (`/im` taps).
+    pub im_taps: usize,
     /// Frames sent.
     pub frames_out: u64,
     /// Connections dropped as too slow.
@@ -90,7 +94,12 @@ impl Metrics {
             "Open WebSocket connections.",
             g.sockets as u64,
         );
-        let counters: [(&str, &str, u64); 12] = [
+        gauge(
+            "rtcroom_im_taps",
+            "Open IM-style sockets (/im taps).",
+            g.im_taps as u64,
+        );
+        let counters: [(&str, &str, u64); 13] = [
             (
                 "rtcroom_http_requests_total",
                 "HTTP commands served.",
@@ -140,6 +149,11 @@ impl Metrics {
                 "rtcroom_slow_consumers_total",
                 "Connections dropped as too slow.",
                 g.slow_consumers,
+            ),
+            (
+                "rtcroom_client_reports_total",
+                "Client event reports (utils/report) received.",
+                self.client_reports.load(Ordering::Relaxed),
             ),
             (
                 "rtcroom_rtmp_publish_allowed_total",

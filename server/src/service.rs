@@ -74,6 +74,20 @@ fn map_sig_error(e: &UserSigError) -> ErrorCode {
     }
 }
 
+/// `delete_pusher` / `pusher_heartbeat` on a room that is gone answer 5 (not a
+/// member), as the original Node and Java servers did: the Android client's
+/// `exitRoom` counts only 0 and 5 as success.
+fn gone_room_is_not_member(e: ApiError) -> ApiError {
+    if e.code == ErrorCode::RoomNotFound.code() {
+        ApiError::with_message(
+            ErrorCode::NotMember,
+            "not a member: the room does not exist",
+        )
+    } else {
+        e
+    }
+}
+
 /// Characters allowed verbatim in an RTMP stream name; others are hex-escaped.
 fn stream_safe(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
@@ -177,8 +191,9 @@ impl RoomService {
 
     // ----- login -----
 
-    /// `login`: verifies the UserSig and opens a session.
-    pub async fn login(&self, req: LoginRequest, now: Millis) -> Result<LoginResponse, ApiError> {
+    /// The UserSig check of `login` (same errors), without opening a session:
+    /// also what the IM-style socket ([`crate::im_tap`]) is authenticated by.
+    pub fn verify_user_sig(&self, req: LoginRequest, now: Millis) -> Result<UserKey, ApiError> {
         let (Some(app), Some(user), Some(sig)) = (req.sdk_app_id, req.user_id, req.user_sig) else {
             return Err(ErrorCode::LoginParamsMissing.into());
         };
@@ -197,6 +212,12 @@ impl RoomService {
             let code = map_sig_error(&e);
             ApiError::with_message(code, format!("{}: {e}", code.message()))
         })?;
+        Ok(UserKey { app, user })
+    }
+
+    /// `login`: verifies the UserSig and opens a session.
+    pub async fn login(&self, req: LoginRequest, now: Millis) -> Result<LoginResponse, ApiError> {
+        let UserKey { app, user } = self.verify_user_sig(req, now)?;
         let token = random_hex(16);
         let key = UserKey {
             app,
@@ -480,10 +501,10 @@ impl RoomService {
                     "pushURL is not this user's stream",
                 ));
             }
-            (
-                self.signer.accelerate_url(stream, now_s),
-                self.signer.mixed_play_url(stream),
-            )
+            // No stream mixer here: the original's mixedPlayURL named the
+            // CDN's FLV mix of the room, which nothing serves, so it is empty
+            // (it was https on the RTMP port before, a URL nothing answers).
+            (self.signer.accelerate_url(stream, now_s), String::new())
         };
         let key = Self::room_key(caller, &req.room_id);
         let pusher = Pusher {
@@ -525,7 +546,8 @@ impl RoomService {
         let dep = self
             .store
             .remove_member(&key, &caller.key.user, QuitReason::Left, None, self.rules())
-            .await?;
+            .await
+            .map_err(gone_room_is_not_member)?;
         self.announce(&dep);
         Ok(())
     }
@@ -562,6 +584,7 @@ impl RoomService {
         self.store
             .heartbeat(&Self::room_key(caller, &req.room_id), &caller.key.user, now)
             .await
+            .map_err(gone_room_is_not_member)
     }
 
     /// Tells the room about a departure (quit, or closed).

@@ -182,7 +182,13 @@ async fn http_misuse_each_have_their_code() {
     );
     assert_eq!(
         a.call("pusher_heartbeat", json!({"roomID": "nope"})).await["code"],
-        3
+        5,
+        "no such room: not a member (the original's code)"
+    );
+    assert_eq!(
+        a.call("delete_pusher", json!({"roomID": "nope"})).await["code"],
+        5,
+        "no such room: not a member (Android's exitRoom takes 5 as success)"
     );
     assert_eq!(
         a.call("create_room", json!({"roomInfo": "x".repeat(1025)}))
