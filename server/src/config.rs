@@ -138,7 +138,7 @@ pub struct LiveConfig {
     pub push_host: String,
     /// Host[:port] of the play server.
     pub play_host: String,
-    /// Validity of signed URLs (seconds; original: 7 days).
+    /// Validity of signed URLs (seconds; original: 7 days, ours: 1 day; push URLs also end with their session).
     pub valid_secs: i64,
 }
 
@@ -197,7 +197,7 @@ impl Default for LiveConfig {
             push_key: String::new(),
             push_host: "127.0.0.1:1935".into(),
             play_host: "127.0.0.1:1935".into(),
-            valid_secs: 7 * 24 * 3600,
+            valid_secs: rtcroom_protocol::push_url::DEFAULT_VALID_SECS,
         }
     }
 }

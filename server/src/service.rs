@@ -10,7 +10,7 @@ use crate::store::{
     Departure, Entry, Millis, NewRoom, RoomKey, RoomKind, RoomRules, SessionRecord, Store, UserKey,
 };
 use rtcroom_protocol::http::*;
-use rtcroom_protocol::push_url::{stream_from_url, PushSigner};
+use rtcroom_protocol::push_url::{member_stream, parse_member_stream, stream_from_url, PushSigner};
 use rtcroom_protocol::usersig::{self, AppKeys, UserSigError, VerifyOptions};
 use rtcroom_protocol::ws::{CloseReason, QuitReason, ServerEvent};
 use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
@@ -72,46 +72,6 @@ fn map_sig_error(e: &UserSigError) -> ErrorCode {
         UserSigError::NoKeyForVersion => ErrorCode::UserSigNoKey,
         _ => ErrorCode::Internal,
     }
-}
-
-/// Characters allowed verbatim in an RTMP stream name; others are hex-escaped.
-fn stream_safe(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'-' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("_{b:02x}"));
-        }
-    }
-    out
-}
-
-/// The inverse of [`stream_safe`]; `None` unless `s` is exactly what
-/// `stream_safe` makes of some string (so each stream name has one user).
-fn stream_unsafe(s: &str) -> Option<String> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut bytes = s.bytes();
-    while let Some(b) = bytes.next() {
-        if b.is_ascii_alphanumeric() || b == b'-' {
-            out.push(b);
-        } else if b == b'_' {
-            let hex = |c: Option<u8>| match c {
-                Some(c @ b'0'..=b'9') => Some(c - b'0'),
-                Some(c @ b'a'..=b'f') => Some(c - b'a' + 10),
-                _ => None,
-            };
-            let byte = hex(bytes.next())? << 4 | hex(bytes.next())?;
-            // A byte that stream_safe keeps verbatim is never escaped.
-            if byte.is_ascii_alphanumeric() || byte == b'-' {
-                return None;
-            }
-            out.push(byte);
-        } else {
-            return None;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 impl RoomService {
@@ -339,12 +299,7 @@ impl RoomService {
 
     /// The RTMP stream name of a user.
     pub fn stream_of(&self, app: u64, user: &UserId) -> String {
-        format!(
-            "{}_{}_{}",
-            self.config.live.bizid,
-            app,
-            stream_safe(user.as_str())
-        )
+        member_stream(&self.config.live.bizid, app, user.as_str())
     }
 
     /// The user whose stream is `stream` (the inverse of [`Self::stream_of`]):
@@ -352,17 +307,12 @@ impl RoomService {
     /// sdkAppID that is not configured, or a user part that is not exactly
     /// an escaped valid userID.
     pub fn user_of_stream(&self, stream: &str) -> Option<UserKey> {
-        let rest = stream
-            .strip_prefix(self.config.live.bizid.as_str())?
-            .strip_prefix('_')?;
-        let (app, escaped) = rest.split_once('_')?;
-        let app_id: u64 = app.parse().ok()?;
-        // Canonical decimal only ("+1", "01" name no stream of ours).
-        if app_id.to_string() != app || !self.apps.contains_key(&app_id) {
+        let (app, user) = parse_member_stream(&self.config.live.bizid, stream)?;
+        if !self.apps.contains_key(&app) {
             return None;
         }
-        let user = UserId::new(stream_unsafe(escaped)?).ok()?;
-        Some(UserKey { app: app_id, user })
+        let user = UserId::new(user).ok()?;
+        Some(UserKey { app, user })
     }
 
     /// `get_push_url`.
@@ -375,7 +325,9 @@ impl RoomService {
         Self::check_body_user(caller, req.user_id.as_ref())?;
         let stream = self.stream_of(caller.key.app, &caller.key.user);
         Ok(GetPushUrlResponse {
-            push_url: self.signer.push_url(&stream, (now / 1000) as i64),
+            push_url: self
+                .signer
+                .push_url(&stream, &caller.token, (now / 1000) as i64),
         })
     }
 

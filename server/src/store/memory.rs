@@ -186,6 +186,12 @@ impl Store for MemoryStore {
         Ok(rec.clone())
     }
 
+    async fn session_of_user(&self, user: &UserKey, now: Millis) -> Option<SessionRecord> {
+        let token = self.user_sessions.lock(user).get(user).cloned()?;
+        let rec = self.sessions.lock(&token).get(&token).cloned()?;
+        (rec.expires_at >= now).then_some(rec)
+    }
+
     async fn remove_session(&self, token: &str) -> Option<SessionRecord> {
         let rec = self.sessions.lock(token).remove(token)?;
         let mut users = self.user_sessions.lock(&rec.user);

@@ -144,6 +144,8 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         ttl: Millis,
     ) -> Result<SessionRecord, ApiError>;
+    /// The user's current (latest) session, if it has one that has not lapsed by `now`.
+    async fn session_of_user(&self, user: &UserKey, now: Millis) -> Option<SessionRecord>;
     /// Ends a session.
     async fn remove_session(&self, token: &str) -> Option<SessionRecord>;
     /// Drops sessions that lapsed before `now`; returns them.
