@@ -120,6 +120,10 @@ pub struct Limits {
     pub replay_bytes: usize,
     /// Frames queued per connection before it counts as too slow.
     pub send_queue: usize,
+    /// A WebSocket write (or flush) that does not complete within this many
+    /// milliseconds ends the connection: a client that stopped reading is
+    /// dropped, its TCP connection closed and its grace period started.
+    pub write_timeout_ms: u64,
     /// Rooms created but never entered are removed after this long (seconds).
     pub idle_room_secs: u64,
     /// When the creator leaves, the room closes for everyone.
@@ -184,6 +188,7 @@ impl Default for Limits {
             replay_frames: 256,
             replay_bytes: 64 * 1024,
             send_queue: 512,
+            write_timeout_ms: 10_000,
             idle_room_secs: 30,
             creator_leave_closes_room: true,
         }
@@ -285,7 +290,10 @@ impl Config {
         if self.limits.max_members < 2 {
             return bad("limits.max_members must be at least 2");
         }
-        if self.heartbeat.check_interval_ms == 0 || self.heartbeat.ws_ping_ms == 0 {
+        if self.heartbeat.check_interval_ms == 0
+            || self.heartbeat.ws_ping_ms == 0
+            || self.limits.write_timeout_ms == 0
+        {
             return bad("heartbeat intervals must be positive");
         }
         if self.limits.messages_per_second == 0 || self.limits.send_queue == 0 {

@@ -110,6 +110,9 @@ pub struct Attached {
     pub rx: mpsc::Receiver<Outgoing>,
     /// Whether the requested resume was honoured.
     pub resumed: bool,
+    /// The connection's queue, for waiting until it has room (it does not
+    /// keep the queue open: the hub's drop still ends the writer).
+    pub replies: mpsc::WeakSender<Outgoing>,
 }
 
 impl Session {
@@ -335,6 +338,7 @@ impl Hub {
                 }
             }
         }
+        let replies = tx.downgrade();
         if let Some(old) = ob.conn.replace(Conn { id: conn_id, tx }) {
             drop(old); // its writer drains and closes
         }
@@ -343,6 +347,7 @@ impl Hub {
             conn_id,
             rx,
             resumed,
+            replies,
         }
     }
 

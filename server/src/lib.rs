@@ -10,6 +10,7 @@ pub mod config;
 pub mod hub;
 pub mod json;
 pub mod metrics;
+pub mod relay;
 pub mod rtmp_hook;
 pub mod sdp_relay;
 pub mod service;

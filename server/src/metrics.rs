@@ -26,6 +26,8 @@ pub struct Metrics {
     pub heartbeat_evictions: AtomicU64,
     /// Members removed after their socket stayed closed past the grace period.
     pub disconnect_evictions: AtomicU64,
+    /// WebSocket connections closed because a write did not complete in time.
+    pub write_timeouts: AtomicU64,
     /// RTMP publishes the on_publish hook allowed.
     pub rtmp_publish_allowed: AtomicU64,
     /// RTMP publishes the on_publish hook refused (all reasons).
@@ -90,7 +92,12 @@ impl Metrics {
             "Open WebSocket connections.",
             g.sockets as u64,
         );
-        let counters: [(&str, &str, u64); 12] = [
+        let counters: [(&str, &str, u64); 13] = [
+            (
+                "rtcroom_ws_write_timeouts_total",
+                "WebSocket connections closed because a write did not complete in time.",
+                self.write_timeouts.load(Ordering::Relaxed),
+            ),
             (
                 "rtcroom_http_requests_total",
                 "HTTP commands served.",

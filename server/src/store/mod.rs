@@ -2,6 +2,14 @@
 //! behind the [`Store`] trait, so one node keeps it in memory ([`MemoryStore`],
 //! the default) and a cluster can keep it in a shared engine (Redis) later.
 //!
+//! The seam to a cluster is here and in [`crate::hub::Hub::deliver`]: the
+//! service, the relay and the RTMP hook read and change shared state only
+//! through this trait (the hook finds a stream user's current session with
+//! [`Store::session_of_user`], not in the node's hub), and reach members only
+//! by handing an encoded event and its recipients to the hub. A Redis store
+//! implements each method as one script/transaction; a cross-node hub routes
+//! each recipient to the node holding its socket.
+//!
 //! Every method is one atomic step: the room rules (capacity, creator,
 //! last-one-out) are applied inside it, so no caller holds a lock across an
 //! `.await`. Times are unix milliseconds passed in by the caller, which keeps
