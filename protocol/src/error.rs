@@ -56,6 +56,20 @@ pub enum ErrorCode {
     ShuttingDown,
     /// The connection could not keep up with its outgoing frames and was closed.
     SlowConsumer,
+    /// `userName` exceeds the configured size.
+    UserNameTooLarge,
+    /// `userAvatar` exceeds the configured size.
+    UserAvatarTooLarge,
+    /// `pushURL` exceeds the configured size.
+    PushUrlTooLarge,
+    /// The answer would exceed the configured response size.
+    ResponseTooLarge,
+    /// The user is in its maximum number of rooms.
+    TooManyRoomsForUser,
+    /// The app holds its maximum number of rooms (its share of the server).
+    AppRoomQuota,
+    /// A resume asked for frames no longer buffered: some were lost (see `resume_gap`).
+    ResumeGap,
     /// UserSig is not valid base64url.
     UserSigBase64,
     /// UserSig does not inflate (zlib).
@@ -107,6 +121,13 @@ impl ErrorCode {
             DebugDisabled => 1010,
             ShuttingDown => 1011,
             SlowConsumer => 1012,
+            UserNameTooLarge => 1013,
+            UserAvatarTooLarge => 1014,
+            PushUrlTooLarge => 1015,
+            ResponseTooLarge => 1016,
+            TooManyRoomsForUser => 1017,
+            AppRoomQuota => 1018,
+            ResumeGap => 1019,
             UserSigBase64 => 7001,
             UserSigZlib => 7002,
             UserSigJson => 7003,
@@ -148,6 +169,13 @@ impl ErrorCode {
             DebugDisabled => "only available in debug mode",
             ShuttingDown => "server is shutting down",
             SlowConsumer => "connection too slow: closed",
+            UserNameTooLarge => "userName is too large",
+            UserAvatarTooLarge => "userAvatar is too large",
+            PushUrlTooLarge => "pushURL is too large",
+            ResponseTooLarge => "the answer would be too large",
+            TooManyRoomsForUser => "you are in too many rooms",
+            AppRoomQuota => "this app has reached its room quota",
+            ResumeGap => "frames were lost: re-fetch the rooms",
             UserSigBase64 => "userSig is not valid base64",
             UserSigZlib => "userSig does not decompress",
             UserSigJson => "userSig content is malformed",
@@ -189,6 +217,13 @@ impl ErrorCode {
             DebugDisabled,
             ShuttingDown,
             SlowConsumer,
+            UserNameTooLarge,
+            UserAvatarTooLarge,
+            PushUrlTooLarge,
+            ResponseTooLarge,
+            TooManyRoomsForUser,
+            AppRoomQuota,
+            ResumeGap,
             UserSigBase64,
             UserSigZlib,
             UserSigJson,

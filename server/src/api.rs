@@ -161,7 +161,7 @@ async fn dispatch(
             parse_body(body).and_then(|r| svc.push_url(caller, &r, now)),
         ),
         "get_room_list" => match parse_body::<GetRoomListRequest>(body) {
-            Ok(r) => reply(svc, Ok(svc.room_list(caller, kind, &r).await)),
+            Ok(r) => reply(svc, svc.room_list(caller, kind, &r).await),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         "get_pushers" => match parse_body::<GetPushersRequest>(body) {

@@ -107,6 +107,15 @@ pub struct Limits {
     pub max_room_info_bytes: usize,
     /// Bytes of a room text/custom message.
     pub max_message_bytes: usize,
+    /// Bytes of a member's `userName` (it rides on every room message it sends).
+    pub max_user_name_bytes: usize,
+    /// Bytes of a member's `userAvatar` URL.
+    pub max_user_avatar_bytes: usize,
+    /// Bytes of the `pushURL` given to `add_pusher`.
+    pub max_push_url_bytes: usize,
+    /// Bytes of one HTTP answer: `get_room_list` pages are cut to fit (the
+    /// client pages on with `index`), a single room over it is refused.
+    pub max_response_bytes: usize,
     /// Bytes of one WebSocket frame (SDP offers included).
     pub max_frame_bytes: usize,
     /// Frames per second per connection (sustained).
@@ -182,6 +191,10 @@ impl Default for Limits {
             max_members: 4,
             max_room_info_bytes: 1024,
             max_message_bytes: 4096,
+            max_user_name_bytes: 256,
+            max_user_avatar_bytes: 1024,
+            max_push_url_bytes: 1024,
+            max_response_bytes: 1 << 20,
             max_frame_bytes: 64 * 1024,
             messages_per_second: 50,
             messages_burst: 100,

@@ -331,22 +331,38 @@ impl RoomService {
         })
     }
 
-    /// `get_room_list`.
+    /// `get_room_list`: a page of at most `cnt` (≤ 100) rooms, cut short so
+    /// the answer stays within `limits.max_response_bytes` (the client pages
+    /// on with `index`; `total` still counts every room).
     pub async fn room_list(
         &self,
         caller: &Caller,
         kind: RoomKind,
         req: &GetRoomListRequest,
-    ) -> GetRoomListResponse {
+    ) -> Result<GetRoomListResponse, ApiError> {
         let count = (req.cnt as usize).min(100);
-        let (rooms, total) = self
+        let (mut rooms, total) = self
             .store
             .list_rooms(caller.key.app, kind, req.index as usize, count)
             .await;
-        GetRoomListResponse {
+        let budget = self.config.limits.max_response_bytes;
+        let mut used = RESPONSE_OVERHEAD;
+        let mut fits = 0;
+        for room in &rooms {
+            used += json_len(room) + 1;
+            if used > budget {
+                break;
+            }
+            fits += 1;
+        }
+        if fits == 0 && !rooms.is_empty() {
+            return Err(too_large(budget));
+        }
+        rooms.truncate(fits);
+        Ok(GetRoomListResponse {
             rooms,
             total: total as u32,
-        }
+        })
     }
 
     /// `get_pushers`.
@@ -355,21 +371,24 @@ impl RoomService {
         caller: &Caller,
         req: &GetPushersRequest,
     ) -> Result<RoomSummary, ApiError> {
-        self.store.room(&Self::room_key(caller, &req.room_id)).await
+        let room = self
+            .store
+            .room(&Self::room_key(caller, &req.room_id))
+            .await?;
+        let budget = self.config.limits.max_response_bytes;
+        if RESPONSE_OVERHEAD + json_len(&room) > budget {
+            return Err(too_large(budget));
+        }
+        Ok(room)
     }
 
     fn check_room_info(&self, info: &str) -> Result<(), ApiError> {
-        if info.len() > self.config.limits.max_room_info_bytes {
-            return Err(ApiError::with_message(
-                ErrorCode::RoomInfoTooLarge,
-                format!(
-                    "roomInfo is {} bytes; the limit is {}",
-                    info.len(),
-                    self.config.limits.max_room_info_bytes
-                ),
-            ));
-        }
-        Ok(())
+        check_size(
+            "roomInfo",
+            info,
+            self.config.limits.max_room_info_bytes,
+            ErrorCode::RoomInfoTooLarge,
+        )
     }
 
     /// `create_room`: an inactive room, listed once its first member enters.
@@ -419,6 +438,25 @@ impl RoomService {
         if let Some(info) = &req.room_info {
             self.check_room_info(info)?;
         }
+        let limits = &self.config.limits;
+        check_size(
+            "userName",
+            &req.user_name,
+            limits.max_user_name_bytes,
+            ErrorCode::UserNameTooLarge,
+        )?;
+        check_size(
+            "userAvatar",
+            &req.user_avatar,
+            limits.max_user_avatar_bytes,
+            ErrorCode::UserAvatarTooLarge,
+        )?;
+        check_size(
+            "pushURL",
+            &req.push_url,
+            limits.max_push_url_bytes,
+            ErrorCode::PushUrlTooLarge,
+        )?;
         let now_s = (now / 1000) as i64;
         let (accelerate_url, mixed_play_url) = if req.push_url.is_empty() {
             (String::new(), String::new())
@@ -613,6 +651,32 @@ impl RoomService {
                 .fetch_add(left, Ordering::Relaxed);
         }
     }
+}
+
+/// Bytes of `{"code":0,"message":"ok",...}` around an answer's own fields.
+const RESPONSE_OVERHEAD: usize = 64;
+
+/// Serialized size of a value (our own types: serializing cannot fail).
+fn json_len<T: serde::Serialize>(v: &T) -> usize {
+    serde_json::to_vec(v).map_or(0, |b| b.len())
+}
+
+fn too_large(budget: usize) -> ApiError {
+    ApiError::with_message(
+        ErrorCode::ResponseTooLarge,
+        format!("one room's answer exceeds limits.max_response_bytes ({budget})"),
+    )
+}
+
+/// Refuses a free-text field longer than `max` bytes with its own code.
+fn check_size(field: &str, value: &str, max: usize, code: ErrorCode) -> Result<(), ApiError> {
+    if value.len() > max {
+        return Err(ApiError::with_message(
+            code,
+            format!("{field} is {} bytes; the limit is {max}", value.len()),
+        ));
+    }
+    Ok(())
 }
 
 /// sdkAppID of the demo app made in debug mode when none is configured.
