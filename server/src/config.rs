@@ -77,6 +77,9 @@ pub struct AppConfig {
     /// Legacy account type reported by get_login_info.
     #[serde(default)]
     pub account_type: String,
+    /// Rooms this app may hold at once (default: `limits.max_rooms_per_app`).
+    #[serde(default)]
+    pub max_rooms: Option<usize>,
 }
 
 /// Heartbeat rules.
@@ -99,8 +102,13 @@ pub struct HeartbeatConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Rooms held at once.
+    /// Rooms held at once, all apps together.
     pub max_rooms: usize,
+    /// Rooms one app may hold at once (an app's own `max_rooms` wins);
+    /// unset: `max_rooms` shared evenly among the configured apps.
+    pub max_rooms_per_app: Option<usize>,
+    /// Rooms one user may be a member of at once.
+    pub max_rooms_per_user: usize,
     /// Members of a multi_room / rtc_room (original: 4). double_room is always 2.
     pub max_members: usize,
     /// Bytes of roomInfo (original: 1024).
@@ -188,6 +196,8 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_rooms: 100_000,
+            max_rooms_per_app: None,
+            max_rooms_per_user: 16,
             max_members: 4,
             max_room_info_bytes: 1024,
             max_message_bytes: 4096,
@@ -300,6 +310,9 @@ impl Config {
         if !self.prefix.starts_with('/') || self.prefix.ends_with('/') {
             return bad("prefix must start with '/' and not end with '/'");
         }
+        if self.limits.max_rooms_per_user == 0 {
+            return bad("limits.max_rooms_per_user must be positive");
+        }
         if self.limits.max_members < 2 {
             return bad("limits.max_members must be at least 2");
         }
@@ -363,6 +376,7 @@ mod tests {
             public_key: None,
             private_key: None,
             account_type: String::new(),
+            max_rooms: None,
         });
         assert!(c.validate().is_err());
     }

@@ -174,6 +174,7 @@ mod tests {
             public_key: None,
             private_key: None,
             account_type: "0".into(),
+            max_rooms: None,
         });
         RoomService::new(config, Arc::new(MemoryStore::new()))
     }

@@ -84,6 +84,7 @@ impl RoomService {
                 public_key: None,
                 private_key: None,
                 account_type: "0".into(),
+                max_rooms: None,
             });
         }
         if config.live.push_key.is_empty() {
@@ -123,9 +124,20 @@ impl RoomService {
         &self.signer
     }
 
-    fn rules(&self) -> RoomRules {
+    fn rules(&self, app: u64) -> RoomRules {
+        let limits = &self.config.limits;
+        let per_app = self
+            .config
+            .apps
+            .iter()
+            .find(|a| a.sdk_app_id == app)
+            .and_then(|a| a.max_rooms)
+            .or(limits.max_rooms_per_app)
+            .unwrap_or(limits.max_rooms / self.config.apps.len().max(1));
         RoomRules {
-            max_rooms: self.config.limits.max_rooms,
+            max_rooms: limits.max_rooms,
+            max_rooms_per_app: per_app.max(1),
+            max_rooms_per_user: limits.max_rooms_per_user,
             capacity: self.config.limits.max_members,
             creator_leave_closes_room: self.config.limits.creator_leave_closes_room,
         }
@@ -414,7 +426,11 @@ impl RoomService {
                 requested_by: caller.key.user.clone(),
                 info: req.room_info.clone(),
             };
-            match self.store.create_room(new, now, self.rules()).await {
+            match self
+                .store
+                .create_room(new, now, self.rules(caller.key.app))
+                .await
+            {
                 Ok(()) => return Ok(CreateRoomResponse { room_id: room }),
                 Err(e) if e.code == ErrorCode::RoomExists.code() && !given => continue,
                 Err(e) => return Err(e),
@@ -490,7 +506,7 @@ impl RoomService {
         };
         let joined = self
             .store
-            .add_member(&key, kind, entry, now, self.rules())
+            .add_member(&key, kind, entry, now, self.rules(key.app))
             .await?;
         if joined.is_new {
             let event = Encoded::new(&ServerEvent::PusherJoin {
@@ -514,7 +530,13 @@ impl RoomService {
         let key = Self::room_key(caller, &req.room_id);
         let dep = self
             .store
-            .remove_member(&key, &caller.key.user, QuitReason::Left, None, self.rules())
+            .remove_member(
+                &key,
+                &caller.key.user,
+                QuitReason::Left,
+                None,
+                self.rules(key.app),
+            )
             .await?;
         self.announce(&dep);
         Ok(())
@@ -573,14 +595,18 @@ impl RoomService {
         }
     }
 
-    /// Removes a user from every room it is in.
     /// Removes a user from every room it is in; returns how many it left.
+    /// Yields to the runtime every few rooms, so a member of many rooms
+    /// leaving does not hold a worker thread (and `/healthz`) up.
     pub async fn leave_everywhere(&self, user: &UserKey, reason: QuitReason) -> u64 {
         let mut left = 0;
-        for key in self.store.rooms_of(user).await {
+        for (i, key) in self.store.rooms_of(user).await.into_iter().enumerate() {
+            if i % 64 == 63 {
+                tokio::task::yield_now().await;
+            }
             if let Ok(dep) = self
                 .store
-                .remove_member(&key, &user.user, reason, None, self.rules())
+                .remove_member(&key, &user.user, reason, None, self.rules(key.app))
                 .await
             {
                 left += 1;
@@ -609,7 +635,13 @@ impl RoomService {
             }
             if let Ok(dep) = self
                 .store
-                .remove_member(&key, &user, QuitReason::Timeout, Some(before), self.rules())
+                .remove_member(
+                    &key,
+                    &user,
+                    QuitReason::Timeout,
+                    Some(before),
+                    self.rules(key.app),
+                )
                 .await
             {
                 self.metrics
@@ -698,6 +730,7 @@ mod tests {
                 public_key: None,
                 private_key: None,
                 account_type: "0".into(),
+                max_rooms: None,
             });
         }
         RoomService::new(config, Arc::new(MemoryStore::new()))

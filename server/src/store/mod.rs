@@ -80,8 +80,12 @@ pub struct SessionRecord {
 /// The rules a room operation applies, from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct RoomRules {
-    /// Rooms allowed at once.
+    /// Rooms allowed at once (all apps).
     pub max_rooms: usize,
+    /// Rooms this room's app may hold at once.
+    pub max_rooms_per_app: usize,
+    /// Rooms one user may be a member of at once.
+    pub max_rooms_per_user: usize,
     /// Members allowed in a room of this kind.
     pub capacity: usize,
     /// Creator leaving closes the room.
@@ -159,14 +163,15 @@ pub trait Store: Send + Sync + 'static {
     /// Drops sessions that lapsed before `now`; returns them.
     async fn purge_sessions(&self, now: Millis) -> Vec<SessionRecord>;
 
-    /// Creates an (inactive) room; fails with RoomExists / TooManyRooms.
+    /// Creates an (inactive) room; fails with RoomExists / TooManyRooms / AppRoomQuota.
     async fn create_room(
         &self,
         room: NewRoom,
         now: Millis,
         rules: RoomRules,
     ) -> Result<(), ApiError>;
-    /// Adds or updates a member, creating the room when it does not exist.
+    /// Adds or updates a member, creating the room when it does not exist;
+    /// fails with RoomFull, TooManyRoomsForUser, TooManyRooms or AppRoomQuota.
     async fn add_member(
         &self,
         key: &RoomKey,

@@ -39,6 +39,7 @@ pub fn config() -> Config {
         public_key: None,
         private_key: None,
         account_type: "0".into(),
+        max_rooms: None,
     };
     let mut c = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
