@@ -58,6 +58,8 @@ pub struct Config {
     pub limits: Limits,
     /// Live push/play (RTMP) URL signing.
     pub live: LiveConfig,
+    /// HTTP connection timeouts.
+    pub http: HttpConfig,
     /// ICE servers handed to clients at login (empty: loopback / host candidates only).
     pub ice_servers: Vec<IceServer>,
 }
@@ -147,6 +149,29 @@ pub struct Limits {
     pub creator_leave_closes_room: bool,
 }
 
+/// HTTP connection timeouts (slowloris and shutdown).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// A request's headers must arrive within this (milliseconds); a
+    /// kept-alive connection without a new request for this long is closed.
+    pub header_timeout_ms: u64,
+    /// A request's body must arrive within this (milliseconds).
+    pub body_timeout_ms: u64,
+    /// After SIGTERM, open requests get this long to finish (milliseconds).
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 30_000,
+            shutdown_grace_ms: 5_000,
+        }
+    }
+}
+
 /// RTMP push/play URL signing (Tencent live anti-leech scheme).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -175,6 +200,7 @@ impl Default for Config {
             heartbeat: HeartbeatConfig::default(),
             limits: Limits::default(),
             live: LiveConfig::default(),
+            http: HttpConfig::default(),
             ice_servers: Vec::new(),
         }
     }
@@ -319,6 +345,8 @@ impl Config {
         if self.heartbeat.check_interval_ms == 0
             || self.heartbeat.ws_ping_ms == 0
             || self.limits.write_timeout_ms == 0
+            || self.http.header_timeout_ms == 0
+            || self.http.body_timeout_ms == 0
         {
             return bad("heartbeat intervals must be positive");
         }

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod config;
+pub mod http;
 pub mod hub;
 pub mod json;
 pub mod metrics;
@@ -33,7 +34,8 @@ pub fn build(config: config::Config) -> Arc<RoomService> {
 }
 
 /// Serves `svc` on `listener` until `shutdown` is cancelled, then closes every
-/// socket and returns once in-flight requests are done.
+/// socket and returns once in-flight requests are done, or after
+/// `http.shutdown_grace_ms` at the latest.
 pub async fn serve(
     svc: Arc<RoomService>,
     listener: TcpListener,
@@ -53,10 +55,8 @@ pub async fn serve(
             }
         })
     };
-    let app = api::router(svc, shutdown.clone());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await;
+    let app = api::router(svc.clone(), shutdown.clone());
+    http::serve(app, listener, &svc.config.http, shutdown).await;
     sweeper.abort();
-    result
+    Ok(())
 }
