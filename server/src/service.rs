@@ -151,7 +151,11 @@ impl RoomService {
 
     /// `login`: verifies the UserSig and opens a session.
     pub async fn login(&self, req: LoginRequest, now: Millis) -> Result<LoginResponse, ApiError> {
-        let (Some(app), Some(user), Some(sig)) = (req.sdk_app_id, req.user_id, req.user_sig) else {
+        // An empty `userID=` or `userSig=` is as missing as an absent one.
+        let present = |v: Option<String>| v.filter(|v| !v.is_empty());
+        let (Some(app), Some(user), Some(sig)) =
+            (req.sdk_app_id, present(req.user_id), present(req.user_sig))
+        else {
             return Err(ErrorCode::LoginParamsMissing.into());
         };
         let user = UserId::new(user).map_err(|e| {

@@ -16,7 +16,7 @@ use crate::hub::{Outgoing, Session};
 use crate::relay::{handle_text, lenient_req_id, reply_error};
 use crate::service::{now_ms, Caller, RoomService};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -30,14 +30,50 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// Query string of the upgrade request.
-#[derive(Debug, Deserialize)]
+/// Query string of the upgrade request (all text, so a malformed value is
+/// answered with an error frame rather than a bare HTTP 400).
+#[derive(Debug, Default, Deserialize)]
 pub struct WsQuery {
     #[serde(rename = "userID")]
     user_id: Option<String>,
     token: Option<String>,
     #[serde(rename = "lastSeq")]
-    last_seq: Option<u64>,
+    last_seq: Option<String>,
+}
+
+/// What an upgrade request asks for, or why it cannot have it.
+fn parse_upgrade(
+    kind: Option<&str>,
+    query: Option<&str>,
+) -> Result<(AuthQuery, Option<u64>), ApiError> {
+    if let Some(kind) = kind {
+        if crate::store::RoomKind::from_segment(kind).is_none() {
+            return Err(ApiError::with_message(
+                ErrorCode::UnknownCommand,
+                format!("unknown room type {kind}"),
+            ));
+        }
+    }
+    let q: WsQuery = match query {
+        None | Some("") => WsQuery::default(),
+        Some(q) => serde_urlencoded::from_str(q).map_err(|e| {
+            ApiError::with_message(ErrorCode::InvalidParameter, format!("query string: {e}"))
+        })?,
+    };
+    let last_seq = match q.last_seq.as_deref() {
+        None => None,
+        Some(n) => Some(n.parse::<u64>().map_err(|_| {
+            ApiError::with_message(
+                ErrorCode::InvalidParameter,
+                format!("lastSeq {n:?} is not a non-negative integer"),
+            )
+        })?),
+    };
+    let auth = AuthQuery {
+        user_id: q.user_id,
+        token: q.token,
+    };
+    Ok((auth, last_seq))
 }
 
 /// Close code sent when the session cannot (or can no longer) use the socket.
@@ -57,26 +93,51 @@ const WRITE_BUFFER: usize = 8192;
 /// Frames merged into one flush at most.
 const WRITE_BATCH: usize = 64;
 
-/// `GET …/ws`: authenticate, then upgrade. Failures still upgrade so the
-/// client reads a proper `error` frame instead of a bare failed handshake.
+/// `GET {prefix}/ws`: see [`upgrade_kind`].
 pub async fn upgrade(
-    State(svc): State<Arc<RoomService>>,
-    Query(q): Query<WsQuery>,
+    svc: State<Arc<RoomService>>,
+    query: RawQuery,
     shutdown: axum::Extension<CancellationToken>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let auth = AuthQuery {
-        user_id: q.user_id,
-        token: q.token,
-    };
-    let attached = match svc.authenticate(&auth, now_ms()).await {
-        Ok(caller) => match svc.session_of(&caller) {
-            Some(session) => Ok((caller, session)),
-            None => Err(ApiError::with_message(
-                ErrorCode::AuthFailed,
-                "session is not on this server",
-            )),
-        },
+    upgrade_to(svc.0, None, query.0, shutdown.0, ws).await
+}
+
+/// `GET {prefix}/{kind}/ws`: check the room kind and the query, authenticate,
+/// then upgrade. Failures still upgrade so the client reads a proper `error`
+/// frame (the same code HTTP would answer) instead of a bare failed handshake.
+pub async fn upgrade_kind(
+    svc: State<Arc<RoomService>>,
+    Path(kind): Path<String>,
+    query: RawQuery,
+    shutdown: axum::Extension<CancellationToken>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade_to(svc.0, Some(kind), query.0, shutdown.0, ws).await
+}
+
+async fn upgrade_to(
+    svc: Arc<RoomService>,
+    kind: Option<String>,
+    query: Option<String>,
+    shutdown: CancellationToken,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let mut last_seq = None;
+    let attached = match parse_upgrade(kind.as_deref(), query.as_deref()) {
+        Ok((auth, seq)) => {
+            last_seq = seq;
+            match svc.authenticate(&auth, now_ms()).await {
+                Ok(caller) => match svc.session_of(&caller) {
+                    Some(session) => Ok((caller, session)),
+                    None => Err(ApiError::with_message(
+                        ErrorCode::AuthFailed,
+                        "session is not on this server",
+                    )),
+                },
+                Err(e) => Err(e),
+            }
+        }
         Err(e) => Err(e),
     };
     // Let oversized frames through the codec so we can answer them with an error.
@@ -86,16 +147,18 @@ pub async fn upgrade(
         .max_frame_bytes
         .saturating_mul(4)
         .max(1 << 16);
-    let shutdown = shutdown.0.clone();
     ws.max_message_size(codec_limit)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
             match attached {
                 Ok((caller, session)) => {
-                    run(svc, caller, session, q.last_seq, socket, shutdown).await
+                    run(svc, caller, session, last_seq, socket, shutdown).await
                 }
-                Err(e) => reject(socket, e).await,
+                Err(e) => {
+                    svc.metrics.error(e.code);
+                    reject(socket, e).await
+                }
             }
         })
 }

@@ -238,8 +238,8 @@ impl Ws {
             match msg {
                 Message::Text(t) => {
                     let v: Value = serde_json::from_str(t.as_str()).unwrap();
-                    // `welcome` and `pong` carry the last seq assigned, not a new one.
-                    if v["type"] == "pong" {
+                    // `welcome`, `resume_gap` and `pong` carry the last seq assigned, not a new one.
+                    if v["type"] == "pong" || v["type"] == "resume_gap" {
                         assert_eq!(v["seq"].as_u64().unwrap(), self.last_seq, "pong seq: {v}");
                     } else if v["type"] != "welcome" {
                         let seq = v["seq"].as_u64().unwrap();
