@@ -62,6 +62,38 @@ pub struct Config {
     pub http: HttpConfig,
     /// ICE servers handed to clients at login (empty: loopback / host candidates only).
     pub ice_servers: Vec<IceServer>,
+    /// A TURN server (coturn with `use-auth-secret`) whose credentials are minted per login.
+    pub turn: Option<TurnConfig>,
+}
+
+/// TURN REST credentials (coturn `--use-auth-secret --static-auth-secret`):
+/// each login gets username `expiry:userID` and password
+/// base64(HMAC-SHA1(secret, username)), valid `ttl_secs`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnConfig {
+    /// coturn's `static-auth-secret`.
+    pub secret: String,
+    /// Lifetime of minted credentials (seconds).
+    #[serde(default = "default_turn_ttl")]
+    pub ttl_secs: u64,
+    /// `turn:` / `turns:` URLs of the server.
+    pub urls: Vec<String>,
+}
+
+fn default_turn_ttl() -> u64 {
+    24 * 3600
+}
+
+impl std::fmt::Debug for TurnConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret.
+        f.debug_struct("TurnConfig")
+            .field("secret", &"<redacted>")
+            .field("ttl_secs", &self.ttl_secs)
+            .field("urls", &self.urls)
+            .finish()
+    }
 }
 
 /// One app: sdkAppID plus the key(s) that verify its UserSigs.
@@ -202,6 +234,7 @@ impl Default for Config {
             live: LiveConfig::default(),
             http: HttpConfig::default(),
             ice_servers: Vec::new(),
+            turn: None,
         }
     }
 }
@@ -352,6 +385,11 @@ impl Config {
         }
         if self.limits.messages_per_second == 0 || self.limits.send_queue == 0 {
             return bad("limits.messages_per_second and limits.send_queue must be positive");
+        }
+        if let Some(turn) = &self.turn {
+            if turn.secret.is_empty() || turn.urls.is_empty() || turn.ttl_secs == 0 {
+                return bad("turn needs a secret, at least one url and a positive ttl_secs");
+            }
         }
         for app in &self.apps {
             if app.secret_key.is_none() && app.public_key.is_none() {

@@ -17,6 +17,7 @@ pub mod sdp_relay;
 pub mod service;
 pub mod shards;
 pub mod store;
+pub mod turn;
 pub mod ws;
 
 use service::RoomService;

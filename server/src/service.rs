@@ -174,6 +174,7 @@ impl RoomService {
             ApiError::with_message(code, format!("{}: {e}", code.message()))
         })?;
         let token = random_hex(16);
+        let key_user = user.clone();
         let key = UserKey {
             app,
             user: user.clone(),
@@ -200,8 +201,17 @@ impl RoomService {
             token,
             token_ttl: self.config.token_ttl_secs,
             heartbeat_interval: self.config.heartbeat.interval_secs,
-            ice_servers: self.config.ice_servers.clone(),
+            ice_servers: self.ice_servers(&key_user, now),
         })
+    }
+
+    /// The configured ICE servers, plus TURN credentials minted for `user` now.
+    pub fn ice_servers(&self, user: &UserId, now: Millis) -> Vec<IceServer> {
+        let mut servers = self.config.ice_servers.clone();
+        if let Some(turn) = &self.config.turn {
+            servers.push(crate::turn::ice_server(turn, user.as_str(), now / 1000));
+        }
+        servers
     }
 
     /// Checks `?userID=&token=`.
