@@ -47,6 +47,7 @@ impl Net {
                 public_key: None,
                 private_key: None,
                 account_type: "0".into(),
+                max_rooms: None,
             }],
             ..ServerConfig::default()
         };

@@ -90,6 +90,20 @@ codes! {
         ShuttingDown = 1011, "server is shutting down";
         /// The connection could not keep up with its outgoing frames and was closed.
         SlowConsumer = 1012, "connection too slow: closed";
+        /// `userName` exceeds the configured size.
+        UserNameTooLarge = 1013, "userName is too large";
+        /// `userAvatar` exceeds the configured size.
+        UserAvatarTooLarge = 1014, "userAvatar is too large";
+        /// `pushURL` exceeds the configured size.
+        PushUrlTooLarge = 1015, "pushURL is too large";
+        /// The answer would exceed the configured response size.
+        ResponseTooLarge = 1016, "the answer would be too large";
+        /// The user is in its maximum number of rooms.
+        TooManyRoomsForUser = 1017, "you are in too many rooms";
+        /// The app holds its maximum number of rooms (its share of the server).
+        AppRoomQuota = 1018, "this app has reached its room quota";
+        /// A resume asked for frames no longer buffered: some were lost (see `resume_gap`).
+        ResumeGap = 1019, "frames were lost: re-fetch the rooms";
         /// UserSig is not valid base64url.
         UserSigBase64 = 7001, "userSig is not valid base64";
         /// UserSig does not inflate (zlib).

@@ -1,10 +1,22 @@
-//! Live push/play URL signing (Tencent "anti-leech" txSecret/txTime).
+//! Live push/play URL signing (Tencent "anti-leech" txSecret/txTime) and
+//! the member stream names they sign.
 //!
 //! `txTime` is the expiry second as upper-case hex; `txSecret` is the
-//! lower-case hex `md5(key + streamName + txTime)`. nginx-rtmp's `on_publish`
-//! hands the stream name and the query back to RoomService, which calls
-//! [`PushSigner::check`]. Stream names are put into URLs verbatim: callers
-//! must build them from URL-safe characters (e.g. `{bizid}_{userID}`).
+//! lower-case hex `md5(key + streamName + txTime)`, the formula Tencent's
+//! CDN uses. What differs is the key:
+//!
+//! * **push** URLs are signed with a key derived from the push key *and the
+//!   login session* ([`session_push_key`]), so a push URL stops working when
+//!   its session ends (logout, a newer login, expiry) and is never revived by
+//!   the next login;
+//! * **play** URLs (`accelerateURL`) are signed with a separate play key
+//!   ([`play_key`]), so a play URL, which every member can read, is never a
+//!   valid push URL.
+//!
+//! nginx-rtmp's `on_publish` hands the stream name and the query back to
+//! RoomService, which calls [`PushSigner::check_push`] with the stream user's
+//! current session. Stream names are `{bizid}_{sdkAppID}_{escaped userID}`
+//! ([`member_stream`]); [`parse_member_stream`] is its exact inverse.
 
 use md5::{Digest, Md5};
 
@@ -32,9 +44,9 @@ pub struct PushSigner {
     pub play_host: String,
     /// Tencent live "bizid"; also the stream-name prefix `{bizid}_`.
     pub bizid: String,
-    /// Anti-leech key (`pushSecretKey`).
+    /// Anti-leech key (`pushSecretKey`); push and play keys are derived from it.
     pub key: String,
-    /// Lifetime of a signed URL in seconds (original: 7 days).
+    /// Lifetime of a signed URL in seconds.
     pub valid_secs: i64,
 }
 
@@ -51,8 +63,9 @@ impl std::fmt::Debug for PushSigner {
     }
 }
 
-/// Default URL lifetime of the original servers: 7 days.
-pub const DEFAULT_VALID_SECS: i64 = 7 * 24 * 3600;
+/// Default URL lifetime: one day (the original's 7 days outlived every
+/// session; push URLs are bound to the session anyway).
+pub const DEFAULT_VALID_SECS: i64 = 24 * 3600;
 
 /// `md5(key + stream + tx_time_hex)` as lower-case hex, exactly as presented
 /// (the hex case of `tx_time_hex` matters).
@@ -69,36 +82,49 @@ pub fn tx_time_hex(expiry: i64) -> String {
     format!("{:X}", expiry.max(0))
 }
 
-impl PushSigner {
-    /// The stream name `{bizid}_{sub_id}` used by the original servers.
-    pub fn stream_name(&self, sub_id: &str) -> String {
-        format!("{}_{}", self.bizid, sub_id)
-    }
+/// The key that signs one session's push URLs: `hex(md5(key + "\0push\0" + session))`.
+/// `session` is an opaque per-login value (RoomService uses the login token,
+/// which never appears in the URL).
+pub fn session_push_key(key: &str, session: &str) -> String {
+    let mut h = Md5::new();
+    h.update(key.as_bytes());
+    h.update(b"\0push\0");
+    h.update(session.as_bytes());
+    hex::encode(h.finalize())
+}
 
+/// The key that signs play URLs: `hex(md5(key + "\0play"))`, never a push key.
+pub fn play_key(key: &str) -> String {
+    let mut h = Md5::new();
+    h.update(key.as_bytes());
+    h.update(b"\0play");
+    hex::encode(h.finalize())
+}
+
+impl PushSigner {
     /// `?bizid=..&txSecret=..&txTime=..` for `stream`, valid until `now + valid_secs`.
-    fn signed_query(&self, stream: &str, now: i64) -> String {
+    fn signed_query(&self, key: &str, stream: &str, now: i64) -> String {
         let tx_time = tx_time_hex(now.saturating_add(self.valid_secs));
-        let secret = tx_secret(&self.key, stream, &tx_time);
+        let secret = tx_secret(key, stream, &tx_time);
         format!("?bizid={}&txSecret={secret}&txTime={tx_time}", self.bizid)
     }
 
-    /// `txTime` = upper-case hex of (now + valid_secs); `txSecret` = lower-case hex md5(key + stream + txTime)
-    ///
-    /// Returns `rtmp://{push_host}/live/{stream}?bizid=..&txSecret=..&txTime=..`.
-    pub fn push_url(&self, stream: &str, now: i64) -> String {
+    /// `rtmp://{push_host}/live/{stream}?bizid=..&txSecret=..&txTime=..`, signed
+    /// for login session `session` (see [`session_push_key`]).
+    pub fn push_url(&self, stream: &str, session: &str, now: i64) -> String {
         format!(
             "rtmp://{}/live/{stream}{}",
             self.push_host,
-            self.signed_query(stream, now)
+            self.signed_query(&session_push_key(&self.key, session), stream, now)
         )
     }
 
-    /// The same stream on `play_host`, signed the same way (low-latency play URL).
+    /// The same stream on `play_host`, signed with the play key (low-latency play URL).
     pub fn accelerate_url(&self, stream: &str, now: i64) -> String {
         format!(
             "rtmp://{}/live/{stream}{}",
             self.play_host,
-            self.signed_query(stream, now)
+            self.signed_query(&play_key(&self.key), stream, now)
         )
     }
 
@@ -107,19 +133,23 @@ impl PushSigner {
         format!("https://{}/live/{stream}.flv", self.play_host)
     }
 
-    /// Check a (stream, txSecret, txTime) triple as nginx-rtmp on_publish will present it: Ok, or a distinct error for bad secret / expired / malformed txTime.
+    /// Checks a (stream, txSecret, txTime) triple, as nginx-rtmp on_publish
+    /// presents it, against the push URLs of login session `session`: Ok, or
+    /// a distinct error for bad secret / expired / malformed txTime. A play
+    /// URL, or a push URL of another session, is a bad secret.
     ///
     /// Order: txTime shape, then secret (compared in constant time, hex case
     /// ignored), then expiry (`now > txTime` is expired).
-    pub fn check(
+    pub fn check_push(
         &self,
         stream: &str,
+        session: &str,
         tx_secret_presented: &str,
         tx_time: &str,
         now: i64,
     ) -> Result<(), PushUrlError> {
         let expiry = parse_tx_time(tx_time)?;
-        let expected = tx_secret(&self.key, stream, tx_time);
+        let expected = tx_secret(&session_push_key(&self.key, session), stream, tx_time);
         let presented = tx_secret_presented.to_ascii_lowercase();
         if !ct_eq(expected.as_bytes(), presented.as_bytes()) {
             return Err(PushUrlError::BadSecret);
@@ -156,11 +186,61 @@ pub fn stream_from_url(url: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
+/// A member's stream name `{bizid}_{app}_{user}`, with every byte of `user`
+/// other than `[A-Za-z0-9-]` written `_xx` (lower-case hex), so the name is
+/// URL-safe and belongs to exactly one user.
+pub fn member_stream(bizid: &str, app: u64, user: &str) -> String {
+    let mut out = format!("{bizid}_{app}_");
+    for b in user.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("_{b:02x}"));
+        }
+    }
+    out
+}
+
+/// The inverse of [`member_stream`]: `(app, user)` when `stream` is exactly
+/// what `member_stream(bizid, app, user)` makes of some app and string
+/// (canonical decimal app, canonical escapes, UTF-8), else `None`.
+pub fn parse_member_stream(bizid: &str, stream: &str) -> Option<(u64, String)> {
+    let rest = stream.strip_prefix(bizid)?.strip_prefix('_')?;
+    let (app, escaped) = rest.split_once('_')?;
+    let app_id: u64 = app.parse().ok()?;
+    if app_id.to_string() != app {
+        return None;
+    }
+    let mut out = Vec::with_capacity(escaped.len());
+    let mut bytes = escaped.bytes();
+    while let Some(b) = bytes.next() {
+        if b.is_ascii_alphanumeric() || b == b'-' {
+            out.push(b);
+        } else if b == b'_' {
+            let hex = |c: Option<u8>| match c {
+                Some(c @ b'0'..=b'9') => Some(c - b'0'),
+                Some(c @ b'a'..=b'f') => Some(c - b'a' + 10),
+                _ => None,
+            };
+            let byte = hex(bytes.next())? << 4 | hex(bytes.next())?;
+            // A byte that member_stream keeps verbatim is never escaped.
+            if byte.is_ascii_alphanumeric() || byte == b'-' {
+                return None;
+            }
+            out.push(byte);
+        } else {
+            return None;
+        }
+    }
+    Some((app_id, String::from_utf8(out).ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const NOW: i64 = 1_700_000_000;
+    const WEEK: i64 = 7 * 24 * 3600;
 
     fn signer() -> PushSigner {
         PushSigner {
@@ -168,7 +248,7 @@ mod tests {
             play_host: "play.example.com".into(),
             bizid: "8888".into(),
             key: "abcdef0123456789".into(),
-            valid_secs: DEFAULT_VALID_SECS,
+            valid_secs: WEEK,
         }
     }
 
@@ -176,23 +256,42 @@ mod tests {
     // -> 655D2B80 e8c2544a4addae2ba001b3b2a8d4508e
     const VEC_TIME: &str = "655D2B80";
     const VEC_SECRET: &str = "e8c2544a4addae2ba001b3b2a8d4508e";
+    const PY_PUSH: &str = "e147a5df7e577abdcf53444ac67cdce2";
+    const PY_PLAY: &str = "eadbcb95f27c06a3b5f15dec1f3f8891";
+
+    fn query_of(url: &str) -> (String, String) {
+        let q = url.split_once('?').unwrap().1;
+        let get = |k: &str| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+                .unwrap()
+                .to_owned()
+        };
+        (get("txSecret"), get("txTime"))
+    }
 
     #[test]
     fn known_vector() {
-        assert_eq!(tx_time_hex(NOW + DEFAULT_VALID_SECS), VEC_TIME);
+        assert_eq!(tx_time_hex(NOW + WEEK), VEC_TIME);
         assert_eq!(
             tx_secret("abcdef0123456789", "8888_alice_ab12", VEC_TIME),
             VEC_SECRET
         );
         let s = signer();
-        assert_eq!(s.stream_name("alice_ab12"), "8888_alice_ab12");
+        let push_key = session_push_key(&s.key, "tok");
         assert_eq!(
-            s.push_url("8888_alice_ab12", NOW),
-            format!("rtmp://push.example.com/live/8888_alice_ab12?bizid=8888&txSecret={VEC_SECRET}&txTime={VEC_TIME}")
+            s.push_url("8888_alice_ab12", "tok", NOW),
+            format!(
+                "rtmp://push.example.com/live/8888_alice_ab12?bizid=8888&txSecret={}&txTime={VEC_TIME}",
+                tx_secret(&push_key, "8888_alice_ab12", VEC_TIME)
+            )
         );
         assert_eq!(
             s.accelerate_url("8888_alice_ab12", NOW),
-            format!("rtmp://play.example.com/live/8888_alice_ab12?bizid=8888&txSecret={VEC_SECRET}&txTime={VEC_TIME}")
+            format!(
+                "rtmp://play.example.com/live/8888_alice_ab12?bizid=8888&txSecret={}&txTime={VEC_TIME}",
+                tx_secret(&play_key(&s.key), "8888_alice_ab12", VEC_TIME)
+            )
         );
         assert_eq!(
             s.mixed_play_url("8888_alice_ab12"),
@@ -201,38 +300,70 @@ mod tests {
     }
 
     #[test]
+    fn derived_keys_match_python() {
+        // python3 -c 'import hashlib; print(hashlib.md5(b"k\0push\0t").hexdigest(), hashlib.md5(b"k\0play").hexdigest())'
+        assert_eq!(session_push_key("k", "t"), PY_PUSH);
+        assert_eq!(play_key("k"), PY_PLAY);
+    }
+
+    #[test]
     fn check_accepts_own_urls_until_expiry() {
         let s = signer();
-        let url = s.push_url("8888_bob", NOW);
+        let url = s.push_url("8888_bob", "tok", NOW);
         let stream = stream_from_url(&url).unwrap();
-        let q = url.split_once('?').unwrap().1;
-        let get = |k: &str| {
-            q.split('&')
-                .find_map(|kv| kv.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
-                .unwrap()
-        };
-        let (secret, time) = (get("txSecret"), get("txTime"));
-        s.check(stream, secret, time, NOW).unwrap();
-        s.check(stream, &secret.to_ascii_uppercase(), time, NOW)
+        let (secret, time) = query_of(&url);
+        s.check_push(stream, "tok", &secret, &time, NOW).unwrap();
+        s.check_push(stream, "tok", &secret.to_ascii_uppercase(), &time, NOW)
             .unwrap();
-        s.check(stream, secret, time, NOW + DEFAULT_VALID_SECS)
+        s.check_push(stream, "tok", &secret, &time, NOW + WEEK)
             .unwrap();
         assert_eq!(
-            s.check(stream, secret, time, NOW + DEFAULT_VALID_SECS + 1),
+            s.check_push(stream, "tok", &secret, &time, NOW + WEEK + 1),
             Err(PushUrlError::Expired)
+        );
+    }
+
+    #[test]
+    fn a_play_url_is_never_a_push_url() {
+        let s = signer();
+        // Minted in the same second, for the same stream: still different.
+        let push = s.push_url("8888_alice", "tok", NOW);
+        let play = s.accelerate_url("8888_alice", NOW);
+        assert_ne!(query_of(&push).0, query_of(&play).0);
+        let (secret, time) = query_of(&play);
+        assert_eq!(
+            s.check_push("8888_alice", "tok", &secret, &time, NOW),
+            Err(PushUrlError::BadSecret)
+        );
+        // Nor is the plain (pre-session) Tencent signature with the raw key.
+        let raw = tx_secret(&s.key, "8888_alice", &time);
+        assert_eq!(
+            s.check_push("8888_alice", "tok", &raw, &time, NOW),
+            Err(PushUrlError::BadSecret)
+        );
+    }
+
+    #[test]
+    fn a_push_url_belongs_to_its_session() {
+        let s = signer();
+        let (secret, time) = query_of(&s.push_url("8888_alice", "old", NOW));
+        assert_eq!(
+            s.check_push("8888_alice", "new", &secret, &time, NOW),
+            Err(PushUrlError::BadSecret)
         );
     }
 
     #[test]
     fn check_errors() {
         let s = signer();
+        let (secret, time) = query_of(&s.push_url("8888_alice_ab12", "t", NOW));
         assert_eq!(
-            s.check("8888_alice_ab12", VEC_SECRET, VEC_TIME, NOW),
+            s.check_push("8888_alice_ab12", "t", &secret, &time, NOW),
             Ok(())
         );
         // Other stream, key, time or secret.
         assert_eq!(
-            s.check("8888_mallory", VEC_SECRET, VEC_TIME, NOW),
+            s.check_push("8888_mallory", "t", &secret, &time, NOW),
             Err(PushUrlError::BadSecret)
         );
         let other = PushSigner {
@@ -240,16 +371,22 @@ mod tests {
             ..signer()
         };
         assert_eq!(
-            other.check("8888_alice_ab12", VEC_SECRET, VEC_TIME, NOW),
+            other.check_push("8888_alice_ab12", "t", &secret, &time, NOW),
             Err(PushUrlError::BadSecret)
         );
         assert_eq!(
-            s.check("8888_alice_ab12", VEC_SECRET, "655D2B81", NOW),
+            s.check_push("8888_alice_ab12", "t", &secret, "655D2B81", NOW),
             Err(PushUrlError::BadSecret)
         );
         // The secret covers txTime as presented, so its hex case matters.
         assert_eq!(
-            s.check("8888_alice_ab12", VEC_SECRET, "655d2b80", NOW),
+            s.check_push(
+                "8888_alice_ab12",
+                "t",
+                &secret,
+                &time.to_ascii_lowercase(),
+                NOW
+            ),
             Err(PushUrlError::BadSecret)
         );
         for bad in [
@@ -261,14 +398,14 @@ mod tests {
             "00000000000000001",
         ] {
             assert_eq!(
-                s.check("8888_alice_ab12", VEC_SECRET, bad, NOW),
+                s.check_push("8888_alice_ab12", "t", &secret, bad, NOW),
                 Err(PushUrlError::MalformedTxTime),
                 "{bad:?}"
             );
         }
         for bad in ["", "e8c2", "é", &"0".repeat(1000)] {
             assert_eq!(
-                s.check("8888_alice_ab12", bad, VEC_TIME, NOW),
+                s.check_push("8888_alice_ab12", "t", bad, &time, NOW),
                 Err(PushUrlError::BadSecret)
             );
         }
@@ -293,6 +430,31 @@ mod tests {
     }
 
     #[test]
+    fn member_streams_round_trip() {
+        for (app, user, want) in [
+            (1_400_000_001, "alice", "8888_1400000001_alice"),
+            (7, "a_b", "8888_7_a_5fb"),
+            (7, "李雷", "8888_7__e6_9d_8e_e9_9b_b7"),
+        ] {
+            let stream = member_stream("8888", app, user);
+            assert_eq!(stream, want);
+            assert_eq!(
+                parse_member_stream("8888", &stream),
+                Some((app, user.to_owned()))
+            );
+        }
+        for bad in [
+            "8888_07_a",
+            "8888_7_a_41",
+            "8888_7_a_2",
+            "9999_7_a",
+            "8888_7__ff",
+        ] {
+            assert_eq!(parse_member_stream("8888", bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn no_key_in_debug_and_negative_times_clamp() {
         assert!(!format!("{:?}", signer()).contains("abcdef0123456789"));
         assert_eq!(tx_time_hex(-5), "0");
@@ -300,6 +462,8 @@ mod tests {
             valid_secs: i64::MAX,
             ..signer()
         };
-        assert!(s.push_url("x", NOW).ends_with("&txTime=7FFFFFFFFFFFFFFF"));
+        assert!(s
+            .push_url("x", "t", NOW)
+            .ends_with("&txTime=7FFFFFFFFFFFFFFF"));
     }
 }

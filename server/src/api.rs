@@ -54,7 +54,7 @@ pub fn router(svc: Arc<RoomService>, shutdown: CancellationToken) -> Router {
         )
         .route(&format!("{p}/ws"), get(crate::ws::upgrade))
         .route(&format!("{p}/im"), get(crate::im_tap::upgrade))
-        .route(&format!("{p}/{{kind}}/ws"), get(crate::ws::upgrade))
+        .route(&format!("{p}/{{kind}}/ws"), get(crate::ws::upgrade_kind))
         .route(
             &format!("{p}/{{kind}}/{{cmd}}"),
             post(command).get(command_needs_post),
@@ -66,12 +66,70 @@ pub fn router(svc: Arc<RoomService>, shutdown: CancellationToken) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics));
     if let Some(dir) = &svc.config.static_dir {
-        router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+        let root = Arc::new(dir.canonicalize().unwrap_or_else(|_| dir.clone()));
+        let files = ServeDir::new(root.as_path()).append_index_html_on_directories(true);
+        router = router.fallback(move |req: axum::extract::Request| {
+            static_file(root.clone(), files.clone(), req)
+        });
     }
     router
         .layer(axum::Extension(shutdown))
         .layer(CorsLayer::permissive())
         .with_state(svc)
+}
+
+/// The demo's static files: 404 for any path with a dot-segment (dotfiles,
+/// `..`) or that resolves, through a symlink, outside the static directory.
+async fn static_file(
+    root: Arc<std::path::PathBuf>,
+    mut files: ServeDir,
+    req: axum::extract::Request,
+) -> Response {
+    if !static_path_allowed(&root, req.uri().path()) {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    }
+    match files.try_call(req).await {
+        Ok(r) => r.into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the file\n").into_response(),
+    }
+}
+
+/// Whether `path` (as requested, percent-encoded) names a file inside `root`
+/// that may be served.
+fn static_path_allowed(root: &std::path::Path, path: &str) -> bool {
+    let Some(decoded) = percent_decode(path) else {
+        return false;
+    };
+    let mut file = root.to_path_buf();
+    for segment in decoded.split(['/', '\\']).filter(|s| !s.is_empty()) {
+        if segment.starts_with('.') {
+            return false;
+        }
+        file.push(segment);
+    }
+    match std::fs::symlink_metadata(&file) {
+        // Absent: ServeDir answers 404 itself.
+        Err(_) => true,
+        Ok(_) => file.canonicalize().is_ok_and(|real| real.starts_with(root)),
+    }
+}
+
+/// `%XX`-decodes a URL path; None for a malformed escape or non-UTF-8 result.
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = path.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A `{code, message, ...}` JSON answer with HTTP 200.
@@ -192,7 +250,7 @@ async fn dispatch(
             request::<cmd::GetPushUrl>(body).and_then(|r| svc.push_url(caller, &r, now)),
         ),
         cmd::GetRoomList::NAME => match request::<cmd::GetRoomList>(body) {
-            Ok(r) => answer::<cmd::GetRoomList>(svc, Ok(svc.room_list(caller, kind, &r).await)),
+            Ok(r) => answer::<cmd::GetRoomList>(svc, svc.room_list(caller, kind, &r).await),
             Err(e) => reply::<Empty>(svc, Err(e)),
         },
         cmd::GetPushers::NAME => match request::<cmd::GetPushers>(body) {

@@ -58,8 +58,42 @@ pub struct Config {
     pub limits: Limits,
     /// Live push/play (RTMP) URL signing.
     pub live: LiveConfig,
+    /// HTTP connection timeouts.
+    pub http: HttpConfig,
     /// ICE servers handed to clients at login (empty: loopback / host candidates only).
     pub ice_servers: Vec<IceServer>,
+    /// A TURN server (coturn with `use-auth-secret`) whose credentials are minted per login.
+    pub turn: Option<TurnConfig>,
+}
+
+/// TURN REST credentials (coturn `--use-auth-secret --static-auth-secret`):
+/// each login gets username `expiry:userID` and password
+/// base64(HMAC-SHA1(secret, username)), valid `ttl_secs`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnConfig {
+    /// coturn's `static-auth-secret`.
+    pub secret: String,
+    /// Lifetime of minted credentials (seconds).
+    #[serde(default = "default_turn_ttl")]
+    pub ttl_secs: u64,
+    /// `turn:` / `turns:` URLs of the server.
+    pub urls: Vec<String>,
+}
+
+fn default_turn_ttl() -> u64 {
+    24 * 3600
+}
+
+impl std::fmt::Debug for TurnConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret.
+        f.debug_struct("TurnConfig")
+            .field("secret", &"<redacted>")
+            .field("ttl_secs", &self.ttl_secs)
+            .field("urls", &self.urls)
+            .finish()
+    }
 }
 
 /// One app: sdkAppID plus the key(s) that verify its UserSigs.
@@ -77,6 +111,9 @@ pub struct AppConfig {
     /// Legacy account type reported by get_login_info.
     #[serde(default)]
     pub account_type: String,
+    /// Rooms this app may hold at once (default: `limits.max_rooms_per_app`).
+    #[serde(default)]
+    pub max_rooms: Option<usize>,
 }
 
 /// Heartbeat rules.
@@ -99,14 +136,28 @@ pub struct HeartbeatConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Rooms held at once.
+    /// Rooms held at once, all apps together.
     pub max_rooms: usize,
+    /// Rooms one app may hold at once (an app's own `max_rooms` wins);
+    /// unset: `max_rooms` shared evenly among the configured apps.
+    pub max_rooms_per_app: Option<usize>,
+    /// Rooms one user may be a member of at once.
+    pub max_rooms_per_user: usize,
     /// Members of a multi_room / rtc_room (original: 4). double_room is always 2.
     pub max_members: usize,
     /// Bytes of roomInfo (original: 1024).
     pub max_room_info_bytes: usize,
     /// Bytes of a room text/custom message.
     pub max_message_bytes: usize,
+    /// Bytes of a member's `userName` (it rides on every room message it sends).
+    pub max_user_name_bytes: usize,
+    /// Bytes of a member's `userAvatar` URL.
+    pub max_user_avatar_bytes: usize,
+    /// Bytes of the `pushURL` given to `add_pusher`.
+    pub max_push_url_bytes: usize,
+    /// Bytes of one HTTP answer: `get_room_list` pages are cut to fit (the
+    /// client pages on with `index`), a single room over it is refused.
+    pub max_response_bytes: usize,
     /// Bytes of one WebSocket frame (SDP offers included).
     pub max_frame_bytes: usize,
     /// Frames per second per connection (sustained).
@@ -120,10 +171,37 @@ pub struct Limits {
     pub replay_bytes: usize,
     /// Frames queued per connection before it counts as too slow.
     pub send_queue: usize,
+    /// A WebSocket write (or flush) that does not complete within this many
+    /// milliseconds ends the connection: a client that stopped reading is
+    /// dropped, its TCP connection closed and its grace period started.
+    pub write_timeout_ms: u64,
     /// Rooms created but never entered are removed after this long (seconds).
     pub idle_room_secs: u64,
     /// When the creator leaves, the room closes for everyone.
     pub creator_leave_closes_room: bool,
+}
+
+/// HTTP connection timeouts (slowloris and shutdown).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// A request's headers must arrive within this (milliseconds); a
+    /// kept-alive connection without a new request for this long is closed.
+    pub header_timeout_ms: u64,
+    /// A request's body must arrive within this (milliseconds).
+    pub body_timeout_ms: u64,
+    /// After SIGTERM, open requests get this long to finish (milliseconds).
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 30_000,
+            shutdown_grace_ms: 5_000,
+        }
+    }
 }
 
 /// RTMP push/play URL signing (Tencent live anti-leech scheme).
@@ -138,7 +216,7 @@ pub struct LiveConfig {
     pub push_host: String,
     /// Host[:port] of the play server.
     pub play_host: String,
-    /// Validity of signed URLs (seconds; original: 7 days).
+    /// Validity of signed URLs (seconds; original: 7 days, ours: 1 day; push URLs also end with their session).
     pub valid_secs: i64,
 }
 
@@ -154,7 +232,9 @@ impl Default for Config {
             heartbeat: HeartbeatConfig::default(),
             limits: Limits::default(),
             live: LiveConfig::default(),
+            http: HttpConfig::default(),
             ice_servers: Vec::new(),
+            turn: None,
         }
     }
 }
@@ -175,15 +255,22 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_rooms: 100_000,
+            max_rooms_per_app: None,
+            max_rooms_per_user: 16,
             max_members: 4,
             max_room_info_bytes: 1024,
             max_message_bytes: 4096,
+            max_user_name_bytes: 256,
+            max_user_avatar_bytes: 1024,
+            max_push_url_bytes: 1024,
+            max_response_bytes: 1 << 20,
             max_frame_bytes: 64 * 1024,
             messages_per_second: 50,
             messages_burst: 100,
             replay_frames: 256,
             replay_bytes: 64 * 1024,
             send_queue: 512,
+            write_timeout_ms: 10_000,
             idle_room_secs: 30,
             creator_leave_closes_room: true,
         }
@@ -197,7 +284,7 @@ impl Default for LiveConfig {
             push_key: String::new(),
             push_host: "127.0.0.1:1935".into(),
             play_host: "127.0.0.1:1935".into(),
-            valid_secs: 7 * 24 * 3600,
+            valid_secs: rtcroom_protocol::push_url::DEFAULT_VALID_SECS,
         }
     }
 }
@@ -282,14 +369,27 @@ impl Config {
         if !self.prefix.starts_with('/') || self.prefix.ends_with('/') {
             return bad("prefix must start with '/' and not end with '/'");
         }
+        if self.limits.max_rooms_per_user == 0 {
+            return bad("limits.max_rooms_per_user must be positive");
+        }
         if self.limits.max_members < 2 {
             return bad("limits.max_members must be at least 2");
         }
-        if self.heartbeat.check_interval_ms == 0 || self.heartbeat.ws_ping_ms == 0 {
+        if self.heartbeat.check_interval_ms == 0
+            || self.heartbeat.ws_ping_ms == 0
+            || self.limits.write_timeout_ms == 0
+            || self.http.header_timeout_ms == 0
+            || self.http.body_timeout_ms == 0
+        {
             return bad("heartbeat intervals must be positive");
         }
         if self.limits.messages_per_second == 0 || self.limits.send_queue == 0 {
             return bad("limits.messages_per_second and limits.send_queue must be positive");
+        }
+        if let Some(turn) = &self.turn {
+            if turn.secret.is_empty() || turn.urls.is_empty() || turn.ttl_secs == 0 {
+                return bad("turn needs a secret, at least one url and a positive ttl_secs");
+            }
         }
         for app in &self.apps {
             if app.secret_key.is_none() && app.public_key.is_none() {
@@ -342,6 +442,7 @@ mod tests {
             public_key: None,
             private_key: None,
             account_type: String::new(),
+            max_rooms: None,
         });
         assert!(c.validate().is_err());
     }

@@ -3,7 +3,8 @@
 //! Each session numbers its frames (`seq` 1, 2, 3, …), keeps the last few in a
 //! replay buffer and hands them to its current WebSocket connection, if any.
 //! A client that reconnects with `lastSeq=n` gets exactly the frames after `n`
-//! when they are still buffered; otherwise `welcome{resumed:false}` tells it to
+//! when they are still buffered; otherwise `welcome{resumed:false}` and a
+//! `resume_gap` frame (code 1019, how many frames were lost) tell it to
 //! re-fetch. Events are serialized once per fan-out and given each recipient's
 //! `seq` by splicing, so a 50-member room costs one `serde_json` call per
 //! message, not fifty. Each recipient's frame is built in one allocation and
@@ -13,8 +14,8 @@
 use crate::shards::{lock, Shards};
 use crate::store::UserKey;
 use axum::extract::ws::Utf8Bytes;
-use rtcroom_protocol::ws::{ServerEvent, ServerFrame};
-use rtcroom_protocol::ApiError;
+use rtcroom_protocol::ws::{ResumeGap, ResumeGapType, ServerEvent, ServerFrame};
+use rtcroom_protocol::{ApiError, ErrorCode};
 use std::collections::VecDeque;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -115,6 +116,9 @@ pub struct Attached {
     pub rx: mpsc::Receiver<Outgoing>,
     /// Whether the requested resume was honoured.
     pub resumed: bool,
+    /// The connection's queue, for waiting until it has room (it does not
+    /// keep the queue open: the hub's drop still ends the writer).
+    pub replies: mpsc::WeakSender<Outgoing>,
 }
 
 impl Session {
@@ -334,6 +338,26 @@ impl Hub {
         };
         let text = serde_json::to_string(&welcome).unwrap_or_default();
         let _ = tx.try_send(Outgoing::Frame(text.into()));
+        match last_seq {
+            // Past the replay window: say so, and how much is lost. (A
+            // lastSeq ahead of the session gets welcome{resumed:false} only.)
+            Some(n) if !resumed && n <= ob.last_seq => {
+                let missed = ob.last_seq - n;
+                let gap = ResumeGap {
+                    seq: ob.last_seq,
+                    kind: ResumeGapType::ResumeGap,
+                    code: ErrorCode::ResumeGap.code(),
+                    message: format!(
+                        "{missed} frames after lastSeq {n} are no longer buffered: re-fetch the rooms"
+                    ),
+                    last_seq: n,
+                    missed,
+                };
+                let text = serde_json::to_string(&gap).unwrap_or_default();
+                let _ = tx.try_send(Outgoing::Frame(text.into()));
+            }
+            _ => {}
+        }
         if let (true, Some(n)) = (resumed, last_seq) {
             for (_, frame) in ob.replay.iter().filter(|(s, _)| *s > n) {
                 // The channel is at least as large as the replay buffer only if
@@ -343,6 +367,7 @@ impl Hub {
                 }
             }
         }
+        let replies = tx.downgrade();
         if let Some(old) = ob.conn.replace(Conn { id: conn_id, tx }) {
             drop(old); // its writer drains and closes
         }
@@ -351,6 +376,7 @@ impl Hub {
             conn_id,
             rx,
             resumed,
+            replies,
         }
     }
 

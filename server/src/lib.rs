@@ -7,15 +7,18 @@
 
 pub mod api;
 pub mod config;
+pub mod http;
 pub mod hub;
 pub mod im_tap;
 pub mod json;
 pub mod metrics;
+pub mod relay;
 pub mod rtmp_hook;
 pub mod sdp_relay;
 pub mod service;
 pub mod shards;
 pub mod store;
+pub mod turn;
 pub mod utils_cmds;
 pub mod ws;
 
@@ -34,7 +37,8 @@ pub fn build(config: config::Config) -> Arc<RoomService> {
 }
 
 /// Serves `svc` on `listener` until `shutdown` is cancelled, then closes every
-/// socket and returns once in-flight requests are done.
+/// socket and returns once in-flight requests are done, or after
+/// `http.shutdown_grace_ms` at the latest.
 pub async fn serve(
     svc: Arc<RoomService>,
     listener: TcpListener,
@@ -54,10 +58,8 @@ pub async fn serve(
             }
         })
     };
-    let app = api::router(svc, shutdown.clone());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await;
+    let app = api::router(svc.clone(), shutdown.clone());
+    http::serve(app, listener, &svc.config.http, shutdown).await;
     sweeper.abort();
-    result
+    Ok(())
 }

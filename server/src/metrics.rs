@@ -28,6 +28,8 @@ pub struct Metrics {
     pub disconnect_evictions: AtomicU64,
     /// Client event reports (`utils/report`) received.
     pub client_reports: AtomicU64,
+    /// WebSocket connections closed because a write did not complete in time.
+    pub write_timeouts: AtomicU64,
     /// RTMP publishes the on_publish hook allowed.
     pub rtmp_publish_allowed: AtomicU64,
     /// RTMP publishes the on_publish hook refused (all reasons).
@@ -99,7 +101,12 @@ impl Metrics {
             "Open IM-style sockets (/im taps).",
             g.im_taps as u64,
         );
-        let counters: [(&str, &str, u64); 13] = [
+        let counters: [(&str, &str, u64); 14] = [
+            (
+                "rtcroom_ws_write_timeouts_total",
+                "WebSocket connections closed because a write did not complete in time.",
+                self.write_timeouts.load(Ordering::Relaxed),
+            ),
             (
                 "rtcroom_http_requests_total",
                 "HTTP commands served.",

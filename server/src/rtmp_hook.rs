@@ -12,10 +12,11 @@
 //! `&name=someone_else` repeats a field: the first occurrence (nginx's) wins.
 //!
 //! A publish is allowed when the app is `live`, the stream name is one
-//! [`RoomService::stream_of`] hands out, `txSecret`/`txTime` sign that name and
-//! have not expired, and the stream's user has a live login session on this
-//! node. Room membership is not required: the mini-program starts pushing
-//! before `add_pusher`.
+//! [`RoomService::stream_of`] hands out, the stream's user has a live login
+//! session, and `txSecret`/`txTime` sign that name for *that session* (see
+//! [`rtcroom_protocol::push_url`]) and have not expired: a play URL, or a push
+//! URL of an ended session, is refused as `bad_secret`. Room membership is
+//! not required: the mini-program starts pushing before `add_pusher`.
 
 use crate::service::{now_ms, RoomService};
 use crate::store::UserKey;
@@ -97,10 +98,10 @@ fn field<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
 }
 
 /// Decides one publish; `Ok` names the user whose stream it is.
-pub fn check_publish(
+pub async fn check_publish(
     svc: &RoomService,
     form: &[(String, String)],
-    now_s: i64,
+    now_ms: u64,
 ) -> Result<UserKey, Refusal> {
     if field(form, "call") != Some("publish") {
         return Err(Refusal::NotPublish);
@@ -113,10 +114,14 @@ pub fn check_publish(
     let (Some(secret), Some(tx_time)) = (field(form, "txSecret"), field(form, "txTime")) else {
         return Err(Refusal::Unsigned);
     };
-    svc.signer().check(name, secret, tx_time, now_s)?;
-    if svc.hub.get(&user).is_none() {
-        return Err(Refusal::NoSession);
-    }
+    let session = svc
+        .store
+        .session_of_user(&user, now_ms)
+        .await
+        .ok_or(Refusal::NoSession)?;
+    let now_s = (now_ms / 1000) as i64;
+    svc.signer()
+        .check_push(name, &session.token, secret, tx_time, now_s)?;
     Ok(user)
 }
 
@@ -124,7 +129,7 @@ pub fn check_publish(
 pub async fn on_publish(State(svc): State<Arc<RoomService>>, body: Bytes) -> Response {
     let form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body);
     let result = match &form {
-        Ok(form) => check_publish(&svc, form, (now_ms() / 1000) as i64),
+        Ok(form) => check_publish(&svc, form, now_ms()).await,
         Err(_) => Err(Refusal::MalformedForm),
     };
     let form = form.unwrap_or_default();
@@ -152,12 +157,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::config::{AppConfig, Config};
-    use crate::store::MemoryStore;
-    use rtcroom_protocol::push_url::{tx_secret, tx_time_hex};
+    use crate::store::{MemoryStore, SessionRecord};
+    use rtcroom_protocol::push_url::{play_key, session_push_key, tx_secret, tx_time_hex};
     use rtcroom_protocol::UserId;
 
     const APP: u64 = 7;
     const NOW: i64 = 1_700_000_000;
+    const NOW_MS: u64 = NOW as u64 * 1000;
 
     fn svc() -> RoomService {
         let mut config = Config::default();
@@ -168,6 +174,7 @@ mod tests {
             public_key: None,
             private_key: None,
             account_type: "0".into(),
+            max_rooms: None,
         });
         RoomService::new(config, Arc::new(MemoryStore::new()))
     }
@@ -177,6 +184,16 @@ mod tests {
             app: APP,
             user: UserId::new(user).unwrap(),
         }
+    }
+
+    async fn log_in(svc: &RoomService, user: &str, token: &str) {
+        svc.store
+            .put_session(SessionRecord {
+                token: token.into(),
+                user: key(user),
+                expires_at: NOW_MS + 60_000,
+            })
+            .await;
     }
 
     /// The form nginx-rtmp sends for a push to `url` (as observed from nginx 1.22).
@@ -191,92 +208,129 @@ mod tests {
         serde_urlencoded::from_str(&body).unwrap()
     }
 
-    fn signed(svc: &RoomService, user: &str) -> String {
+    fn signed(svc: &RoomService, user: &str, token: &str) -> String {
         let url = svc
             .signer()
-            .push_url(&svc.stream_of(APP, &key(user).user), NOW);
+            .push_url(&svc.stream_of(APP, &key(user).user), token, NOW);
         url.rsplit_once('/').unwrap().1.to_owned()
     }
 
-    #[test]
-    fn a_logged_in_users_own_signed_stream_is_allowed() {
+    #[tokio::test]
+    async fn a_logged_in_users_own_signed_stream_is_allowed() {
         let svc = svc();
-        svc.hub.open(
-            "t".into(),
-            key("a.b"),
-            crate::hub::ReplayLimit {
-                frames: 4,
-                bytes: 1 << 16,
-            },
-        );
-        let f = form("live", &signed(&svc, "a.b"));
-        assert_eq!(check_publish(&svc, &f, NOW), Ok(key("a.b")));
+        log_in(&svc, "a.b", "t").await;
+        let f = form("live", &signed(&svc, "a.b", "t"));
+        assert_eq!(check_publish(&svc, &f, NOW_MS).await, Ok(key("a.b")));
     }
 
-    #[test]
-    fn each_refusal_has_its_reason() {
+    #[tokio::test]
+    async fn a_play_url_is_refused_as_a_push_url() {
         let svc = svc();
-        svc.hub.open(
-            "t".into(),
-            key("alice"),
-            crate::hub::ReplayLimit {
-                frames: 4,
-                bytes: 1 << 16,
-            },
+        log_in(&svc, "alice", "t").await;
+        let play = svc
+            .signer()
+            .accelerate_url(&svc.stream_of(APP, &key("alice").user), NOW);
+        let play = play.rsplit_once('/').unwrap().1;
+        assert_eq!(
+            check_publish(&svc, &form("live", play), NOW_MS).await,
+            Err(Refusal::BadSecret)
         );
-        let alice = signed(&svc, "alice");
-        let bob = signed(&svc, "bob");
+    }
+
+    #[tokio::test]
+    async fn a_push_url_dies_with_its_session_and_stays_dead_after_the_next_login() {
+        let svc = svc();
+        log_in(&svc, "alice", "t1").await;
+        let url = signed(&svc, "alice", "t1");
+        assert!(check_publish(&svc, &form("live", &url), NOW_MS)
+            .await
+            .is_ok());
+        svc.store.remove_session("t1").await;
+        assert_eq!(
+            check_publish(&svc, &form("live", &url), NOW_MS).await,
+            Err(Refusal::NoSession)
+        );
+        log_in(&svc, "alice", "t2").await;
+        assert_eq!(
+            check_publish(&svc, &form("live", &url), NOW_MS).await,
+            Err(Refusal::BadSecret)
+        );
+        let fresh = signed(&svc, "alice", "t2");
+        assert!(check_publish(&svc, &form("live", &fresh), NOW_MS)
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn each_refusal_has_its_reason() {
+        let svc = svc();
+        log_in(&svc, "alice", "t").await;
+        let alice = signed(&svc, "alice", "t");
+        let bob = signed(&svc, "bob", "tb");
         let (alice_stream, alice_query) = alice.split_once('?').unwrap();
         let bob_stream = bob.split_once('?').unwrap().0;
-        let check = |f: &[(String, String)]| check_publish(&svc, f, NOW);
+        let check = |f: Vec<(String, String)>| {
+            let svc = &svc;
+            async move { check_publish(svc, &f, NOW_MS).await }
+        };
 
-        assert_eq!(check(&form("other", &alice)), Err(Refusal::WrongApp));
+        assert_eq!(check(form("other", &alice)).await, Err(Refusal::WrongApp));
         let mut play = form("live", &alice);
         play.iter_mut().find(|(k, _)| k == "call").unwrap().1 = "play".into();
-        assert_eq!(check(&play), Err(Refusal::NotPublish));
-        assert_eq!(check(&[]), Err(Refusal::NotPublish));
+        assert_eq!(check(play).await, Err(Refusal::NotPublish));
+        assert_eq!(check(vec![]).await, Err(Refusal::NotPublish));
         assert_eq!(
-            check(&form("live", &format!("random?{alice_query}"))),
+            check(form("live", &format!("random?{alice_query}"))).await,
             Err(Refusal::UnknownStream)
         );
-        assert_eq!(check(&form("live", alice_stream)), Err(Refusal::Unsigned));
-        let tampered = alice.replace("txSecret=", "txSecret=0");
-        assert_eq!(check(&form("live", &tampered)), Err(Refusal::BadSecret));
-        // Alice's signature on Bob's stream name.
         assert_eq!(
-            check(&form("live", &format!("{bob_stream}?{alice_query}"))),
+            check(form("live", alice_stream)).await,
+            Err(Refusal::Unsigned)
+        );
+        let tampered = alice.replace("txSecret=", "txSecret=0");
+        assert_eq!(
+            check(form("live", &tampered)).await,
             Err(Refusal::BadSecret)
         );
         // Correctly signed, but expired.
         let past = tx_time_hex(NOW - 1);
         let expired = format!(
             "{alice_stream}?txSecret={}&txTime={past}",
-            tx_secret("push-key", alice_stream, &past)
+            tx_secret(&session_push_key("push-key", "t"), alice_stream, &past)
         );
-        assert_eq!(check(&form("live", &expired)), Err(Refusal::Expired));
+        assert_eq!(check(form("live", &expired)).await, Err(Refusal::Expired));
+        // The raw key and the play key sign nothing pushable.
+        for k in ["push-key".to_owned(), play_key("push-key")] {
+            let t = tx_time_hex(NOW + 60);
+            let url = format!(
+                "{alice_stream}?txSecret={}&txTime={t}",
+                tx_secret(&k, alice_stream, &t)
+            );
+            assert_eq!(check(form("live", &url)).await, Err(Refusal::BadSecret));
+        }
         assert_eq!(
-            check(&form(
+            check(form(
                 "live",
                 &format!("{alice_stream}?txSecret=00&txTime=zz")
-            )),
+            ))
+            .await,
             Err(Refusal::MalformedTxTime)
         );
         // Bob's URL is correctly signed, but Bob is not logged in.
-        assert_eq!(check(&form("live", &bob)), Err(Refusal::NoSession));
+        assert_eq!(check(form("live", &bob)).await, Err(Refusal::NoSession));
+        // Alice's signature on Bob's stream name, Bob logged in.
+        log_in(&svc, "bob", "tb").await;
+        assert_eq!(
+            check(form("live", &format!("{bob_stream}?{alice_query}"))).await,
+            Err(Refusal::BadSecret)
+        );
     }
 
-    #[test]
-    fn repeated_fields_from_the_pushers_query_do_not_override_nginxs() {
+    #[tokio::test]
+    async fn repeated_fields_from_the_pushers_query_do_not_override_nginxs() {
         let svc = svc();
-        svc.hub.open(
-            "t".into(),
-            key("alice"),
-            crate::hub::ReplayLimit {
-                frames: 4,
-                bytes: 1 << 16,
-            },
-        );
-        let bob = signed(&svc, "bob");
+        log_in(&svc, "alice", "t").await;
+        let bob = signed(&svc, "bob", "tb");
         let (bob_stream, bob_query) = bob.split_once('?').unwrap();
         // Bob (logged out) appends name/app/call to point the check at Alice.
         let evil = form(
@@ -286,6 +340,9 @@ mod tests {
                 svc.stream_of(APP, &key("alice").user)
             ),
         );
-        assert_eq!(check_publish(&svc, &evil, NOW), Err(Refusal::NoSession));
+        assert_eq!(
+            check_publish(&svc, &evil, NOW_MS).await,
+            Err(Refusal::NoSession)
+        );
     }
 }

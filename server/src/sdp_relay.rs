@@ -57,7 +57,10 @@ pub fn parse(text: &str) -> Option<SdpFrame<'_>> {
         "answer" => "answer",
         _ => return None,
     };
-    let sdp = f.sdp.filter(|s| s.get().starts_with('"'))?;
+    // serde_json skips a raw value's escapes without checking them all: a
+    // literal it would refuse to decode (`\u12"`, a lone surrogate) must not
+    // reach the recipient verbatim.
+    let sdp = f.sdp.filter(|s| is_valid_string_literal(s.get()))?;
     Some(SdpFrame {
         kind,
         req_id: f.req_id,
@@ -65,6 +68,53 @@ pub fn parse(text: &str) -> Option<SdpFrame<'_>> {
         to: f.to?,
         sdp,
     })
+}
+
+/// Whether `lit` is a JSON string literal serde_json decodes: quotes at both
+/// ends, no raw control characters, only the standard escapes, `\uXXXX`
+/// with four hex digits and surrogates in proper pairs. No allocation.
+fn is_valid_string_literal(lit: &str) -> bool {
+    let b = lit.as_bytes();
+    if b.len() < 2 || b[0] != b'"' || b[b.len() - 1] != b'"' {
+        return false;
+    }
+    let body = &b[1..b.len() - 1];
+    let hex4 = |i: usize| -> Option<u16> {
+        let h = body.get(i..i + 4)?;
+        u16::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+    };
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' | 0..=0x1f => return false,
+            b'\\' => match body.get(i + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                Some(b'u') => {
+                    let Some(unit) = hex4(i + 2) else {
+                        return false;
+                    };
+                    i += 6;
+                    match unit {
+                        0xD800..=0xDBFF => {
+                            let low = (body.get(i) == Some(&b'\\')
+                                && body.get(i + 1) == Some(&b'u'))
+                            .then(|| hex4(i + 2))
+                            .flatten();
+                            if !matches!(low, Some(0xDC00..=0xDFFF)) {
+                                return false;
+                            }
+                            i += 6;
+                        }
+                        0xDC00..=0xDFFF => return false,
+                        _ => {}
+                    }
+                }
+                _ => return false,
+            },
+            _ => i += 1,
+        }
+    }
+    true
 }
 
 /// The relayed event, serialized as its `ServerEvent` variant is.
@@ -130,6 +180,27 @@ mod tests {
     }
 
     #[test]
+    fn the_literal_check_agrees_with_serde_json() {
+        for lit in [
+            r#""""#,
+            r#""a\r\n""#,
+            r#""\u00e9\ud83d\ude00""#,
+            r#""\/\b\f\t\"\\""#,
+            r#""\u12""#,
+            r#""\ud800""#,
+            r#""\ud800x""#,
+            r#""\udc00""#,
+            r#""\x""#,
+            "\"a\u{1}\"",
+            r#""\""#,
+            r#""\uzzzz""#,
+        ] {
+            let decodes = serde_json::from_str::<String>(lit).is_ok();
+            assert_eq!(is_valid_string_literal(lit), decodes, "{lit}");
+        }
+    }
+
+    #[test]
     fn leaves_everything_else_to_the_general_path() {
         for text in [
             r#"{"type":"ping"}"#,
@@ -145,6 +216,12 @@ mod tests {
             r#"{"roomID":"r","to":"b","sdp":"x"}"#,
             r#"{"type":"offer","roomID":"r","to":"b","sdp":"x""#,
             "not json",
+            // Literals serde_json skips over but would not decode.
+            r#"{"type":"offer","roomID":"r","to":"b","sdp":"v=0\u12"}"#,
+            r#"{"type":"offer","roomID":"r","to":"b","sdp":"\ud800"}"#,
+            r#"{"type":"offer","roomID":"r","to":"b","sdp":"\ud800\u0041"}"#,
+            r#"{"type":"offer","roomID":"r","to":"b","sdp":"\udc00"}"#,
+            r#"{"type":"offer","roomID":"r","to":"b","sdp":"\x"}"#,
         ] {
             assert!(parse(text).is_none(), "{text}");
         }

@@ -10,7 +10,7 @@ use crate::store::{
     Departure, Entry, Millis, NewRoom, RoomKey, RoomKind, RoomRules, SessionRecord, Store, UserKey,
 };
 use rtcroom_protocol::http::*;
-use rtcroom_protocol::push_url::{stream_from_url, PushSigner};
+use rtcroom_protocol::push_url::{member_stream, parse_member_stream, stream_from_url, PushSigner};
 use rtcroom_protocol::usersig::{self, AppKeys, UserSigError, VerifyOptions};
 use rtcroom_protocol::ws::{CloseReason, QuitReason, ServerEvent};
 use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
@@ -78,7 +78,7 @@ fn map_sig_error(e: &UserSigError) -> ErrorCode {
 /// member), as the original Node and Java servers did: the Android client's
 /// `exitRoom` counts only 0 and 5 as success.
 fn gone_room_is_not_member(e: ApiError) -> ApiError {
-    if e.code == ErrorCode::RoomNotFound.code() {
+    if e.is(ErrorCode::RoomNotFound) {
         ApiError::with_message(
             ErrorCode::NotMember,
             "not a member: the room does not exist",
@@ -86,46 +86,6 @@ fn gone_room_is_not_member(e: ApiError) -> ApiError {
     } else {
         e
     }
-}
-
-/// Characters allowed verbatim in an RTMP stream name; others are hex-escaped.
-fn stream_safe(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'-' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("_{b:02x}"));
-        }
-    }
-    out
-}
-
-/// The inverse of [`stream_safe`]; `None` unless `s` is exactly what
-/// `stream_safe` makes of some string (so each stream name has one user).
-fn stream_unsafe(s: &str) -> Option<String> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut bytes = s.bytes();
-    while let Some(b) = bytes.next() {
-        if b.is_ascii_alphanumeric() || b == b'-' {
-            out.push(b);
-        } else if b == b'_' {
-            let hex = |c: Option<u8>| match c {
-                Some(c @ b'0'..=b'9') => Some(c - b'0'),
-                Some(c @ b'a'..=b'f') => Some(c - b'a' + 10),
-                _ => None,
-            };
-            let byte = hex(bytes.next())? << 4 | hex(bytes.next())?;
-            // A byte that stream_safe keeps verbatim is never escaped.
-            if byte.is_ascii_alphanumeric() || byte == b'-' {
-                return None;
-            }
-            out.push(byte);
-        } else {
-            return None;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 impl RoomService {
@@ -138,6 +98,7 @@ impl RoomService {
                 public_key: None,
                 private_key: None,
                 account_type: "0".into(),
+                max_rooms: None,
             });
         }
         if config.live.push_key.is_empty() {
@@ -177,9 +138,20 @@ impl RoomService {
         &self.signer
     }
 
-    fn rules(&self) -> RoomRules {
+    fn rules(&self, app: u64) -> RoomRules {
+        let limits = &self.config.limits;
+        let per_app = self
+            .config
+            .apps
+            .iter()
+            .find(|a| a.sdk_app_id == app)
+            .and_then(|a| a.max_rooms)
+            .or(limits.max_rooms_per_app)
+            .unwrap_or(limits.max_rooms / self.config.apps.len().max(1));
         RoomRules {
-            max_rooms: self.config.limits.max_rooms,
+            max_rooms: limits.max_rooms,
+            max_rooms_per_app: per_app.max(1),
+            max_rooms_per_user: limits.max_rooms_per_user,
             capacity: self.config.limits.max_members,
             creator_leave_closes_room: self.config.limits.creator_leave_closes_room,
         }
@@ -194,7 +166,11 @@ impl RoomService {
     /// The UserSig check of `login` (same errors), without opening a session:
     /// also what the IM-style socket ([`crate::im_tap`]) is authenticated by.
     pub fn verify_user_sig(&self, req: LoginRequest, now: Millis) -> Result<UserKey, ApiError> {
-        let (Some(app), Some(user), Some(sig)) = (req.sdk_app_id, req.user_id, req.user_sig) else {
+        // An empty `userID=` or `userSig=` is as missing as an absent one.
+        let present = |v: Option<String>| v.filter(|v| !v.is_empty());
+        let (Some(app), Some(user), Some(sig)) =
+            (req.sdk_app_id, present(req.user_id), present(req.user_sig))
+        else {
             return Err(ErrorCode::LoginParamsMissing.into());
         };
         let user = UserId::new(user).map_err(|e| {
@@ -217,12 +193,23 @@ impl RoomService {
 
     /// `login`: verifies the UserSig and opens a session.
     pub async fn login(&self, req: LoginRequest, now: Millis) -> Result<LoginResponse, ApiError> {
-        let UserKey { app, user } = self.verify_user_sig(req, now)?;
+        let key = self.verify_user_sig(req, now)?;
+        let token = self.open_session(key.clone(), now).await;
+        self.metrics.logins.fetch_add(1, Ordering::Relaxed);
+        Ok(LoginResponse {
+            ice_servers: self.ice_servers(&key.user, now),
+            user_id: key.user,
+            token,
+            token_ttl: self.config.token_ttl_secs,
+            heartbeat_interval: self.config.heartbeat.interval_secs,
+        })
+    }
+
+    /// Opens a login session for `key` (replacing the user's previous one, which
+    /// is told 1009) and returns its token. Push URLs are signed for a session,
+    /// so the debug helpers' test streams get one of their own too.
+    pub async fn open_session(&self, key: UserKey, now: Millis) -> String {
         let token = random_hex(16);
-        let key = UserKey {
-            app,
-            user: user.clone(),
-        };
         let record = SessionRecord {
             token: token.clone(),
             user: key.clone(),
@@ -239,14 +226,16 @@ impl RoomService {
         ) {
             self.hub.end(&old, ErrorCode::SessionReplaced.into());
         }
-        self.metrics.logins.fetch_add(1, Ordering::Relaxed);
-        Ok(LoginResponse {
-            user_id: user,
-            token,
-            token_ttl: self.config.token_ttl_secs,
-            heartbeat_interval: self.config.heartbeat.interval_secs,
-            ice_servers: self.config.ice_servers.clone(),
-        })
+        token
+    }
+
+    /// The configured ICE servers, plus TURN credentials minted for `user` now.
+    pub fn ice_servers(&self, user: &UserId, now: Millis) -> Vec<IceServer> {
+        let mut servers = self.config.ice_servers.clone();
+        if let Some(turn) = &self.config.turn {
+            servers.push(crate::turn::ice_server(turn, user.as_str(), now / 1000));
+        }
+        servers
     }
 
     /// Checks `?userID=&token=`.
@@ -360,12 +349,7 @@ impl RoomService {
 
     /// The RTMP stream name of a user.
     pub fn stream_of(&self, app: u64, user: &UserId) -> String {
-        format!(
-            "{}_{}_{}",
-            self.config.live.bizid,
-            app,
-            stream_safe(user.as_str())
-        )
+        member_stream(&self.config.live.bizid, app, user.as_str())
     }
 
     /// The user whose stream is `stream` (the inverse of [`Self::stream_of`]):
@@ -373,17 +357,12 @@ impl RoomService {
     /// sdkAppID that is not configured, or a user part that is not exactly
     /// an escaped valid userID.
     pub fn user_of_stream(&self, stream: &str) -> Option<UserKey> {
-        let rest = stream
-            .strip_prefix(self.config.live.bizid.as_str())?
-            .strip_prefix('_')?;
-        let (app, escaped) = rest.split_once('_')?;
-        let app_id: u64 = app.parse().ok()?;
-        // Canonical decimal only ("+1", "01" name no stream of ours).
-        if app_id.to_string() != app || !self.apps.contains_key(&app_id) {
+        let (app, user) = parse_member_stream(&self.config.live.bizid, stream)?;
+        if !self.apps.contains_key(&app) {
             return None;
         }
-        let user = UserId::new(stream_unsafe(escaped)?).ok()?;
-        Some(UserKey { app: app_id, user })
+        let user = UserId::new(user).ok()?;
+        Some(UserKey { app, user })
     }
 
     /// `get_push_url`.
@@ -396,26 +375,44 @@ impl RoomService {
         Self::check_body_user(caller, req.user_id.as_ref())?;
         let stream = self.stream_of(caller.key.app, &caller.key.user);
         Ok(GetPushUrlResponse {
-            push_url: self.signer.push_url(&stream, (now / 1000) as i64),
+            push_url: self
+                .signer
+                .push_url(&stream, &caller.token, (now / 1000) as i64),
         })
     }
 
-    /// `get_room_list`.
+    /// `get_room_list`: a page of at most `cnt` (≤ 100) rooms, cut short so
+    /// the answer stays within `limits.max_response_bytes` (the client pages
+    /// on with `index`; `total` still counts every room).
     pub async fn room_list(
         &self,
         caller: &Caller,
         kind: RoomKind,
         req: &GetRoomListRequest,
-    ) -> GetRoomListResponse {
+    ) -> Result<GetRoomListResponse, ApiError> {
         let count = (req.cnt as usize).min(100);
-        let (rooms, total) = self
+        let (mut rooms, total) = self
             .store
             .list_rooms(caller.key.app, kind, req.index as usize, count)
             .await;
-        GetRoomListResponse {
+        let budget = self.config.limits.max_response_bytes;
+        let mut used = RESPONSE_OVERHEAD;
+        let mut fits = 0;
+        for room in &rooms {
+            used += json_len(room) + 1;
+            if used > budget {
+                break;
+            }
+            fits += 1;
+        }
+        if fits == 0 && !rooms.is_empty() {
+            return Err(too_large(budget));
+        }
+        rooms.truncate(fits);
+        Ok(GetRoomListResponse {
             rooms,
             total: total as u32,
-        }
+        })
     }
 
     /// `get_pushers`.
@@ -424,21 +421,24 @@ impl RoomService {
         caller: &Caller,
         req: &GetPushersRequest,
     ) -> Result<RoomSummary, ApiError> {
-        self.store.room(&Self::room_key(caller, &req.room_id)).await
+        let room = self
+            .store
+            .room(&Self::room_key(caller, &req.room_id))
+            .await?;
+        let budget = self.config.limits.max_response_bytes;
+        if RESPONSE_OVERHEAD + json_len(&room) > budget {
+            return Err(too_large(budget));
+        }
+        Ok(room)
     }
 
     fn check_room_info(&self, info: &str) -> Result<(), ApiError> {
-        if info.len() > self.config.limits.max_room_info_bytes {
-            return Err(ApiError::with_message(
-                ErrorCode::RoomInfoTooLarge,
-                format!(
-                    "roomInfo is {} bytes; the limit is {}",
-                    info.len(),
-                    self.config.limits.max_room_info_bytes
-                ),
-            ));
-        }
-        Ok(())
+        check_size(
+            "roomInfo",
+            info,
+            self.config.limits.max_room_info_bytes,
+            ErrorCode::RoomInfoTooLarge,
+        )
     }
 
     /// `create_room`: an inactive room, listed once its first member enters.
@@ -464,7 +464,11 @@ impl RoomService {
                 requested_by: caller.key.user.clone(),
                 info: req.room_info.clone(),
             };
-            match self.store.create_room(new, now, self.rules()).await {
+            match self
+                .store
+                .create_room(new, now, self.rules(caller.key.app))
+                .await
+            {
                 Ok(()) => return Ok(CreateRoomResponse { room_id: room }),
                 Err(e) if e.is(ErrorCode::RoomExists) && !given => continue,
                 Err(e) => return Err(e),
@@ -488,6 +492,25 @@ impl RoomService {
         if let Some(info) = &req.room_info {
             self.check_room_info(info)?;
         }
+        let limits = &self.config.limits;
+        check_size(
+            "userName",
+            &req.user_name,
+            limits.max_user_name_bytes,
+            ErrorCode::UserNameTooLarge,
+        )?;
+        check_size(
+            "userAvatar",
+            &req.user_avatar,
+            limits.max_user_avatar_bytes,
+            ErrorCode::UserAvatarTooLarge,
+        )?;
+        check_size(
+            "pushURL",
+            &req.push_url,
+            limits.max_push_url_bytes,
+            ErrorCode::PushUrlTooLarge,
+        )?;
         let now_s = (now / 1000) as i64;
         let (accelerate_url, mixed_play_url) = if req.push_url.is_empty() {
             (String::new(), String::new())
@@ -521,7 +544,7 @@ impl RoomService {
         };
         let joined = self
             .store
-            .add_member(&key, kind, entry, now, self.rules())
+            .add_member(&key, kind, entry, now, self.rules(key.app))
             .await?;
         if joined.is_new {
             let event = Encoded::new(&ServerEvent::PusherJoin {
@@ -545,7 +568,13 @@ impl RoomService {
         let key = Self::room_key(caller, &req.room_id);
         let dep = self
             .store
-            .remove_member(&key, &caller.key.user, QuitReason::Left, None, self.rules())
+            .remove_member(
+                &key,
+                &caller.key.user,
+                QuitReason::Left,
+                None,
+                self.rules(key.app),
+            )
             .await
             .map_err(gone_room_is_not_member)?;
         self.announce(&dep);
@@ -606,14 +635,18 @@ impl RoomService {
         }
     }
 
-    /// Removes a user from every room it is in.
     /// Removes a user from every room it is in; returns how many it left.
+    /// Yields to the runtime every few rooms, so a member of many rooms
+    /// leaving does not hold a worker thread (and `/healthz`) up.
     pub async fn leave_everywhere(&self, user: &UserKey, reason: QuitReason) -> u64 {
         let mut left = 0;
-        for key in self.store.rooms_of(user).await {
+        for (i, key) in self.store.rooms_of(user).await.into_iter().enumerate() {
+            if i % 64 == 63 {
+                tokio::task::yield_now().await;
+            }
             if let Ok(dep) = self
                 .store
-                .remove_member(&key, &user.user, reason, None, self.rules())
+                .remove_member(&key, &user.user, reason, None, self.rules(key.app))
                 .await
             {
                 left += 1;
@@ -642,7 +675,13 @@ impl RoomService {
             }
             if let Ok(dep) = self
                 .store
-                .remove_member(&key, &user, QuitReason::Timeout, Some(before), self.rules())
+                .remove_member(
+                    &key,
+                    &user,
+                    QuitReason::Timeout,
+                    Some(before),
+                    self.rules(key.app),
+                )
                 .await
             {
                 self.metrics
@@ -686,6 +725,32 @@ impl RoomService {
     }
 }
 
+/// Bytes of `{"code":0,"message":"ok",...}` around an answer's own fields.
+const RESPONSE_OVERHEAD: usize = 64;
+
+/// Serialized size of a value (our own types: serializing cannot fail).
+fn json_len<T: serde::Serialize>(v: &T) -> usize {
+    serde_json::to_vec(v).map_or(0, |b| b.len())
+}
+
+fn too_large(budget: usize) -> ApiError {
+    ApiError::with_message(
+        ErrorCode::ResponseTooLarge,
+        format!("one room's answer exceeds limits.max_response_bytes ({budget})"),
+    )
+}
+
+/// Refuses a free-text field longer than `max` bytes with its own code.
+fn check_size(field: &str, value: &str, max: usize, code: ErrorCode) -> Result<(), ApiError> {
+    if value.len() > max {
+        return Err(ApiError::with_message(
+            code,
+            format!("{field} is {} bytes; the limit is {max}", value.len()),
+        ));
+    }
+    Ok(())
+}
+
 /// sdkAppID of the demo app made in debug mode when none is configured.
 pub const DEBUG_SDK_APP_ID: u64 = 1_400_000_000;
 
@@ -705,6 +770,7 @@ mod tests {
                 public_key: None,
                 private_key: None,
                 account_type: "0".into(),
+                max_rooms: None,
             });
         }
         RoomService::new(config, Arc::new(MemoryStore::new()))

@@ -48,9 +48,9 @@ fn json<T: Serialize>(svc: &RoomService, result: Result<T, ApiError>) -> Respons
         .into_response()
 }
 
-/// A fresh test stream of the first app: `{bizid}_{app}_test-{hex}`, a
-/// stream name the on_publish hook accepts like any user's.
-fn test_stream(svc: &RoomService) -> Result<String, ApiError> {
+/// A fresh test user of the first app, `test-{hex}`, whose stream `{bizid}_{app}_test-{hex}`
+/// the on_publish hook accepts like any user's.
+fn test_user(svc: &RoomService) -> Result<(u64, UserId), ApiError> {
     if !svc.config.debug {
         return Err(ErrorCode::DebugDisabled.into());
     }
@@ -65,16 +65,28 @@ fn test_stream(svc: &RoomService) -> Result<String, ApiError> {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let user =
         UserId::new(format!("test-{hex}")).map_err(|_| ApiError::new(ErrorCode::Internal))?;
-    Ok(svc.stream_of(app, &user))
+    Ok((app, user))
 }
 
-/// `utils/get_test_pushurl` (debug mode only).
+/// `utils/get_test_pushurl` (debug mode only). Push URLs are signed for a
+/// login session, so the test user gets one (it ends with the token TTL).
 pub async fn test_push_url(State(svc): State<Arc<RoomService>>) -> Response {
-    let now = (now_ms() / 1000) as i64;
-    let result = test_stream(&svc).map(|stream| {
+    let now_ms = now_ms();
+    let now = (now_ms / 1000) as i64;
+    let result = match test_user(&svc) {
+        Ok((app, user)) => {
+            let stream = svc.stream_of(app, &user);
+            let session = svc
+                .open_session(crate::store::UserKey { app, user }, now_ms)
+                .await;
+            Ok((stream, session))
+        }
+        Err(e) => Err(e),
+    };
+    let result = result.map(|(stream, session)| {
         let signer = svc.signer();
         TestPushUrls {
-            url_push: signer.push_url(&stream, now),
+            url_push: signer.push_url(&stream, &session, now),
             url_play_flv: String::new(),
             url_play_rtmp: format!("rtmp://{}/live/{stream}", signer.play_host),
             url_play_hls: String::new(),
@@ -87,8 +99,8 @@ pub async fn test_push_url(State(svc): State<Arc<RoomService>>) -> Response {
 /// `utils/get_test_rtmpaccurl` (debug mode only).
 pub async fn test_rtmp_acc_url(State(svc): State<Arc<RoomService>>) -> Response {
     let now = (now_ms() / 1000) as i64;
-    let result = test_stream(&svc).map(|stream| TestRtmpAccUrl {
-        url_rtmpacc: svc.signer().accelerate_url(&stream, now),
+    let result = test_user(&svc).map(|(app, user)| TestRtmpAccUrl {
+        url_rtmpacc: svc.signer().accelerate_url(&svc.stream_of(app, &user), now),
     });
     json(&svc, result)
 }

@@ -1,33 +1,79 @@
 //! The WebSocket endpoint `{prefix}/{kind}/ws?userID=&token=[&lastSeq=]`:
-//! attaches a connection to its login session, relays room messages and
-//! WebRTC signaling between members of the same room, and answers every
-//! frame that carries a `reqID` with `ack` or `error`. A bad frame gets an
-//! error frame; the connection and every room stay as they were.
+//! attaches a connection to its login session and moves frames. What a
+//! frame does is [`crate::relay`]'s business; this module owns the socket.
+//!
+//! Each connection is a **reader** (this task: client frames in, rate
+//! limit, idle timeout) and a **writer** (a spawned task: the session's
+//! queued frames and pings out, every write bounded by
+//! `limits.write_timeout_ms`). Whichever ends first cancels the other, and
+//! [`finish`] is the one close path: the socket is dropped (so its TCP
+//! connection closes even when the peer stopped reading), the connection
+//! count drops, the session is detached and its grace period starts.
+//! A bad frame gets an error frame; the connection and every room stay as
+//! they were.
 
-use crate::hub::{Encoded, Outgoing, Session};
+use crate::hub::{Outgoing, Session};
+use crate::relay::{handle_text, lenient_req_id, reply_error};
 use crate::service::{now_ms, Caller, RoomService};
-use crate::store::RoomKey;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use rtcroom_protocol::http::{AuthQuery, Pusher};
+use rtcroom_protocol::http::AuthQuery;
 use rtcroom_protocol::ws::*;
-use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
+use rtcroom_protocol::{ApiError, ErrorCode};
 use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// Query string of the upgrade request.
-#[derive(Debug, Deserialize)]
+/// Query string of the upgrade request (all text, so a malformed value is
+/// answered with an error frame rather than a bare HTTP 400).
+#[derive(Debug, Default, Deserialize)]
 pub struct WsQuery {
     #[serde(rename = "userID")]
     user_id: Option<String>,
     token: Option<String>,
     #[serde(rename = "lastSeq")]
-    last_seq: Option<u64>,
+    last_seq: Option<String>,
+}
+
+/// What an upgrade request asks for, or why it cannot have it.
+fn parse_upgrade(
+    kind: Option<&str>,
+    query: Option<&str>,
+) -> Result<(AuthQuery, Option<u64>), ApiError> {
+    if let Some(kind) = kind {
+        if crate::store::RoomKind::from_segment(kind).is_none() {
+            return Err(ApiError::with_message(
+                ErrorCode::UnknownCommand,
+                format!("unknown room type {kind}"),
+            ));
+        }
+    }
+    let q: WsQuery = match query {
+        None | Some("") => WsQuery::default(),
+        Some(q) => serde_urlencoded::from_str(q).map_err(|e| {
+            ApiError::with_message(ErrorCode::InvalidParameter, format!("query string: {e}"))
+        })?,
+    };
+    let last_seq = match q.last_seq.as_deref() {
+        None => None,
+        Some(n) => Some(n.parse::<u64>().map_err(|_| {
+            ApiError::with_message(
+                ErrorCode::InvalidParameter,
+                format!("lastSeq {n:?} is not a non-negative integer"),
+            )
+        })?),
+    };
+    let auth = AuthQuery {
+        user_id: q.user_id,
+        token: q.token,
+    };
+    Ok((auth, last_seq))
 }
 
 /// Close code sent when the session cannot (or can no longer) use the socket.
@@ -47,26 +93,51 @@ const WRITE_BUFFER: usize = 8192;
 /// Frames merged into one flush at most.
 const WRITE_BATCH: usize = 64;
 
-/// `GET …/ws`: authenticate, then upgrade. Failures still upgrade so the
-/// client reads a proper `error` frame instead of a bare failed handshake.
+/// `GET {prefix}/ws`: see [`upgrade_kind`].
 pub async fn upgrade(
-    State(svc): State<Arc<RoomService>>,
-    Query(q): Query<WsQuery>,
+    svc: State<Arc<RoomService>>,
+    query: RawQuery,
     shutdown: axum::Extension<CancellationToken>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let auth = AuthQuery {
-        user_id: q.user_id,
-        token: q.token,
-    };
-    let attached = match svc.authenticate(&auth, now_ms()).await {
-        Ok(caller) => match svc.session_of(&caller) {
-            Some(session) => Ok((caller, session)),
-            None => Err(ApiError::with_message(
-                ErrorCode::AuthFailed,
-                "session is not on this server",
-            )),
-        },
+    upgrade_to(svc.0, None, query.0, shutdown.0, ws).await
+}
+
+/// `GET {prefix}/{kind}/ws`: check the room kind and the query, authenticate,
+/// then upgrade. Failures still upgrade so the client reads a proper `error`
+/// frame (the same code HTTP would answer) instead of a bare failed handshake.
+pub async fn upgrade_kind(
+    svc: State<Arc<RoomService>>,
+    Path(kind): Path<String>,
+    query: RawQuery,
+    shutdown: axum::Extension<CancellationToken>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade_to(svc.0, Some(kind), query.0, shutdown.0, ws).await
+}
+
+async fn upgrade_to(
+    svc: Arc<RoomService>,
+    kind: Option<String>,
+    query: Option<String>,
+    shutdown: CancellationToken,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let mut last_seq = None;
+    let attached = match parse_upgrade(kind.as_deref(), query.as_deref()) {
+        Ok((auth, seq)) => {
+            last_seq = seq;
+            match svc.authenticate(&auth, now_ms()).await {
+                Ok(caller) => match svc.session_of(&caller) {
+                    Some(session) => Ok((caller, session)),
+                    None => Err(ApiError::with_message(
+                        ErrorCode::AuthFailed,
+                        "session is not on this server",
+                    )),
+                },
+                Err(e) => Err(e),
+            }
+        }
         Err(e) => Err(e),
     };
     // Let oversized frames through the codec so we can answer them with an error.
@@ -76,16 +147,18 @@ pub async fn upgrade(
         .max_frame_bytes
         .saturating_mul(4)
         .max(1 << 16);
-    let shutdown = shutdown.0.clone();
     ws.max_message_size(codec_limit)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
             match attached {
                 Ok((caller, session)) => {
-                    run(svc, caller, session, q.last_seq, socket, shutdown).await
+                    run(svc, caller, session, last_seq, socket, shutdown).await
                 }
-                Err(e) => reject(socket, e).await,
+                Err(e) => {
+                    svc.metrics.error(e.code);
+                    reject(socket, e).await
+                }
             }
         })
 }
@@ -130,6 +203,26 @@ impl RateLimit {
     }
 }
 
+/// Free queue slots the reader waits for before handling the next frame, so
+/// the answers to a client's own frames (ack, error, pong) slow its reading
+/// down instead of filling the queue and getting it dropped as too slow.
+const REPLY_ROOM: usize = 8;
+
+/// Why a connection ended (for the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The client closed, or its socket failed.
+    Closed,
+    /// Nothing read for three ping intervals.
+    Idle,
+    /// A write did not complete within `limits.write_timeout_ms`.
+    WriteTimeout,
+    /// The hub took the connection away (replaced, too slow, session over).
+    Dropped,
+    /// The server is shutting down.
+    Shutdown,
+}
+
 async fn run(
     svc: Arc<RoomService>,
     caller: Caller,
@@ -145,126 +238,49 @@ async fn run(
         limits.send_queue.max(limits.replay_frames + 1),
     );
     svc.hub.connections.fetch_add(1, Ordering::Relaxed);
-    let (mut sink, mut stream) = socket.split();
-    let ping_every = Duration::from_millis(svc.config.heartbeat.ws_ping_ms);
-    let conn_done = CancellationToken::new();
+    let (sink, stream) = socket.split();
+    let done = CancellationToken::new();
+    let write_timeout = Duration::from_millis(limits.write_timeout_ms);
+    let writer = tokio::spawn(write_loop(
+        sink,
+        attached.rx,
+        Duration::from_millis(svc.config.heartbeat.ws_ping_ms),
+        write_timeout,
+        shutdown,
+        done.clone(),
+    ));
+    let read_end = read_loop(&svc, &caller, &session, stream, attached.replies, &done).await;
+    done.cancel();
+    finish(&svc, caller, &session, attached.conn_id, writer, read_end).await;
+}
 
-    let writer = {
-        let conn_done = conn_done.clone();
-        let shutdown = shutdown.clone();
-        let mut rx = attached.rx;
-        tokio::spawn(async move {
-            let mut ping = tokio::time::interval(ping_every);
-            ping.tick().await;
-            loop {
-                tokio::select! {
-                    out = rx.recv() => match out {
-                        Some(Outgoing::Frame(text)) => {
-                            // Merge frames already queued behind this one into one write.
-                            let (mut pending, mut close, mut ok) = (Some(text), None, true);
-                            let mut batch = 0;
-                            while let Some(text) = pending.take() {
-                                if sink.feed(Message::Text(text)).await.is_err() {
-                                    ok = false;
-                                    break;
-                                }
-                                batch += 1;
-                                if batch == WRITE_BATCH {
-                                    break;
-                                }
-                                match rx.try_recv() {
-                                    Ok(Outgoing::Frame(t)) => pending = Some(t),
-                                    Ok(Outgoing::Close(e)) => close = Some(e),
-                                    Err(_) => {}
-                                }
-                            }
-                            if !ok || sink.flush().await.is_err() {
-                                break;
-                            }
-                            if let Some(e) = close {
-                                let close = CloseFrame { code: CLOSE_POLICY, reason: Utf8Bytes::from(e.message) };
-                                let _ = sink.send(Message::Close(Some(close))).await;
-                                break;
-                            }
-                        }
-                        Some(Outgoing::Close(e)) => {
-                            let close = CloseFrame { code: CLOSE_POLICY, reason: Utf8Bytes::from(e.message) };
-                            let _ = sink.send(Message::Close(Some(close))).await;
-                            break;
-                        }
-                        None => {
-                            // Replaced by a newer connection or dropped as too slow.
-                            let close = CloseFrame { code: CLOSE_POLICY, reason: Utf8Bytes::from_static("connection replaced or too slow") };
-                            let _ = sink.send(Message::Close(Some(close))).await;
-                            break;
-                        }
-                    },
-                    _ = ping.tick() => {
-                        if sink.send(Message::Ping(Default::default())).await.is_err() {
-                            break;
-                        }
-                    }
-                    _ = shutdown.cancelled() => {
-                        let close = CloseFrame { code: 1001, reason: Utf8Bytes::from_static("server shutting down") };
-                        let _ = sink.send(Message::Close(Some(close))).await;
-                        break;
-                    }
-                    _ = conn_done.cancelled() => break,
-                }
-            }
-            conn_done.cancel();
-        })
-    };
-
-    let idle = ping_every * 3;
-    let mut rate = RateLimit {
-        tokens: f64::from(limits.messages_burst.max(1)),
-        burst: f64::from(limits.messages_burst.max(1)),
-        per_sec: f64::from(limits.messages_per_second),
-        last: Instant::now(),
-    };
-    loop {
-        let next = tokio::select! {
-            n = tokio::time::timeout(idle, stream.next()) => n,
-            _ = conn_done.cancelled() => break,
-        };
-        let msg = match next {
-            Ok(Some(Ok(m))) => m,
-            Ok(Some(Err(_)) | None) => break,
-            Err(_) => {
-                tracing::debug!(user = %caller.key.user, "socket idle: closing");
-                break;
-            }
-        };
-        match msg {
-            Message::Text(text) => {
-                svc.metrics.ws_frames_in.fetch_add(1, Ordering::Relaxed);
-                if !rate.allow(Instant::now()) {
-                    let req_id = lenient_req_id(text.as_str());
-                    reply_error(&svc, &session, req_id, ErrorCode::RateLimited.into());
-                    continue;
-                }
-                handle_text(&svc, &caller, &session, text.as_str()).await;
-            }
-            Message::Binary(_) => {
-                reply_error(
-                    &svc,
-                    &session,
-                    None,
-                    ApiError::with_message(
-                        ErrorCode::UnknownCommand,
-                        "binary frames are not supported",
-                    ),
-                );
-            }
-            Message::Close(_) => break,
-            Message::Ping(_) | Message::Pong(_) => {}
+/// The one close path of a connection, run after its reader ended: waits for
+/// the writer (each of its writes is bounded; past that it is aborted, which
+/// drops the socket and closes the TCP connection), then detaches the
+/// session and starts its grace period.
+async fn finish(
+    svc: &Arc<RoomService>,
+    caller: Caller,
+    session: &Session,
+    conn_id: u64,
+    mut writer: tokio::task::JoinHandle<End>,
+    read_end: End,
+) {
+    let bound = Duration::from_millis(svc.config.limits.write_timeout_ms.saturating_mul(2) + 100);
+    let write_end = match tokio::time::timeout(bound, &mut writer).await {
+        Ok(Ok(end)) => end,
+        Ok(Err(_)) => End::Closed,
+        Err(_) => {
+            writer.abort();
+            End::WriteTimeout
         }
+    };
+    if write_end == End::WriteTimeout || read_end == End::WriteTimeout {
+        svc.metrics.write_timeouts.fetch_add(1, Ordering::Relaxed);
     }
-    conn_done.cancel();
-    let _ = writer.await;
+    tracing::debug!(user = %caller.key.user, ?read_end, ?write_end, "socket closed");
     svc.hub.connections.fetch_sub(1, Ordering::Relaxed);
-    if svc.hub.detach(&session, attached.conn_id, now_ms()) {
+    if svc.hub.detach(session, conn_id, now_ms()) {
         let grace = Duration::from_millis(svc.config.heartbeat.socket_grace_ms);
         let svc = svc.clone();
         tokio::spawn(async move {
@@ -275,214 +291,164 @@ async fn run(
     }
 }
 
-/// Best-effort `reqID` of a frame that failed to parse, so its error can name it.
-fn lenient_req_id(text: &str) -> Option<u32> {
-    #[derive(Deserialize)]
-    struct Id {
-        #[serde(rename = "reqID")]
-        req_id: Option<u32>,
-    }
-    serde_json::from_str::<Id>(text).ok().and_then(|i| i.req_id)
-}
-
-fn reply_error(svc: &RoomService, session: &Session, req_id: Option<u32>, e: ApiError) {
-    svc.metrics.error(e.code);
-    let event = ServerEvent::Error {
-        req_id,
-        code: e.code,
-        message: e.message,
-    };
-    svc.hub.send(session, &Encoded::new(&event));
-}
-
-async fn handle_text(svc: &RoomService, caller: &Caller, session: &Session, text: &str) {
-    if text.len() > svc.config.limits.max_frame_bytes {
-        let e = ApiError::with_message(
-            ErrorCode::MessageTooLarge,
-            format!(
-                "frame is {} bytes; the limit is {}",
-                text.len(),
-                svc.config.limits.max_frame_bytes
-            ),
-        );
-        return reply_error(svc, session, lenient_req_id(text), e);
-    }
-    if let Some(frame) = crate::sdp_relay::parse(text) {
-        let req_id = frame.req_id;
-        let result = relay_sdp(svc, caller, frame).await;
-        return answer(svc, session, result, req_id);
-    }
-    let env: ClientEnvelope = match crate::json::parse_body(text.as_bytes()) {
-        Ok(env) => env,
-        Err(e) => return reply_error(svc, session, lenient_req_id(text), e),
-    };
-    let result = handle_frame(svc, caller, session, env.frame).await;
-    answer(svc, session, result, env.req_id);
-}
-
-/// Acknowledges a frame that carried a `reqID`, or reports its failure.
-fn answer(svc: &RoomService, session: &Session, result: Result<(), ApiError>, req_id: Option<u32>) {
-    match (result, req_id) {
-        (Ok(()), Some(req_id)) => svc
-            .hub
-            .send(session, &Encoded::new(&ServerEvent::Ack { req_id })),
-        (Ok(()), None) => {}
-        (Err(e), req_id) => reply_error(svc, session, req_id, e),
-    }
-}
-
-/// The room's members, with the sender checked to be one of them.
-async fn members_with_sender(
-    svc: &RoomService,
-    caller: &Caller,
-    room: &RoomId,
-) -> Result<(RoomKey, Arc<[Pusher]>, Pusher), ApiError> {
-    let key = RoomKey {
-        app: caller.key.app,
-        room: room.clone(),
-    };
-    let members = svc.store.members(&key).await?;
-    let me = members
-        .iter()
-        .find(|p| p.user_id == caller.key.user)
-        .cloned()
-        .ok_or_else(|| ApiError::new(ErrorCode::NotMember))?;
-    Ok((key, members, me))
-}
-
-fn check_message_size(svc: &RoomService, len: usize) -> Result<(), ApiError> {
-    let max = svc.config.limits.max_message_bytes;
-    if len > max {
-        return Err(ApiError::with_message(
-            ErrorCode::MessageTooLarge,
-            format!("message is {len} bytes; the limit is {max}"),
-        ));
-    }
-    Ok(())
-}
-
-async fn handle_frame(
+/// Client frames in, until the client closes, goes idle, or the writer ends.
+async fn read_loop(
     svc: &RoomService,
     caller: &Caller,
     session: &Session,
-    frame: ClientFrame,
-) -> Result<(), ApiError> {
-    let time = now_ms();
-    match frame {
-        ClientFrame::Ping => {
-            svc.hub
-                .send_unsequenced(session, &Encoded::new(&ServerEvent::Pong));
-            Ok(())
+    mut stream: SplitStream<WebSocket>,
+    replies: mpsc::WeakSender<Outgoing>,
+    done: &CancellationToken,
+) -> End {
+    let limits = &svc.config.limits;
+    let idle = Duration::from_millis(svc.config.heartbeat.ws_ping_ms) * 3;
+    let mut rate = RateLimit {
+        tokens: f64::from(limits.messages_burst.max(1)),
+        burst: f64::from(limits.messages_burst.max(1)),
+        per_sec: f64::from(limits.messages_per_second),
+        last: Instant::now(),
+    };
+    loop {
+        // Back-pressure: wait until this connection's queue has room for our answers.
+        if let Some(tx) = replies.upgrade() {
+            tokio::select! {
+                _ = tx.reserve_many(REPLY_ROOM) => {}
+                _ = done.cancelled() => return End::Dropped,
+            }
         }
-        ClientFrame::RoomText { room_id, text } => {
-            check_message_size(svc, text.len())?;
-            let (key, members, me) = members_with_sender(svc, caller, &room_id).await?;
-            let head = TextHead {
-                cmd: TextCmd::CustomTextMsg,
-                data: TextHeadData {
-                    nick_name: me.user_name,
-                    head_pic: me.user_avatar,
-                },
-            };
-            let event = Encoded::new(&ServerEvent::RoomText {
-                room_id,
-                user_id: me.user_id,
-                head,
-                text,
-                time,
-            });
-            fan_out(svc, &key, &members, &caller.key.user, &event);
-            svc.metrics.text_messages.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+        let next = tokio::select! {
+            n = tokio::time::timeout(idle, stream.next()) => n,
+            _ = done.cancelled() => return End::Dropped,
+        };
+        let msg = match next {
+            Ok(Some(Ok(m))) => m,
+            Ok(Some(Err(_)) | None) => return End::Closed,
+            Err(_) => return End::Idle,
+        };
+        // Binary frames count against the rate limit like text frames.
+        let text = match msg {
+            Message::Text(text) => Some(text),
+            Message::Binary(_) => None,
+            Message::Close(_) => return End::Closed,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        svc.metrics.ws_frames_in.fetch_add(1, Ordering::Relaxed);
+        if !rate.allow(Instant::now()) {
+            let req_id = text.as_ref().and_then(|t| lenient_req_id(t.as_str()));
+            reply_error(svc, session, req_id, ErrorCode::RateLimited.into());
+            continue;
         }
-        ClientFrame::RoomCustom { room_id, cmd, msg } => {
-            check_message_size(svc, cmd.len() + msg.len())?;
-            let (key, members, me) = members_with_sender(svc, caller, &room_id).await?;
-            let head = CustomHead {
-                cmd: CustomCmd::CustomCmdMsg,
-                data: CustomHeadData {
-                    user_name: me.user_name,
-                    user_avatar: me.user_avatar,
-                    cmd,
-                    msg,
-                },
-            };
-            let event = Encoded::new(&ServerEvent::RoomCustom {
-                room_id,
-                user_id: me.user_id,
-                head,
-                time,
-            });
-            fan_out(svc, &key, &members, &caller.key.user, &event);
-            svc.metrics.custom_messages.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+        match text {
+            Some(text) => handle_text(svc, caller, session, text.as_str()).await,
+            None => reply_error(
+                svc,
+                session,
+                None,
+                ApiError::with_message(
+                    ErrorCode::UnknownCommand,
+                    "binary frames are not supported",
+                ),
+            ),
         }
-        signal => match signal.into_relay(caller.key.user.clone()) {
-            Some((room_id, to, event)) => relay(svc, caller, &to, &room_id, event).await,
-            None => Err(ApiError::with_message(
-                ErrorCode::Internal,
-                "frame is not relayed",
-            )),
-        },
     }
 }
 
-fn fan_out(svc: &RoomService, key: &RoomKey, members: &[Pusher], sender: &UserId, event: &Encoded) {
-    svc.hub.deliver(
-        key.app,
-        members.iter().map(|p| &p.user_id).filter(|u| *u != sender),
-        event,
-    );
-}
-
-/// Checks that `caller` may signal `to` in `room` (both members, not itself).
-async fn relay_target(
-    svc: &RoomService,
-    caller: &Caller,
-    to: &UserId,
-    room: &RoomId,
-) -> Result<RoomKey, ApiError> {
-    if *to == caller.key.user {
-        return Err(ApiError::with_message(
-            ErrorCode::InvalidParameter,
-            "cannot signal yourself",
-        ));
+/// Runs one write within `limit`: `Err` says how it failed.
+async fn bounded<F: std::future::Future<Output = Result<(), axum::Error>>>(
+    limit: Duration,
+    write: F,
+) -> Result<(), End> {
+    match tokio::time::timeout(limit, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::Closed),
+        Err(_) => Err(End::WriteTimeout),
     }
-    let (key, members, _) = members_with_sender(svc, caller, room).await?;
-    if !members.iter().any(|p| p.user_id == *to) {
-        return Err(ErrorCode::TargetNotInRoom.into());
+}
+
+fn close_frame(code: u16, reason: impl Into<Utf8Bytes>) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// The session's frames and pings out, until the hub drops the connection,
+/// the server shuts down, the reader ends, or a write times out.
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Outgoing>,
+    ping_every: Duration,
+    limit: Duration,
+    shutdown: CancellationToken,
+    done: CancellationToken,
+) -> End {
+    let end = write_frames(&mut sink, &mut rx, ping_every, limit, &shutdown, &done).await;
+    // A dropped connection got its close frame in write_frames; a failed or
+    // stuck one gets none.
+    if end == End::Shutdown {
+        let _ = bounded(limit, sink.send(close_frame(1001, "server shutting down"))).await;
     }
-    Ok(key)
+    done.cancel();
+    end
 }
 
-/// Relays a signaling frame to one member of a room both are in.
-async fn relay(
-    svc: &RoomService,
-    caller: &Caller,
-    to: &UserId,
-    room: &RoomId,
-    event: ServerEvent,
-) -> Result<(), ApiError> {
-    let key = relay_target(svc, caller, to, room).await?;
-    svc.hub.deliver(key.app, [to], &Encoded::new(&event));
-    svc.metrics.signals_relayed.fetch_add(1, Ordering::Relaxed);
-    Ok(())
-}
-
-/// Relays an offer or answer with its SDP passed through verbatim (see [`crate::sdp_relay`]).
-async fn relay_sdp(
-    svc: &RoomService,
-    caller: &Caller,
-    frame: crate::sdp_relay::SdpFrame<'_>,
-) -> Result<(), ApiError> {
-    let key = relay_target(svc, caller, &frame.to, &frame.room_id).await?;
-    let event = Encoded::of(&crate::sdp_relay::SdpEvent {
-        kind: frame.kind,
-        room_id: &frame.room_id,
-        from: &caller.key.user,
-        sdp: frame.sdp,
-    });
-    svc.hub.deliver(key.app, [&frame.to], &event);
-    svc.metrics.signals_relayed.fetch_add(1, Ordering::Relaxed);
-    Ok(())
+async fn write_frames(
+    sink: &mut SplitSink<WebSocket, Message>,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    ping_every: Duration,
+    limit: Duration,
+    shutdown: &CancellationToken,
+    done: &CancellationToken,
+) -> End {
+    let mut ping = tokio::time::interval(ping_every);
+    ping.tick().await;
+    loop {
+        let out = tokio::select! {
+            out = rx.recv() => out,
+            _ = ping.tick() => {
+                if let Err(end) = bounded(limit, sink.send(Message::Ping(Default::default()))).await {
+                    return end;
+                }
+                continue;
+            }
+            _ = shutdown.cancelled() => return End::Shutdown,
+            _ = done.cancelled() => return End::Closed,
+        };
+        let text = match out {
+            Some(Outgoing::Frame(text)) => text,
+            Some(Outgoing::Close(e)) => {
+                let _ = bounded(limit, sink.send(close_frame(CLOSE_POLICY, e.message))).await;
+                return End::Dropped;
+            }
+            None => {
+                // Replaced by a newer connection or dropped as too slow.
+                let close = close_frame(CLOSE_POLICY, "connection replaced or too slow");
+                let _ = bounded(limit, sink.send(close)).await;
+                return End::Dropped;
+            }
+        };
+        // Merge frames already queued behind this one into one write.
+        let (mut pending, mut close, mut batch) = (Some(text), None, 0);
+        while let Some(text) = pending.take() {
+            if let Err(end) = bounded(limit, sink.feed(Message::Text(text))).await {
+                return end;
+            }
+            batch += 1;
+            if batch == WRITE_BATCH {
+                break;
+            }
+            match rx.try_recv() {
+                Ok(Outgoing::Frame(t)) => pending = Some(t),
+                Ok(Outgoing::Close(e)) => close = Some(e),
+                Err(_) => {}
+            }
+        }
+        if let Err(end) = bounded(limit, sink.flush()).await {
+            return end;
+        }
+        if let Some(e) = close {
+            let _ = bounded(limit, sink.send(close_frame(CLOSE_POLICY, e.message))).await;
+            return End::Dropped;
+        }
+    }
 }

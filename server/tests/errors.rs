@@ -98,6 +98,7 @@ async fn v1_ecdsa_sigs_verify_with_a_configured_public_key() {
 async fn http_misuse_each_have_their_code() {
     let mut cfg = config();
     cfg.limits.max_rooms = 3;
+    cfg.limits.max_rooms_per_app = Some(3); // the server-wide limit (1007), not the per-app share (1018)
     cfg.limits.max_members = 2;
     let srv = Server::start(cfg).await;
     let a = srv.login("alice").await;

@@ -391,7 +391,7 @@ async fn push_urls_are_signed_and_give_members_play_urls() {
         .collect();
     srv.svc
         .signer()
-        .check(stream, q["txSecret"], q["txTime"], now_s())
+        .check_push(stream, &a.token, q["txSecret"], q["txTime"], now_s())
         .unwrap();
 
     a.ok(

@@ -7,7 +7,7 @@
 
 mod common;
 use common::*;
-use rtcroom_protocol::push_url::{stream_from_url, tx_secret, tx_time_hex};
+use rtcroom_protocol::push_url::{session_push_key, stream_from_url, tx_secret, tx_time_hex};
 use rtcroom_protocol::UserId;
 use rtcroom_server::service::RoomService;
 use serde_json::json;
@@ -343,7 +343,7 @@ async fn nginx_rtmp_accepts_only_signed_pushes_of_logged_in_members() {
     let expired = with_param(
         &with_param(&alice_url, "txTime", &past),
         "txSecret",
-        &tx_secret(&key, &alice_stream, &past),
+        &tx_secret(&session_push_key(&key, &alice.token), &alice_stream, &past),
     );
     expect_refused(&svc, "expired txTime", &expired, "expired").await;
 
@@ -374,9 +374,27 @@ async fn nginx_rtmp_accepts_only_signed_pushes_of_logged_in_members() {
     )
     .await;
 
-    // Carol's URL is correctly signed, but she logged out.
+    // Alice's play URL (every member reads it from get_pushers) is not a push URL.
+    expect_refused(
+        &svc,
+        "a member's accelerateURL pushed to",
+        &accelerate,
+        "bad_secret",
+    )
+    .await;
+
+    // Carol's URL is correctly signed, but she logged out; logging in again
+    // does not revive it.
     carol.ok("logout", json!({})).await;
     expect_refused(&svc, "logged-out user", &carol_url, "no_session").await;
+    let _carol_again = srv.login("carol.c").await;
+    expect_refused(
+        &svc,
+        "push URL of an earlier session",
+        &carol_url,
+        "bad_secret",
+    )
+    .await;
     let refusals_took = t0.elapsed() - refusals_from;
 
     // The same counters, as Prometheus sees them.
@@ -388,14 +406,14 @@ async fn nginx_rtmp_accepts_only_signed_pushes_of_logged_in_members() {
         .unwrap();
     for line in [
         "rtcroom_rtmp_publish_allowed_total 1",
-        "rtcroom_rtmp_publish_refused_total 6",
-        "rtcroom_rtmp_publish_refusals_total{reason=\"bad_secret\"} 2",
+        "rtcroom_rtmp_publish_refused_total 8",
+        "rtcroom_rtmp_publish_refusals_total{reason=\"bad_secret\"} 4",
         "rtcroom_rtmp_publish_refusals_total{reason=\"no_session\"} 1",
     ] {
         assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
     }
     eprintln!(
-        "rtmp timings: publish allowed at {published:?}, ffprobe {probed:?}, 6 refusals {refusals_took:?}, total {:?}",
+        "rtmp timings: publish allowed at {published:?}, ffprobe {probed:?}, 8 refusals {refusals_took:?}, total {:?}",
         t0.elapsed()
     );
 }

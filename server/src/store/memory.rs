@@ -1,13 +1,17 @@
 //! The embedded in-memory [`Store`]: rooms, the user→rooms index and sessions
 //! each live in a fixed set of mutex-guarded shards, so unrelated rooms never
 //! contend and no lock is held across an `.await` (all methods are sync inside).
-//! Lock order, where two are taken: a room shard, then a user shard.
+//! Lock order, where two are taken: a room shard, then a user shard (or the
+//! per-app room counts). The user→rooms index is a set, so joining and
+//! leaving are O(1) whatever the number of rooms a user is in.
 
 use super::*;
+use crate::shards::lock;
 use crate::shards::Shards;
 use rtcroom_protocol::ErrorCode;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 struct Member {
     pusher: Pusher,
@@ -61,7 +65,9 @@ impl Room {
 /// In-memory state for a single RoomService node.
 pub struct MemoryStore {
     rooms: Shards<RoomKey, Room>,
-    user_rooms: Shards<UserKey, Vec<RoomId>>,
+    user_rooms: Shards<UserKey, HashSet<RoomId>>,
+    /// Rooms held per app (for `max_rooms_per_app`).
+    app_rooms: Mutex<HashMap<u64, usize>>,
     sessions: Shards<String, SessionRecord>,
     user_sessions: Shards<UserKey, String>,
     room_count: AtomicUsize,
@@ -81,6 +87,7 @@ impl MemoryStore {
         Self {
             rooms: Shards::default(),
             user_rooms: Shards::default(),
+            app_rooms: Mutex::new(HashMap::new()),
             sessions: Shards::default(),
             user_sessions: Shards::default(),
             room_count: AtomicUsize::new(0),
@@ -89,13 +96,67 @@ impl MemoryStore {
         }
     }
 
-    fn reserve_room(&self, max_rooms: usize) -> Result<(), ApiError> {
+    /// Takes one room from the server's and the app's budget.
+    fn reserve_room(&self, app: u64, rules: RoomRules) -> Result<(), ApiError> {
         self.room_count
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max_rooms).then_some(n + 1)
+                (n < rules.max_rooms).then_some(n + 1)
             })
-            .map(|_| ())
-            .map_err(|_| ErrorCode::TooManyRooms.into())
+            .map_err(|_| ApiError::from(ErrorCode::TooManyRooms))?;
+        let mut apps = lock(&self.app_rooms);
+        let held = apps.entry(app).or_default();
+        if *held >= rules.max_rooms_per_app {
+            drop(apps);
+            self.room_count.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::with_message(
+                ErrorCode::AppRoomQuota,
+                format!(
+                    "this app holds {} rooms, its quota",
+                    rules.max_rooms_per_app
+                ),
+            ));
+        }
+        *held += 1;
+        Ok(())
+    }
+
+    fn release_room(&self, app: u64) {
+        self.room_count.fetch_sub(1, Ordering::AcqRel);
+        let mut apps = lock(&self.app_rooms);
+        if let Some(held) = apps.get_mut(&app) {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                apps.remove(&app);
+            }
+        }
+    }
+
+    /// Adds `room` to the user's rooms unless it is in `cap` rooms already;
+    /// true when it was not in `room` before.
+    fn index_reserve(
+        &self,
+        app: u64,
+        user: &UserId,
+        room: &RoomId,
+        cap: usize,
+    ) -> Result<bool, ApiError> {
+        let key = UserKey {
+            app,
+            user: user.clone(),
+        };
+        let mut shard = self.user_rooms.lock(&key);
+        let rooms = shard.entry(key).or_default();
+        if rooms.contains(room) {
+            return Ok(false);
+        }
+        if rooms.len() >= cap {
+            return Err(ApiError::with_message(
+                ErrorCode::TooManyRoomsForUser,
+                format!("already a member of {cap} rooms, the limit"),
+            ));
+        }
+        rooms.insert(room.clone());
+        Ok(true)
     }
 
     fn new_room(&self, kind: RoomKind, requested_by: UserId, info: String, now: Millis) -> Room {
@@ -112,18 +173,6 @@ impl MemoryStore {
         }
     }
 
-    fn index_add(&self, app: u64, user: &UserId, room: &RoomId) {
-        let key = UserKey {
-            app,
-            user: user.clone(),
-        };
-        let mut shard = self.user_rooms.lock(&key);
-        let rooms = shard.entry(key).or_default();
-        if !rooms.contains(room) {
-            rooms.push(room.clone());
-        }
-    }
-
     fn index_remove(&self, app: u64, user: &UserId, room: &RoomId) {
         let key = UserKey {
             app,
@@ -131,7 +180,7 @@ impl MemoryStore {
         };
         let mut shard = self.user_rooms.lock(&key);
         if let Some(rooms) = shard.get_mut(&key) {
-            rooms.retain(|r| r != room);
+            rooms.remove(room);
             if rooms.is_empty() {
                 shard.remove(&key);
             }
@@ -144,7 +193,7 @@ impl MemoryStore {
         for m in &room.members {
             self.index_remove(key.app, &m.pusher.user_id, &key.room);
         }
-        self.room_count.fetch_sub(1, Ordering::AcqRel);
+        self.release_room(key.app);
         self.member_count
             .fetch_sub(room.members.len(), Ordering::AcqRel);
         Some(room)
@@ -186,6 +235,12 @@ impl Store for MemoryStore {
         Ok(rec.clone())
     }
 
+    async fn session_of_user(&self, user: &UserKey, now: Millis) -> Option<SessionRecord> {
+        let token = self.user_sessions.lock(user).get(user).cloned()?;
+        let rec = self.sessions.lock(&token).get(&token).cloned()?;
+        (rec.expires_at >= now).then_some(rec)
+    }
+
     async fn remove_session(&self, token: &str) -> Option<SessionRecord> {
         let rec = self.sessions.lock(token).remove(token)?;
         let mut users = self.user_sessions.lock(&rec.user);
@@ -225,7 +280,7 @@ impl Store for MemoryStore {
         if shard.contains_key(&new.key) {
             return Err(ErrorCode::RoomExists.into());
         }
-        self.reserve_room(rules.max_rooms)?;
+        self.reserve_room(new.key.app, rules)?;
         let room = self.new_room(new.kind, new.requested_by, new.info, now);
         shard.insert(new.key, room);
         Ok(())
@@ -240,16 +295,24 @@ impl Store for MemoryStore {
         rules: RoomRules,
     ) -> Result<Joined, ApiError> {
         let mut shard = self.rooms.lock(key);
+        let user = entry.pusher.user_id.clone();
+        // The user's room budget first, so a refused entry creates nothing.
+        let indexed = self.index_reserve(key.app, &user, &key.room, rules.max_rooms_per_user)?;
+        let unindex = |e: ApiError| {
+            if indexed {
+                self.index_remove(key.app, &user, &key.room);
+            }
+            e
+        };
         if !shard.contains_key(key) {
-            self.reserve_room(rules.max_rooms)?;
+            self.reserve_room(key.app, rules).map_err(unindex)?;
             let info = entry.room_info.clone().unwrap_or_default();
-            let room = self.new_room(kind, entry.pusher.user_id.clone(), info, now);
+            let room = self.new_room(kind, user.clone(), info, now);
             shard.insert(key.clone(), room);
         }
         let Some(room) = shard.get_mut(key) else {
-            return Err(not_found());
+            return Err(unindex(not_found()));
         };
-        let user = entry.pusher.user_id.clone();
         let is_new = match room.members.iter_mut().find(|m| m.pusher.user_id == user) {
             Some(m) => {
                 m.pusher = entry.pusher;
@@ -263,7 +326,7 @@ impl Store for MemoryStore {
                     RoomKind::Multi => rules.capacity,
                 };
                 if room.members.len() >= capacity {
-                    return Err(ErrorCode::RoomFull.into());
+                    return Err(unindex(ErrorCode::RoomFull.into()));
                 }
                 room.members.push(Member {
                     pusher: entry.pusher,
@@ -281,9 +344,6 @@ impl Store for MemoryStore {
         room.refresh_snapshot();
         let others = room.user_ids().into_iter().filter(|u| *u != user).collect();
         let summary = room.summary(&key.room);
-        if is_new {
-            self.index_add(key.app, &user, &key.room);
-        }
         Ok(Joined {
             room: summary,
             is_new,
@@ -468,6 +528,8 @@ mod tests {
     fn rules() -> RoomRules {
         RoomRules {
             max_rooms: 2,
+            max_rooms_per_app: 2,
+            max_rooms_per_user: 8,
             capacity: 2,
             creator_leave_closes_room: true,
         }

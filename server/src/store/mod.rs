@@ -2,6 +2,14 @@
 //! behind the [`Store`] trait, so one node keeps it in memory ([`MemoryStore`],
 //! the default) and a cluster can keep it in a shared engine (Redis) later.
 //!
+//! The seam to a cluster is here and in [`crate::hub::Hub::deliver`]: the
+//! service, the relay and the RTMP hook read and change shared state only
+//! through this trait (the hook finds a stream user's current session with
+//! [`Store::session_of_user`], not in the node's hub), and reach members only
+//! by handing an encoded event and its recipients to the hub. A Redis store
+//! implements each method as one script/transaction; a cross-node hub routes
+//! each recipient to the node holding its socket.
+//!
 //! Every method is one atomic step: the room rules (capacity, creator,
 //! last-one-out) are applied inside it, so no caller holds a lock across an
 //! `.await`. Times are unix milliseconds passed in by the caller, which keeps
@@ -72,8 +80,12 @@ pub struct SessionRecord {
 /// The rules a room operation applies, from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct RoomRules {
-    /// Rooms allowed at once.
+    /// Rooms allowed at once (all apps).
     pub max_rooms: usize,
+    /// Rooms this room's app may hold at once.
+    pub max_rooms_per_app: usize,
+    /// Rooms one user may be a member of at once.
+    pub max_rooms_per_user: usize,
     /// Members allowed in a room of this kind.
     pub capacity: usize,
     /// Creator leaving closes the room.
@@ -144,19 +156,22 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
         ttl: Millis,
     ) -> Result<SessionRecord, ApiError>;
+    /// The user's current (latest) session, if it has one that has not lapsed by `now`.
+    async fn session_of_user(&self, user: &UserKey, now: Millis) -> Option<SessionRecord>;
     /// Ends a session.
     async fn remove_session(&self, token: &str) -> Option<SessionRecord>;
     /// Drops sessions that lapsed before `now`; returns them.
     async fn purge_sessions(&self, now: Millis) -> Vec<SessionRecord>;
 
-    /// Creates an (inactive) room; fails with RoomExists / TooManyRooms.
+    /// Creates an (inactive) room; fails with RoomExists / TooManyRooms / AppRoomQuota.
     async fn create_room(
         &self,
         room: NewRoom,
         now: Millis,
         rules: RoomRules,
     ) -> Result<(), ApiError>;
-    /// Adds or updates a member, creating the room when it does not exist.
+    /// Adds or updates a member, creating the room when it does not exist;
+    /// fails with RoomFull, TooManyRoomsForUser, TooManyRooms or AppRoomQuota.
     async fn add_member(
         &self,
         key: &RoomKey,

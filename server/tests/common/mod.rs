@@ -39,6 +39,7 @@ pub fn config() -> Config {
         public_key: None,
         private_key: None,
         account_type: "0".into(),
+        max_rooms: None,
     };
     let mut c = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -237,8 +238,8 @@ impl Ws {
             match msg {
                 Message::Text(t) => {
                     let v: Value = serde_json::from_str(t.as_str()).unwrap();
-                    // `welcome` and `pong` carry the last seq assigned, not a new one.
-                    if v["type"] == "pong" {
+                    // `welcome`, `resume_gap` and `pong` carry the last seq assigned, not a new one.
+                    if v["type"] == "pong" || v["type"] == "resume_gap" {
                         assert_eq!(v["seq"].as_u64().unwrap(), self.last_seq, "pong seq: {v}");
                     } else if v["type"] != "welcome" {
                         let seq = v["seq"].as_u64().unwrap();
@@ -302,4 +303,23 @@ impl Ws {
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
     }
+}
+
+/// POSTs the form nginx-rtmp sends for a publish of `url`; returns the HTTP status.
+pub async fn publish(srv: &Server, url: &str) -> u16 {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let stream = path.rsplit('/').next().unwrap();
+    let body = format!(
+        "app=live&flashver=FMLE/3.0&swfurl=&tcurl=rtmp://127.0.0.1/live&pageurl=&addr=127.0.0.1\
+         &clientid=1&call=publish&name={stream}&type=live&{query}"
+    );
+    reqwest::Client::new()
+        .post(format!("{}/weapp/utils/rtmp_on_publish", srv.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }

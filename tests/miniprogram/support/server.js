@@ -68,8 +68,14 @@ async function startServer() {
 }
 
 /** The server's anti-leech rule (docs/PROTOCOL.md): md5(key + stream + txTime). */
-function txSecret(stream, txTime) {
-  return crypto.createHash('md5').update(PUSH_KEY + stream + txTime).digest('hex')
+function txSecret(stream, txTime, key = playKey()) {
+  return crypto.createHash('md5').update(key + stream + txTime).digest('hex')
+}
+
+/** The key RoomService signs play URLs (accelerateURL) with: hex md5(push_key + "\0play").
+ *  Push URLs are signed per login session instead (see docs/PROTOCOL.md), checked through on_publish. */
+function playKey() {
+  return crypto.createHash('md5').update(PUSH_KEY + '\0play').digest('hex')
 }
 
 /** A debug-mode test identity: {userID, sdkAppID, accType, userSig}. */

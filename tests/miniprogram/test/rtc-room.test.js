@@ -89,14 +89,17 @@ function parseRtmp(url) {
   return { host: m[1], stream: m[2], query: Object.fromEntries(new URLSearchParams(m[3])) }
 }
 
-function assertSigned(url, host, stream) {
+/** A signed RTMP URL; play URLs' txSecret is checked against the play key, push URLs
+ *  (signed per login session) only through on_publish. */
+function assertSigned(url, host, stream, { play = true } = {}) {
   const u = parseRtmp(url)
   assert.equal(u.host, host)
   assert.equal(u.stream, stream)
   assert.equal(u.query.bizid, BIZID)
   assert.match(u.query.txTime, /^[0-9A-F]+$/)
   assert.ok(parseInt(u.query.txTime, 16) > Date.now() / 1000, 'txTime is the expiry, in the future')
-  assert.equal(u.query.txSecret, txSecret(stream, u.query.txTime), 'txSecret = md5(key + stream + txTime)')
+  assert.match(u.query.txSecret, /^[0-9a-f]{32}$/)
+  if (play) assert.equal(u.query.txSecret, txSecret(stream, u.query.txTime), 'txSecret = md5(playKey + stream + txTime)')
   return u
 }
 
@@ -156,7 +159,7 @@ describe('<rtc-room> joining a room', () => {
     const url = v.comp.data.pushURL
     assert.equal(attrs(v.comp.querySelector('#rtcpusher')).url, url)
     const stream = `${BIZID}_${sdkAppID}_mp_5fuser`
-    const u = assertSigned(url, PUSH_HOST, stream)
+    const u = assertSigned(url, PUSH_HOST, stream, { play: false })
     assert.equal(await onPublish(stream, u.query), 200)
     assert.equal(await onPublish(stream, Object.assign({}, u.query, { txSecret: '0'.repeat(32) })), 403)
     assert.equal(await onPublish(`${BIZID}_${sdkAppID}_alice`, u.query), 403, 'our signature does not cover alice')
@@ -174,6 +177,7 @@ describe('<rtc-room> joining a room', () => {
     const mine = list.find(p => p.userID === ME)
     assert.equal(mine.userName, MY_NAME)
     assertSigned(mine.accelerateURL, PLAY_HOST, stream)
+    assert.equal(await onPublish(stream, parseRtmp(mine.accelerateURL).query), 403, 'a play URL is not a push URL')
     await waitFor(() => alice.got('pusher_join').some(f => f.pusher.userID === ME), 'alice hears of us')
 
     // Two players, each on that member's accelerateURL as RoomService hands it out.
