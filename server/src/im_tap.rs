@@ -17,16 +17,18 @@
 //! carry `seq: 0`: a tap is not resumable (the client re-fetches instead).
 
 use crate::hub::Encoded;
+use crate::rate_limit::RateLimit;
+use crate::relay;
 use crate::service::{now_ms, RoomService};
 use crate::shards::Shards;
-use crate::store::{RoomKey, UserKey};
+use crate::store::UserKey;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use rtcroom_protocol::http::LoginRequest;
 use rtcroom_protocol::ws::*;
-use rtcroom_protocol::{ApiError, ErrorCode, RoomId};
+use rtcroom_protocol::{ApiError, ErrorCode};
 use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -182,7 +184,7 @@ pub async fn upgrade(
         .on_upgrade(move |socket| async move {
             match user {
                 Ok(user) => run(svc, user, socket, shutdown).await,
-                Err(e) => reject(socket, e).await,
+                Err(e) => crate::ws::reject(socket, e).await,
             }
         })
 }
@@ -197,37 +199,6 @@ fn error_frame(req_id: Option<u32>, e: &ApiError) -> Utf8Bytes {
         },
     };
     serde_json::to_string(&frame).unwrap_or_default().into()
-}
-
-async fn reject(mut socket: WebSocket, e: ApiError) {
-    let _ = socket.send(Message::Text(error_frame(None, &e))).await;
-    let close = CloseFrame {
-        code: CLOSE_POLICY,
-        reason: Utf8Bytes::from(e.message),
-    };
-    let _ = socket.send(Message::Close(Some(close))).await;
-}
-
-/// Token bucket for frames per second (the RoomService socket's rule).
-struct RateLimit {
-    tokens: f64,
-    burst: f64,
-    per_sec: f64,
-    last: Instant,
-}
-
-impl RateLimit {
-    fn allow(&mut self, now: Instant) -> bool {
-        let dt = now.duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + dt * self.per_sec).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
 }
 
 /// Frames the tap itself asked for, and the copies: one queue, one writer.
@@ -294,12 +265,7 @@ async fn run(svc: Arc<RoomService>, user: UserKey, socket: WebSocket, shutdown: 
         })
     };
     let limits = &svc.config.limits;
-    let mut rate = RateLimit {
-        tokens: f64::from(limits.messages_burst.max(1)),
-        burst: f64::from(limits.messages_burst.max(1)),
-        per_sec: f64::from(limits.messages_per_second),
-        last: Instant::now(),
-    };
+    let mut rate = RateLimit::new(limits, Instant::now());
     let idle = ping_every * 3;
     loop {
         let next = tokio::select! {
@@ -323,7 +289,7 @@ async fn run(svc: Arc<RoomService>, user: UserKey, socket: WebSocket, shutdown: 
             _ => break, // closed, failed or idle
         };
         svc.metrics.ws_frames_in.fetch_add(1, Ordering::Relaxed);
-        let req_id = lenient_req_id(text.as_str());
+        let req_id = relay::lenient_req_id(text.as_str());
         if !rate.allow(Instant::now()) {
             replies_out.error(&svc, req_id, ErrorCode::RateLimited.into());
             continue;
@@ -342,80 +308,22 @@ async fn run(svc: Arc<RoomService>, user: UserKey, socket: WebSocket, shutdown: 
     svc.hub.taps.remove(&user, tap_id);
 }
 
-fn lenient_req_id(text: &str) -> Option<u32> {
-    #[derive(Deserialize)]
-    struct Id {
-        #[serde(rename = "reqID")]
-        req_id: Option<u32>,
-    }
-    serde_json::from_str::<Id>(text).ok().and_then(|i| i.req_id)
-}
-
-fn check_size(what: &str, len: usize, max: usize) -> Result<(), ApiError> {
-    if len > max {
-        return Err(ApiError::with_message(
-            ErrorCode::MessageTooLarge,
-            format!("{what} is {len} bytes; the limit is {max}"),
-        ));
-    }
-    Ok(())
-}
-
 async fn handle(
     svc: &RoomService,
     user: &UserKey,
     text: &str,
     replies: &Replies,
 ) -> Result<(), ApiError> {
-    let limits = &svc.config.limits;
-    check_size("frame", text.len(), limits.max_frame_bytes)?;
+    relay::check_size("frame", text.len(), svc.config.limits.max_frame_bytes)?;
     let env: ClientEnvelope = crate::json::parse_body(text.as_bytes())?;
-    let time = now_ms();
     match env.frame {
         ClientFrame::Ping => {
             replies.send(&ServerEvent::Pong);
             Ok(())
         }
-        ClientFrame::RoomText { room_id, text } => {
-            check_size("message", text.len(), limits.max_message_bytes)?;
-            let (members, me) = members_with_sender(svc, user, &room_id).await?;
-            let event = Encoded::new(&ServerEvent::RoomText {
-                room_id,
-                user_id: me.user_id,
-                head: TextHead {
-                    cmd: TextCmd::CustomTextMsg,
-                    data: TextHeadData {
-                        nick_name: me.user_name,
-                        head_pic: me.user_avatar,
-                    },
-                },
-                text,
-                time,
-            });
-            fan_out(svc, user, &members, &event);
-            svc.metrics.text_messages.fetch_add(1, Ordering::Relaxed);
-            Ok(())
-        }
+        ClientFrame::RoomText { room_id, text } => relay::room_text(svc, user, room_id, text).await,
         ClientFrame::RoomCustom { room_id, cmd, msg } => {
-            check_size("message", cmd.len() + msg.len(), limits.max_message_bytes)?;
-            let (members, me) = members_with_sender(svc, user, &room_id).await?;
-            let event = Encoded::new(&ServerEvent::RoomCustom {
-                room_id,
-                user_id: me.user_id,
-                head: CustomHead {
-                    cmd: CustomCmd::CustomCmdMsg,
-                    data: CustomHeadData {
-                        user_name: me.user_name,
-                        user_avatar: me.user_avatar,
-                        cmd,
-                        msg,
-                    },
-                },
-                time,
-            });
-            fan_out(svc, user, &members, &event);
-            svc.metrics.custom_messages.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+            relay::room_custom(svc, user, room_id, cmd, msg).await
         }
         _ => Err(ApiError::with_message(
             ErrorCode::UnknownCommand,
@@ -424,49 +332,10 @@ async fn handle(
     }
 }
 
-async fn members_with_sender(
-    svc: &RoomService,
-    user: &UserKey,
-    room: &RoomId,
-) -> Result<
-    (
-        Arc<[rtcroom_protocol::http::Pusher]>,
-        rtcroom_protocol::http::Pusher,
-    ),
-    ApiError,
-> {
-    let key = RoomKey {
-        app: user.app,
-        room: room.clone(),
-    };
-    let members = svc.store.members(&key).await?;
-    let me = members
-        .iter()
-        .find(|p| p.user_id == user.user)
-        .cloned()
-        .ok_or_else(|| ApiError::new(ErrorCode::NotMember))?;
-    Ok((members, me))
-}
-
-fn fan_out(
-    svc: &RoomService,
-    sender: &UserKey,
-    members: &[rtcroom_protocol::http::Pusher],
-    event: &Encoded,
-) {
-    svc.hub.deliver(
-        sender.app,
-        members
-            .iter()
-            .map(|p| &p.user_id)
-            .filter(|u| **u != sender.user),
-        event,
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rtcroom_protocol::RoomId;
 
     #[test]
     fn replies_are_not_copied_and_events_are_unnumbered() {

@@ -12,6 +12,7 @@ pub mod hub;
 pub mod im_tap;
 pub mod json;
 pub mod metrics;
+pub mod rate_limit;
 pub mod relay;
 pub mod rtmp_hook;
 pub mod sdp_relay;

@@ -8,7 +8,7 @@
 
 use crate::hub::{Encoded, Session};
 use crate::service::{now_ms, Caller, RoomService};
-use crate::store::RoomKey;
+use crate::store::{RoomKey, UserKey};
 use rtcroom_protocol::http::Pusher;
 use rtcroom_protocol::ws::*;
 use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
@@ -78,30 +78,90 @@ fn answer(svc: &RoomService, session: &Session, result: Result<(), ApiError>, re
 /// The room's members, with the sender checked to be one of them.
 async fn members_with_sender(
     svc: &RoomService,
-    caller: &Caller,
+    sender: &UserKey,
     room: &RoomId,
 ) -> Result<(RoomKey, Arc<[Pusher]>, Pusher), ApiError> {
     let key = RoomKey {
-        app: caller.key.app,
+        app: sender.app,
         room: room.clone(),
     };
     let members = svc.store.members(&key).await?;
     let me = members
         .iter()
-        .find(|p| p.user_id == caller.key.user)
+        .find(|p| p.user_id == sender.user)
         .cloned()
         .ok_or_else(|| ApiError::new(ErrorCode::NotMember))?;
     Ok((key, members, me))
 }
 
-fn check_message_size(svc: &RoomService, len: usize) -> Result<(), ApiError> {
-    let max = svc.config.limits.max_message_bytes;
+/// `what` (a frame, a message) of `len` bytes against its limit `max`.
+pub fn check_size(what: &str, len: usize, max: usize) -> Result<(), ApiError> {
     if len > max {
         return Err(ApiError::with_message(
             ErrorCode::MessageTooLarge,
-            format!("message is {len} bytes; the limit is {max}"),
+            format!("{what} is {len} bytes; the limit is {max}"),
         ));
     }
+    Ok(())
+}
+
+/// A room text message from `sender` to the other members, its head stamped
+/// from the sender's membership (never from the frame).
+pub async fn room_text(
+    svc: &RoomService,
+    sender: &UserKey,
+    room_id: RoomId,
+    text: String,
+) -> Result<(), ApiError> {
+    check_size("message", text.len(), svc.config.limits.max_message_bytes)?;
+    let (key, members, me) = members_with_sender(svc, sender, &room_id).await?;
+    let head = TextHead {
+        cmd: TextCmd::CustomTextMsg,
+        data: TextHeadData {
+            nick_name: me.user_name,
+            head_pic: me.user_avatar,
+        },
+    };
+    let event = Encoded::new(&ServerEvent::RoomText {
+        room_id,
+        user_id: me.user_id,
+        head,
+        text,
+        time: now_ms(),
+    });
+    fan_out(svc, &key, &members, &sender.user, &event);
+    svc.metrics.text_messages.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+/// A room custom message (`cmd`, `msg`) from `sender`, stamped like [`room_text`].
+pub async fn room_custom(
+    svc: &RoomService,
+    sender: &UserKey,
+    room_id: RoomId,
+    cmd: String,
+    msg: String,
+) -> Result<(), ApiError> {
+    let max = svc.config.limits.max_message_bytes;
+    check_size("message", cmd.len() + msg.len(), max)?;
+    let (key, members, me) = members_with_sender(svc, sender, &room_id).await?;
+    let head = CustomHead {
+        cmd: CustomCmd::CustomCmdMsg,
+        data: CustomHeadData {
+            user_name: me.user_name,
+            user_avatar: me.user_avatar,
+            cmd,
+            msg,
+        },
+    };
+    let event = Encoded::new(&ServerEvent::RoomCustom {
+        room_id,
+        user_id: me.user_id,
+        head,
+        time: now_ms(),
+    });
+    fan_out(svc, &key, &members, &sender.user, &event);
+    svc.metrics.custom_messages.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
@@ -112,55 +172,15 @@ async fn handle_frame(
     session: &Session,
     frame: ClientFrame,
 ) -> Result<(), ApiError> {
-    let time = now_ms();
     match frame {
         ClientFrame::Ping => {
             svc.hub
                 .send_unsequenced(session, &Encoded::new(&ServerEvent::Pong));
             Ok(())
         }
-        ClientFrame::RoomText { room_id, text } => {
-            check_message_size(svc, text.len())?;
-            let (key, members, me) = members_with_sender(svc, caller, &room_id).await?;
-            let head = TextHead {
-                cmd: TextCmd::CustomTextMsg,
-                data: TextHeadData {
-                    nick_name: me.user_name,
-                    head_pic: me.user_avatar,
-                },
-            };
-            let event = Encoded::new(&ServerEvent::RoomText {
-                room_id,
-                user_id: me.user_id,
-                head,
-                text,
-                time,
-            });
-            fan_out(svc, &key, &members, &caller.key.user, &event);
-            svc.metrics.text_messages.fetch_add(1, Ordering::Relaxed);
-            Ok(())
-        }
+        ClientFrame::RoomText { room_id, text } => room_text(svc, &caller.key, room_id, text).await,
         ClientFrame::RoomCustom { room_id, cmd, msg } => {
-            check_message_size(svc, cmd.len() + msg.len())?;
-            let (key, members, me) = members_with_sender(svc, caller, &room_id).await?;
-            let head = CustomHead {
-                cmd: CustomCmd::CustomCmdMsg,
-                data: CustomHeadData {
-                    user_name: me.user_name,
-                    user_avatar: me.user_avatar,
-                    cmd,
-                    msg,
-                },
-            };
-            let event = Encoded::new(&ServerEvent::RoomCustom {
-                room_id,
-                user_id: me.user_id,
-                head,
-                time,
-            });
-            fan_out(svc, &key, &members, &caller.key.user, &event);
-            svc.metrics.custom_messages.fetch_add(1, Ordering::Relaxed);
-            Ok(())
+            room_custom(svc, &caller.key, room_id, cmd, msg).await
         }
         signal => match signal.into_relay(caller.key.user.clone()) {
             Some((room_id, to, event)) => relay(svc, caller, &to, &room_id, event).await,
@@ -193,7 +213,7 @@ async fn relay_target(
             "cannot signal yourself",
         ));
     }
-    let (key, members, _) = members_with_sender(svc, caller, room).await?;
+    let (key, members, _) = members_with_sender(svc, &caller.key, room).await?;
     if !members.iter().any(|p| p.user_id == *to) {
         return Err(ErrorCode::TargetNotInRoom.into());
     }

@@ -13,6 +13,7 @@
 //! they were.
 
 use crate::hub::{Outgoing, Session};
+use crate::rate_limit::RateLimit;
 use crate::relay::{handle_text, lenient_req_id, reply_error};
 use crate::service::{now_ms, Caller, RoomService};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -77,7 +78,7 @@ fn parse_upgrade(
 }
 
 /// Close code sent when the session cannot (or can no longer) use the socket.
-const CLOSE_POLICY: u16 = 4000;
+pub const CLOSE_POLICY: u16 = 4000;
 
 /// Bytes the codec reads into at a time. tungstenite's default (128 KiB) is
 /// zero-filled on the first read, so an idle member cost 128 KiB of RSS; a
@@ -163,7 +164,8 @@ async fn upgrade_to(
         })
 }
 
-async fn reject(mut socket: WebSocket, e: ApiError) {
+/// Answers a refused upgrade with an `error` frame, then closes with 4000.
+pub async fn reject(mut socket: WebSocket, e: ApiError) {
     let frame = ServerFrame {
         seq: 0,
         event: ServerEvent::Error {
@@ -179,28 +181,6 @@ async fn reject(mut socket: WebSocket, e: ApiError) {
         reason: Utf8Bytes::from(e.message),
     };
     let _ = socket.send(Message::Close(Some(close))).await;
-}
-
-/// Token bucket for frames per second.
-struct RateLimit {
-    tokens: f64,
-    burst: f64,
-    per_sec: f64,
-    last: Instant,
-}
-
-impl RateLimit {
-    fn allow(&mut self, now: Instant) -> bool {
-        let dt = now.duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + dt * self.per_sec).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
 }
 
 /// Free queue slots the reader waits for before handling the next frame, so
@@ -302,12 +282,7 @@ async fn read_loop(
 ) -> End {
     let limits = &svc.config.limits;
     let idle = Duration::from_millis(svc.config.heartbeat.ws_ping_ms) * 3;
-    let mut rate = RateLimit {
-        tokens: f64::from(limits.messages_burst.max(1)),
-        burst: f64::from(limits.messages_burst.max(1)),
-        per_sec: f64::from(limits.messages_per_second),
-        last: Instant::now(),
-    };
+    let mut rate = RateLimit::new(limits, Instant::now());
     loop {
         // Back-pressure: wait until this connection's queue has room for our answers.
         if let Some(tx) = replies.upgrade() {
