@@ -56,6 +56,12 @@ pub enum ErrorCode {
     ShuttingDown,
     /// The connection could not keep up with its outgoing frames and was closed.
     SlowConsumer,
+    /// The room needs the media server (SFU) and it cannot be reached now.
+    SfuUnavailable,
+    /// An SFU frame for a room that is not in SFU mode.
+    NotSfuRoom,
+    /// The media server refused the request (e.g. an SDP it cannot use).
+    SfuRefused,
     /// UserSig is not valid base64url.
     UserSigBase64,
     /// UserSig does not inflate (zlib).
@@ -107,6 +113,9 @@ impl ErrorCode {
             DebugDisabled => 1010,
             ShuttingDown => 1011,
             SlowConsumer => 1012,
+            SfuUnavailable => 1013,
+            NotSfuRoom => 1014,
+            SfuRefused => 1015,
             UserSigBase64 => 7001,
             UserSigZlib => 7002,
             UserSigJson => 7003,
@@ -148,6 +157,9 @@ impl ErrorCode {
             DebugDisabled => "only available in debug mode",
             ShuttingDown => "server is shutting down",
             SlowConsumer => "connection too slow: closed",
+            SfuUnavailable => "media server unreachable: the room cannot grow beyond mesh now",
+            NotSfuRoom => "room is not in SFU mode",
+            SfuRefused => "media server refused the request",
             UserSigBase64 => "userSig is not valid base64",
             UserSigZlib => "userSig does not decompress",
             UserSigJson => "userSig content is malformed",
@@ -189,6 +201,9 @@ impl ErrorCode {
             DebugDisabled,
             ShuttingDown,
             SlowConsumer,
+            SfuUnavailable,
+            NotSfuRoom,
+            SfuRefused,
             UserSigBase64,
             UserSigZlib,
             UserSigJson,

@@ -5,12 +5,14 @@
 //! * [`http`] — request and response bodies of the RoomService HTTP API,
 //!   with the original RTCRoom wire names (`roomID`, `pushURL`, …).
 //! * [`ws`] — WebSocket frames, named by direction (`ClientFrame`, `ServerFrame`).
+//! * [`sfu`] — the WebSocket frames of rooms whose media goes through the SFU.
 //! * `usersig`, `push_url` (feature `server`) — TLS UserSig verification and
 //!   live-push URL signing, which need secrets and so live on the server only.
 
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod sfu;
 pub mod ws;
 
 #[cfg(feature = "server")]

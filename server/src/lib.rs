@@ -9,6 +9,7 @@ pub mod api;
 pub mod config;
 pub mod hub;
 pub mod json;
+pub mod media;
 pub mod metrics;
 pub mod rtmp_hook;
 pub mod sdp_relay;
@@ -52,6 +53,9 @@ pub async fn serve(
             }
         })
     };
+    if let Some(media) = &svc.media {
+        media.start(&svc, shutdown.clone());
+    }
     let app = api::router(svc, shutdown.clone());
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
