@@ -72,6 +72,9 @@ struct Subscriber {
 struct Member {
     feed: String,
     publisher: Option<u64>,
+    /// `publish` went to Janus (a new offer is a `configure`).
+    publish_sent: bool,
+    /// Its PeerConnection is up: Janus lets others subscribe to it only now.
     published: bool,
     subscriber: Option<Subscriber>,
     wants_subscriber: bool,
@@ -82,6 +85,7 @@ impl Member {
         Self {
             feed: random_id("f"),
             publisher: None,
+            publish_sent: false,
             published: false,
             subscriber: None,
             wants_subscriber: false,
@@ -146,6 +150,27 @@ fn public_reason(e: &JanusError) -> String {
         JanusError::Plugin { code, .. } => format!("VideoRoom error {code}"),
         JanusError::Protocol(_) => "unexpected reply".into(),
     }
+}
+
+/// Janus' SDP with its session name (`s=VideoRoom <room id>`) blanked, so
+/// the Janus room id stays here.
+fn scrub_sdp(sdp: String) -> String {
+    if !sdp.contains("\ns=") && !sdp.starts_with("s=") {
+        return sdp;
+    }
+    sdp.split_inclusive('\n')
+        .map(|line| {
+            if line.starts_with("s=") {
+                if line.ends_with("\r\n") {
+                    "s=-\r\n"
+                } else {
+                    "s=-\n"
+                }
+            } else {
+                line
+            }
+        })
+        .collect()
 }
 
 fn to_janus_candidate(c: &IceCandidate) -> Option<Value> {
@@ -636,7 +661,7 @@ impl Sfu {
             SfuClientFrame::SfuPublish { room_id, sdp } => {
                 let (handle, feed, republish) = {
                     let m = st.members.get(&user).ok_or(ErrorCode::Internal)?;
-                    (m.publisher, m.feed.clone(), m.published)
+                    (m.publisher, m.feed.clone(), m.publish_sent)
                 };
                 let handle = match handle {
                     Some(h) => h,
@@ -668,22 +693,13 @@ impl Sfu {
                 })?;
                 send(SfuServerEvent::SfuAnswer {
                     room_id,
-                    sdp: answer.sdp,
+                    sdp: scrub_sdp(answer.sdp),
                 });
                 if let Some(m) = st.members.get_mut(&user) {
-                    m.published = true;
+                    m.publish_sent = true;
                 }
                 lock(&room.feeds).insert(feed, user.clone());
-                if !republish {
-                    let others: Vec<UserId> =
-                        st.members.keys().filter(|u| **u != user).cloned().collect();
-                    for other in others {
-                        // A failure leaves that subscriber as it was; its next answer retries.
-                        let _ = self
-                            .refresh_subscriber(&room, &mut st, &janus, &janus_room, &other)
-                            .await;
-                    }
-                }
+                // The others subscribe once its PeerConnection is up (`webrtcup`).
                 Ok(())
             }
             SfuClientFrame::SfuSubscribe { restart, .. } => {
@@ -860,10 +876,30 @@ impl Sfu {
             user,
             &SfuServerEvent::SfuOffer {
                 room_id: room.key.room.clone(),
-                sdp: jsep.sdp,
+                sdp: scrub_sdp(jsep.sdp),
                 streams: room.streams(&reply.data),
             },
         );
+    }
+
+    /// A publisher's PeerConnection is up: every other member's subscriber
+    /// gets its feed.
+    async fn publisher_up(self: &Arc<Self>, room: &Arc<RoomMedia>, user: &UserId) {
+        let mut st = room.state.lock().await;
+        let (Some(janus_room), Ok(janus)) = (st.janus_room.clone(), self.current()) else {
+            return;
+        };
+        match st.members.get_mut(user) {
+            Some(m) => m.published = true,
+            None => return,
+        }
+        let others: Vec<UserId> = st.members.keys().filter(|u| *u != user).cloned().collect();
+        for other in others {
+            // A failure leaves that subscriber as it was; its next answer retries.
+            let _ = self
+                .refresh_subscriber(room, &mut st, &janus, &janus_room, &other)
+                .await;
+        }
     }
 
     /// Forwards what Janus says on its own about one handle to its member.
@@ -897,14 +933,49 @@ impl Sfu {
                         }
                     }
                     HandleEvent::Plugin(_) => {}
+                    HandleEvent::WebrtcUp if link == SfuLink::Publisher => {
+                        tracing::debug!(room = %room.key.room, user = %user, "SFU publisher up");
+                        sfu.publisher_up(&room, &user).await;
+                    }
                     HandleEvent::WebrtcUp => {
-                        tracing::debug!(room = %room.key.room, user = %user, ?link, "SFU link up")
+                        tracing::debug!(room = %room.key.room, user = %user, "SFU subscriber up")
                     }
                     HandleEvent::Hangup(reason) => {
-                        tracing::debug!(room = %room.key.room, user = %user, ?link, reason, "SFU link hung up")
+                        tracing::debug!(room = %room.key.room, user = %user, ?link, reason, "SFU link hung up");
+                        if link == SfuLink::Publisher {
+                            // Janus unpublished it; a new sfu_publish publishes anew.
+                            let mut st = room.state.lock().await;
+                            let feed = st.members.get_mut(&user).map(|m| {
+                                m.published = false;
+                                m.publish_sent = false;
+                                m.feed.clone()
+                            });
+                            if let Some(feed) = feed {
+                                for other in st.members.values_mut() {
+                                    if let Some(sub) = &mut other.subscriber {
+                                        sub.feeds.remove(&feed);
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdp_session_name_is_blanked() {
+        let sdp =
+            "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=VideoRoom rtcroom-abc\r\nt=0 0\r\n".to_owned();
+        assert_eq!(
+            scrub_sdp(sdp),
+            "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        );
     }
 }
