@@ -439,7 +439,7 @@ async fn ns_room_past_threshold_goes_sfu_and_relays_janus_sdp() {
     // No frame any client got names a Janus secret or id.
     let ids = s.svc.media.as_ref().unwrap().janus_ids().await;
     assert!(
-        ids.len() >= 1 + 1 + 4 + 1,
+        ids.len() > 1 + 1 + 4, // session, room, 4 feeds, at least one handle
         "session, room, feeds, handles: {ids:?}"
     );
     for w in [&mut wa, &mut wb, &mut wc, &mut wd, &mut we] {
