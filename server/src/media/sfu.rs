@@ -64,8 +64,18 @@ struct Subscriber {
     handle: u64,
     /// Feeds it carries (or was asked to).
     feeds: HashSet<String>,
-    /// An offer awaits the member's answer.
-    offer_pending: bool,
+    /// Offers sent to the member, and answers it sent back. Janus offers on
+    /// its own too (when a publisher leaves), so a second offer can cross an
+    /// answer: the member answers every offer in order and only the answer
+    /// to the latest one goes to Janus.
+    offers: u64,
+    answers: u64,
+}
+
+impl Subscriber {
+    fn offer_pending(&self) -> bool {
+        self.answers < self.offers
+    }
 }
 
 /// A member's media on the Janus room.
@@ -705,7 +715,7 @@ impl Sfu {
             SfuClientFrame::SfuSubscribe { restart, .. } => {
                 let sub = st.members.get_mut(&user).map(|m| {
                     m.wants_subscriber = true;
-                    m.subscriber.as_ref().map(|s| (s.handle, s.offer_pending))
+                    m.subscriber.as_ref().map(|s| (s.handle, s.offer_pending()))
                 });
                 match sub.flatten() {
                     Some((handle, false)) if restart => {
@@ -728,29 +738,26 @@ impl Sfu {
                 }
             }
             SfuClientFrame::SfuAnswer { sdp, .. } => {
-                let handle = st
+                let sub = st
                     .members
-                    .get(&user)
-                    .and_then(|m| m.subscriber.as_ref())
-                    .filter(|s| s.offer_pending)
-                    .map(|s| s.handle)
+                    .get_mut(&user)
+                    .and_then(|m| m.subscriber.as_mut())
+                    .filter(|s| s.offer_pending())
                     .ok_or_else(|| {
                         ApiError::with_message(
                             ErrorCode::InvalidParameter,
                             "no subscriber offer awaits an answer",
                         )
                     })?;
+                sub.answers += 1;
+                if sub.offer_pending() {
+                    return Ok(()); // the answer to an offer a newer one replaced
+                }
+                let handle = sub.handle;
                 janus
                     .message(handle, json!({"request": "start"}), Some(Jsep::answer(sdp)))
                     .await
                     .map_err(|e| refused(&e))?;
-                if let Some(sub) = st
-                    .members
-                    .get_mut(&user)
-                    .and_then(|m| m.subscriber.as_mut())
-                {
-                    sub.offer_pending = false;
-                }
                 // Feeds that published while the offer was out.
                 self.refresh_subscriber(&room, &mut st, &janus, &janus_room, &user)
                     .await
@@ -808,7 +815,7 @@ impl Sfu {
                     .into_iter()
                     .filter(|f| !sub.feeds.contains(f))
                     .collect();
-                if sub.offer_pending || missing.is_empty() {
+                if sub.offer_pending() || missing.is_empty() {
                     return Ok(());
                 }
                 let streams: Vec<Value> = missing.iter().map(|f| json!({"feed": f})).collect();
@@ -853,7 +860,8 @@ impl Sfu {
                 m.subscriber = Some(Subscriber {
                     handle: h,
                     feeds: published.into_iter().collect(),
-                    offer_pending: false,
+                    offers: 0,
+                    answers: 0,
                 });
                 self.watch(room, user, SfuLink::Subscriber, events);
                 reply
@@ -869,7 +877,7 @@ impl Sfu {
             return;
         };
         if let Some(sub) = st.members.get_mut(user).and_then(|m| m.subscriber.as_mut()) {
-            sub.offer_pending = true;
+            sub.offers += 1;
         }
         self.send_to(
             room.key.app,
