@@ -7,7 +7,7 @@
 //
 // Run inside a loopback-only namespace (it adds the veth pair Janus needs):
 //   cargo build -p rtcroom-server && unshare -n bash -c 'ip link set lo up; node bench/sfu.mjs'
-// Knobs: BENCH_SFU_PAGES (6), BENCH_SFU_SECS (measuring window, 15).
+// Knobs: BENCH_SFU_PAGES (6), BENCH_SFU_SECS (measuring window, 15), BENCH_SFU_MODES (mesh,sfu).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
@@ -77,7 +77,7 @@ async function run(mode) {
 const removeVeth = ensureVeth();
 try {
   const results = [];
-  for (const mode of ['mesh', 'sfu']) {
+  for (const mode of (process.env.BENCH_SFU_MODES || 'mesh,sfu').split(',')) {
     const r = await run(mode);
     results.push(r);
     console.log(`${mode}: ${r.pages} pages, ${r.outboundVideoPerPage} outbound video stream(s) per page, upload per page median ${r.uploadKbpsPerPage.median.toFixed(0)} kbit/s (${r.uploadKbpsPerPage.min.toFixed(0)}-${r.uploadKbpsPerPage.max.toFixed(0)}), Chromium ${r.chromiumCoresPerPage.toFixed(2)} cores per page (${r.chromiumCores.toFixed(2)} in all), Janus ${r.janusCores.toFixed(2)}, RoomService ${r.roomServiceCores.toFixed(2)} cores; last page join → first remote frame median ${r.lastJoinFirstFrameMs.median.toFixed(0)} ms, max ${r.lastJoinFirstFrameMs.max.toFixed(0)} ms`);

@@ -90,6 +90,8 @@ export async function allPlaying(pages, want, timeoutMs) {
     if (last.every((l, i) => l.length === want && !l.includes(pages[i].userID))) return last;
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`not every page plays ${want} remote videos: ${JSON.stringify(last)}`);
+  const errors = await Promise.all(pages.map((p) => p.page.evaluate(() => window.sfu.state.errors).catch((e) => [String(e)])));
+  const states = await Promise.all(pages.map((p) => p.page.evaluate(() => ({ pub: window.sfu.state.pub?.connectionState, sub: window.sfu.state.sub?.connectionState })).catch(() => ({}))));
+  throw new Error(`not every page plays ${want} remote videos: ${JSON.stringify(last)}; page errors ${JSON.stringify(errors)}; connections ${JSON.stringify(states)}`);
 }
 
