@@ -406,7 +406,12 @@ impl RoomService {
         caller: &Caller,
         req: &GetPushersRequest,
     ) -> Result<RoomSummary, ApiError> {
-        self.store.room(&Self::room_key(caller, &req.room_id)).await
+        let room = self
+            .store
+            .room(&Self::room_key(caller, &req.room_id))
+            .await?;
+        crate::media::fetched(self, caller, &room);
+        Ok(room)
     }
 
     fn check_room_info(&self, info: &str) -> Result<(), ApiError> {

@@ -315,6 +315,14 @@ async fn ns_room_past_threshold_goes_sfu_and_relays_janus_sdp() {
         .iter()
         .all(|f| f["type"] != "room_mode"));
     assert!(janus.rooms().await.is_empty(), "no Janus room while mesh");
+    a.ok("get_pushers", json!({"roomID": "big"})).await;
+    assert!(
+        wa.drain(Duration::from_millis(200))
+            .await
+            .iter()
+            .all(|f| f["type"] != "room_mode"),
+        "a mesh room has no room_mode"
+    );
 
     // The third member takes it past the threshold: pusher_join, then room_mode, in order.
     c.enter("big").await;
@@ -345,6 +353,9 @@ async fn ns_room_past_threshold_goes_sfu_and_relays_janus_sdp() {
 
     // A fourth: only the newcomer hears the mode.
     d.enter("big").await;
+    assert_eq!(wd.expect("room_mode").await["mode"], "sfu");
+    // Re-fetching the room (as after welcome{resumed:false}) tells the mode again.
+    d.ok("get_pushers", json!({"roomID": "big"})).await;
     assert_eq!(wd.expect("room_mode").await["mode"], "sfu");
     let more = wa.drain(Duration::from_millis(300)).await;
     assert_eq!(

@@ -90,6 +90,20 @@ pub async fn entered(svc: &RoomService, key: &RoomKey, user: &UserId, joined: &J
     }
 }
 
+/// A member re-fetched its room (`get_pushers`, e.g. after `welcome
+/// {resumed: false}`): in an SFU room it hears `room_mode` again.
+pub fn fetched(svc: &RoomService, caller: &Caller, room: &rtcroom_protocol::http::RoomSummary) {
+    if let Some(sfu) = &svc.media {
+        if room.pushers.iter().any(|p| p.user_id == caller.key.user) {
+            let key = RoomKey {
+                app: caller.key.app,
+                room: room.room_id.clone(),
+            };
+            sfu.remind(svc, &key, &caller.key.user);
+        }
+    }
+}
+
 /// A member left, or the room closed with its departure.
 pub fn departed(svc: &RoomService, dep: &Departure) {
     if let Some(sfu) = &svc.media {

@@ -571,6 +571,17 @@ impl Sfu {
         }
     }
 
+    /// `room_mode sfu` again to one member of an SFU room (it re-fetched the room).
+    pub fn remind(&self, svc: &RoomService, key: &RoomKey, user: &UserId) {
+        if lock(&self.rooms).contains_key(key) {
+            let event = Encoded::of(&SfuServerEvent::RoomMode {
+                room_id: key.room.clone(),
+                mode: RoomMode::Sfu,
+            });
+            svc.hub.deliver(key.app, [user], &event);
+        }
+    }
+
     /// A member left (or the room closed with it): its handles go, or the
     /// whole Janus room when ours is gone.
     pub fn departed(self: &Arc<Self>, dep: &Departure) {
@@ -678,15 +689,18 @@ impl Sfu {
                     None => {
                         let (h, events) =
                             janus.attach(PLUGIN).await.map_err(|e| unavailable(&e))?;
-                        self.watch(&room, &user, SfuLink::Publisher, events);
-                        janus
+                        let joined = janus
                             .message(
                                 h,
                                 json!({"request": "join", "ptype": "publisher", "room": janus_room, "id": feed}),
                                 None,
                             )
-                            .await
-                            .map_err(|e| refused(&e))?;
+                            .await;
+                        if let Err(e) = joined {
+                            let _ = janus.detach(h).await;
+                            return Err(refused(&e));
+                        }
+                        self.watch(&room, &user, SfuLink::Publisher, events);
                         if let Some(m) = st.members.get_mut(&user) {
                             m.publisher = Some(h);
                         }
