@@ -162,6 +162,36 @@ fn public_reason(e: &JanusError) -> String {
     }
 }
 
+/// VideoRoom's "no such feed": a publisher gone, or whose PeerConnection is not up (any more).
+const NO_SUCH_FEED: i64 = 428;
+
+/// Runs a subscribe/join for `feeds`, leaving out each feed Janus says it
+/// does not have (a publisher that left or hung up a moment ago) and trying
+/// again, so one stale feed never keeps a member from the others. Returns
+/// the reply and the feeds it covered.
+async fn with_live_feeds<F, Fut>(
+    mut feeds: Vec<String>,
+    mut request: F,
+) -> (Result<PluginReply, JanusError>, Vec<String>)
+where
+    F: FnMut(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<PluginReply, JanusError>>,
+{
+    loop {
+        match request(feeds.clone()).await {
+            Err(JanusError::Plugin { code, reason }) if code == NO_SUCH_FEED => {
+                let before = feeds.len();
+                feeds.retain(|f| !reason.contains(f.as_str()));
+                if feeds.len() == before || feeds.is_empty() {
+                    return (Err(JanusError::Plugin { code, reason }), feeds);
+                }
+                tracing::debug!("left a stale feed out of a subscription");
+            }
+            other => return (other, feeds),
+        }
+    }
+}
+
 /// Janus' SDP with its session name (`s=VideoRoom <room id>`) blanked, so
 /// the Janus room id stays here.
 fn scrub_sdp(sdp: String) -> String {
@@ -772,10 +802,12 @@ impl Sfu {
                     .message(handle, json!({"request": "start"}), Some(Jsep::answer(sdp)))
                     .await
                     .map_err(|e| refused(&e))?;
-                // Feeds that published while the offer was out.
-                self.refresh_subscriber(&room, &mut st, &janus, &janus_room, &user)
-                    .await
-                    .map_err(|e| refused(&e))
+                // Feeds that published while the offer was out (a failure is
+                // logged there; the answer itself was taken).
+                let _ = self
+                    .refresh_subscriber(&room, &mut st, &janus, &janus_room, &user)
+                    .await;
+                Ok(())
             }
             SfuClientFrame::SfuCandidate {
                 link, candidate, ..
@@ -832,17 +864,19 @@ impl Sfu {
                 if sub.offer_pending() || missing.is_empty() {
                     return Ok(());
                 }
-                let streams: Vec<Value> = missing.iter().map(|f| json!({"feed": f})).collect();
-                let reply = janus
-                    .message(
-                        sub.handle,
+                let handle = sub.handle;
+                let (reply, taken) = with_live_feeds(missing, |feeds| {
+                    let streams: Vec<Value> = feeds.iter().map(|f| json!({"feed": f})).collect();
+                    janus.message(
+                        handle,
                         json!({"request": "subscribe", "streams": streams}),
                         None,
                     )
-                    .await;
+                })
+                .await;
                 match reply {
                     Ok(r) => {
-                        sub.feeds.extend(missing);
+                        sub.feeds.extend(taken);
                         r
                     }
                     Err(e) => {
@@ -856,14 +890,15 @@ impl Sfu {
                     return Ok(()); // joined once someone publishes
                 }
                 let (h, events) = janus.attach(PLUGIN).await?;
-                let streams: Vec<Value> = published.iter().map(|f| json!({"feed": f})).collect();
-                let reply = janus
-                    .message(
+                let (reply, taken) = with_live_feeds(published, |feeds| {
+                    let streams: Vec<Value> = feeds.iter().map(|f| json!({"feed": f})).collect();
+                    janus.message(
                         h,
                         json!({"request": "join", "ptype": "subscriber", "room": janus_room, "streams": streams}),
                         None,
                     )
-                    .await;
+                })
+                .await;
                 let reply = match reply {
                     Ok(r) => r,
                     Err(e) => {
@@ -873,7 +908,7 @@ impl Sfu {
                 };
                 m.subscriber = Some(Subscriber {
                     handle: h,
-                    feeds: published.into_iter().collect(),
+                    feeds: taken.into_iter().collect(),
                     offers: 0,
                     answers: 0,
                 });
