@@ -104,6 +104,12 @@ codes! {
         AppRoomQuota = 1018, "this app has reached its room quota";
         /// A resume asked for frames no longer buffered: some were lost (see `resume_gap`).
         ResumeGap = 1019, "frames were lost: re-fetch the rooms";
+        /// The room needs the media server (SFU) and it cannot be reached now.
+        SfuUnavailable = 1020, "media server unreachable: the room cannot grow beyond mesh now";
+        /// An SFU frame for a room that is not in SFU mode.
+        NotSfuRoom = 1021, "room is not in SFU mode";
+        /// The media server refused the request (e.g. an SDP it cannot use).
+        SfuRefused = 1022, "media server refused the request";
         /// UserSig is not valid base64url.
         UserSigBase64 = 7001, "userSig is not valid base64";
         /// UserSig does not inflate (zlib).

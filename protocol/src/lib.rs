@@ -8,6 +8,7 @@
 //!   with the original RTCRoom wire names (`roomID`, `pushURL`, …).
 //! * [`frame`] — server frames decoded field by field (small wasm decoders).
 //! * [`ws`] — WebSocket frames, named by direction (`ClientFrame`, `ServerFrame`).
+//! * [`sfu`] — the WebSocket frames of rooms whose media goes through the SFU.
 //! * `usersig`, `push_url` (feature `server`) — TLS UserSig verification and
 //!   live-push URL signing, which need secrets and so live on the server only.
 
@@ -17,6 +18,7 @@ pub mod error;
 pub mod frame;
 pub mod http;
 pub mod ids;
+pub mod sfu;
 pub mod ws;
 
 #[cfg(feature = "server")]

@@ -34,6 +34,21 @@ pub struct Cli {
     /// Maximum members of a multi_room.
     #[arg(long, env = "RTCROOM_MAX_MEMBERS")]
     pub max_members: Option<usize>,
+    /// Janus WebSocket API URL (enables SFU rooms), e.g. ws://127.0.0.1:8188.
+    #[arg(long, env = "RTCROOM_JANUS_URL")]
+    pub janus_url: Option<String>,
+    /// Janus `api_secret`.
+    #[arg(long, env = "RTCROOM_JANUS_API_SECRET", hide_env_values = true)]
+    pub janus_api_secret: Option<String>,
+    /// Janus VideoRoom `admin_key`.
+    #[arg(long, env = "RTCROOM_JANUS_ADMIN_KEY", hide_env_values = true)]
+    pub janus_admin_key: Option<String>,
+    /// Members a room holds in mesh mode; the next one moves it to SFU (0: always SFU).
+    #[arg(long, env = "RTCROOM_SFU_THRESHOLD")]
+    pub sfu_threshold: Option<usize>,
+    /// Maximum members of an SFU room.
+    #[arg(long, env = "RTCROOM_MAX_MEMBERS_SFU")]
+    pub max_members_sfu: Option<usize>,
 }
 
 /// The whole configuration.
@@ -64,6 +79,8 @@ pub struct Config {
     pub ice_servers: Vec<IceServer>,
     /// A TURN server (coturn with `use-auth-secret`) whose credentials are minted per login.
     pub turn: Option<TurnConfig>,
+    /// The media server (SFU) for rooms beyond mesh size; off without `janus_url`.
+    pub media: MediaConfig,
 }
 
 /// TURN REST credentials (coturn `--use-auth-secret --static-auth-secret`):
@@ -93,6 +110,47 @@ impl std::fmt::Debug for TurnConfig {
             .field("ttl_secs", &self.ttl_secs)
             .field("urls", &self.urls)
             .finish()
+    }
+}
+
+/// The media server: Janus, driven over its WebSocket API. Without
+/// `janus_url` every room is a mesh, exactly as without this section.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Janus WebSocket API, e.g. `ws://127.0.0.1:8188` (see scripts/janus-server).
+    pub janus_url: Option<String>,
+    /// Janus `api_secret`.
+    pub api_secret: String,
+    /// Janus VideoRoom `admin_key` (room creation, rtp_forward).
+    pub admin_key: String,
+    /// Members a room holds in mesh mode; the next one to enter moves it to SFU (0: always SFU).
+    pub sfu_threshold: usize,
+    /// Members an SFU room holds.
+    pub max_members_sfu: usize,
+}
+
+impl std::fmt::Debug for MediaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaConfig")
+            .field("janus_url", &self.janus_url)
+            .field("api_secret", &"<hidden>")
+            .field("admin_key", &"<hidden>")
+            .field("sfu_threshold", &self.sfu_threshold)
+            .field("max_members_sfu", &self.max_members_sfu)
+            .finish()
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            janus_url: None,
+            api_secret: String::new(),
+            admin_key: String::new(),
+            sfu_threshold: 4,
+            max_members_sfu: 16,
+        }
     }
 }
 
@@ -235,6 +293,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             ice_servers: Vec::new(),
             turn: None,
+            media: MediaConfig::default(),
         }
     }
 }
@@ -359,6 +418,21 @@ impl Config {
         if let Some(v) = cli.max_members {
             cfg.limits.max_members = v;
         }
+        if let Some(v) = &cli.janus_url {
+            cfg.media.janus_url = Some(v.clone()).filter(|u| !u.is_empty());
+        }
+        if let Some(v) = &cli.janus_api_secret {
+            cfg.media.api_secret = v.clone();
+        }
+        if let Some(v) = &cli.janus_admin_key {
+            cfg.media.admin_key = v.clone();
+        }
+        if let Some(v) = cli.sfu_threshold {
+            cfg.media.sfu_threshold = v;
+        }
+        if let Some(v) = cli.max_members_sfu {
+            cfg.media.max_members_sfu = v;
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -391,6 +465,25 @@ impl Config {
                 return bad("turn needs a secret, at least one url and a positive ttl_secs");
             }
         }
+        if let Some(url) = &self.media.janus_url {
+            if !url.starts_with("ws://") {
+                return bad(
+                    "media.janus_url must be a ws:// URL (Janus runs beside RoomService; no TLS)",
+                );
+            }
+            if self.media.admin_key.is_empty() {
+                return bad(
+                    "media.admin_key is required with media.janus_url (rooms are created with it)",
+                );
+            }
+            if self.media.max_members_sfu < 2
+                || self.media.max_members_sfu <= self.media.sfu_threshold
+            {
+                return bad(
+                    "media.max_members_sfu must be at least 2 and above media.sfu_threshold",
+                );
+            }
+        }
         for app in &self.apps {
             if app.secret_key.is_none() && app.public_key.is_none() {
                 return Err(ConfigError::Invalid(format!(
@@ -414,6 +507,31 @@ mod tests {
         assert_eq!(c.limits.max_members, 4);
         assert_eq!(c.limits.max_room_info_bytes, 1024);
         assert!(c.ice_servers.is_empty(), "no public STUN by default");
+        assert!(c.media.janus_url.is_none(), "mesh only by default");
+        assert_eq!((c.media.sfu_threshold, c.media.max_members_sfu), (4, 16));
+    }
+
+    #[test]
+    fn media_section_parses_and_validates() {
+        let c = Config::from_toml(
+            "[media]\njanus_url = \"ws://127.0.0.1:8188\"\napi_secret = \"s\"\nadmin_key = \"k\"\nsfu_threshold = 0\n",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.media.sfu_threshold, 0);
+        assert!(
+            !format!("{c:?}").contains("\"k\""),
+            "secrets stay out of logs"
+        );
+        let mut bad = c.clone();
+        bad.media.admin_key.clear();
+        assert!(bad.validate().is_err());
+        let mut bad = c.clone();
+        bad.media.janus_url = Some("http://x".into());
+        assert!(bad.validate().is_err());
+        let mut bad = c;
+        bad.media.max_members_sfu = 0;
+        assert!(bad.validate().is_err());
     }
 
     #[test]

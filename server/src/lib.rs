@@ -11,6 +11,7 @@ pub mod http;
 pub mod hub;
 pub mod im_tap;
 pub mod json;
+pub mod media;
 pub mod metrics;
 pub mod rate_limit;
 pub mod relay;
@@ -59,6 +60,9 @@ pub async fn serve(
             }
         })
     };
+    if let Some(media) = &svc.media {
+        media.start(&svc, shutdown.clone());
+    }
     let app = api::router(svc.clone(), shutdown.clone());
     http::serve(app, listener, &svc.config.http, shutdown).await;
     sweeper.abort();

@@ -56,6 +56,15 @@ pub async fn handle_text(svc: &RoomService, caller: &Caller, session: &Session, 
         let result = relay_sdp(svc, caller, frame).await;
         return answer(svc, session, result, req_id);
     }
+    if let Some(parsed) = crate::media::parse_frame(svc, text) {
+        return match parsed {
+            Ok(env) => {
+                let result = crate::media::handle_frame(svc, caller, session, env.frame).await;
+                answer(svc, session, result, env.req_id)
+            }
+            Err(e) => reply_error(svc, session, lenient_req_id(text), e),
+        };
+    }
     let env: ClientEnvelope = match crate::json::parse_body(text.as_bytes()) {
         Ok(env) => env,
         Err(e) => return reply_error(svc, session, lenient_req_id(text), e),

@@ -54,6 +54,8 @@ pub struct RoomService {
     pub hub: Hub,
     /// Counters.
     pub metrics: Metrics,
+    /// The media server for SFU rooms (`[media] janus_url`), if any.
+    pub media: Option<Arc<crate::media::Sfu>>,
     apps: HashMap<u64, AppKeys>,
     signer: PushSigner,
 }
@@ -124,6 +126,7 @@ impl RoomService {
             valid_secs: config.live.valid_secs,
         };
         Self {
+            media: crate::media::from_config(&config),
             config,
             store,
             hub: Hub::default(),
@@ -152,7 +155,7 @@ impl RoomService {
             max_rooms: limits.max_rooms,
             max_rooms_per_app: per_app.max(1),
             max_rooms_per_user: limits.max_rooms_per_user,
-            capacity: self.config.limits.max_members,
+            capacity: crate::media::room_capacity(&self.config),
             creator_leave_closes_room: self.config.limits.creator_leave_closes_room,
         }
     }
@@ -429,6 +432,7 @@ impl RoomService {
         if RESPONSE_OVERHEAD + json_len(&room) > budget {
             return Err(too_large(budget));
         }
+        crate::media::fetched(self, caller, &room);
         Ok(room)
     }
 
@@ -542,10 +546,18 @@ impl RoomService {
             mixed_play_url,
             room_info: req.room_info,
         };
-        let joined = self
+        let admission = crate::media::admit(self, &key, kind).await?;
+        let joined = match self
             .store
             .add_member(&key, kind, entry, now, self.rules(key.app))
-            .await?;
+            .await
+        {
+            Ok(joined) => joined,
+            Err(e) => {
+                crate::media::abandon(self, &key, admission);
+                return Err(e);
+            }
+        };
         if joined.is_new {
             let event = Encoded::new(&ServerEvent::PusherJoin {
                 room_id: req.room_id.clone(),
@@ -553,6 +565,7 @@ impl RoomService {
             });
             self.hub.deliver(caller.key.app, &joined.others, &event);
         }
+        crate::media::entered(self, &key, &caller.key.user, &joined).await;
         Ok(AddPusherResponse {
             room_id: req.room_id,
         })
@@ -590,6 +603,7 @@ impl RoomService {
         Self::check_body_user(caller, req.user_id.as_ref())?;
         let key = Self::room_key(caller, &req.room_id);
         let members = self.store.destroy_room(&key, &caller.key.user).await?;
+        crate::media::room_gone(self, &key);
         let event = Encoded::new(&ServerEvent::RoomClosed {
             room_id: req.room_id.clone(),
             reason: CloseReason::Destroyed,
@@ -618,6 +632,7 @@ impl RoomService {
 
     /// Tells the room about a departure (quit, or closed).
     pub fn announce(&self, dep: &Departure) {
+        crate::media::departed(self, dep);
         if !dep.remaining.is_empty() {
             let event = Encoded::new(&ServerEvent::PusherQuit {
                 room_id: dep.room.room.clone(),

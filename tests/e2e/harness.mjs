@@ -25,8 +25,8 @@ const FLAGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-/** Starts rtcroom-server (the debug build unless `bin` names another) on an ephemeral port; resolves with its base URL. */
-export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000, bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server'), staticDir = pathJoin(ROOT, 'www') } = {}) {
+/** Starts rtcroom-server (the debug build unless `bin` names another) on an ephemeral port; resolves with its base URL. `extraToml` is appended to its configuration. */
+export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000, bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server'), staticDir = pathJoin(ROOT, 'www'), extraToml = '' } = {}) {
   const dir = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-e2e-'));
   const config = pathJoin(dir, 'rtcroom.toml');
   writeFileSync(config, [
@@ -39,6 +39,7 @@ export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 1
     'check_interval_ms = 250',
     '[limits]',
     'max_members = 8',
+    extraToml,
     '',
   ].join('\n'));
   const proc = spawn(bin, ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
