@@ -83,6 +83,11 @@ async fn a_client_that_stops_reading_is_dropped_closed_and_leaves_its_rooms() {
     bob.enter("r").await;
     aw.expect("pusher_join").await;
     let mut stuck = stuck_socket(&srv, &bob).await;
+    // The 101 answer goes out before the server's connection task counts it.
+    let counted = Instant::now() + Duration::from_secs(5);
+    while srv.svc.hub.connections.load(Ordering::Relaxed) < 2 && Instant::now() < counted {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(srv.svc.hub.connections.load(Ordering::Relaxed), 2);
 
     // Alice talks; Bob's socket backs up (tiny receive buffer, never read).
