@@ -109,6 +109,10 @@ function onEvent(e) {
     case 'debugLog':
       notify('onDebugLog', d)
       break
+    case 'resumeGap':
+      // A reconnect past the replay window: frames (room messages among them) were lost for good.
+      notify('onResumeGap', { errCode: d.code, errMsg: d.message, missed: d.missed, lastSeq: d.lastSeq })
+      break
     default:
       break
   }
@@ -239,7 +243,7 @@ function sendRoomCustomMsg(options) {
     .then(() => ({})))
 }
 
-/** `{onGetPusherList, onPusherJoin, onPusherQuit, onRoomClose, onRecvRoomTextMsg, onRecvRoomCustomMsg, onError, onDebugLog}` */
+/** `{onGetPusherList, onPusherJoin, onPusherQuit, onRoomClose, onRecvRoomTextMsg, onRecvRoomCustomMsg, onError, onDebugLog, onResumeGap}` */
 function setListener(l) {
   listener = l || {}
 }

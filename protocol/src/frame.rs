@@ -248,6 +248,12 @@ mod tests {
                 room_id,
                 from: user,
             },
+            ServerEvent::ResumeGap {
+                code: 1019,
+                message: "lost".into(),
+                last_seq: 4,
+                missed: 300,
+            },
         ];
         let mut seen = [false; ServerEvent::TYPES.len()];
         for e in &all {
@@ -265,6 +271,7 @@ mod tests {
                 ServerEvent::Answer { .. } => 10,
                 ServerEvent::Candidate { .. } => 11,
                 ServerEvent::Renegotiate { .. } => 12,
+                ServerEvent::ResumeGap { .. } => 13,
             };
             seen[i] = true;
         }

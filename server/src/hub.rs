@@ -14,7 +14,7 @@
 use crate::shards::{lock, Shards};
 use crate::store::UserKey;
 use axum::extract::ws::Utf8Bytes;
-use rtcroom_protocol::ws::{ResumeGap, ResumeGapType, ServerEvent, ServerFrame};
+use rtcroom_protocol::ws::{ServerEvent, ServerFrame};
 use rtcroom_protocol::{ApiError, ErrorCode};
 use std::collections::VecDeque;
 use std::fmt::Write;
@@ -343,15 +343,16 @@ impl Hub {
             // lastSeq ahead of the session gets welcome{resumed:false} only.)
             Some(n) if !resumed && n <= ob.last_seq => {
                 let missed = ob.last_seq - n;
-                let gap = ResumeGap {
+                let gap = ServerFrame {
                     seq: ob.last_seq,
-                    kind: ResumeGapType::ResumeGap,
-                    code: ErrorCode::ResumeGap.code(),
-                    message: format!(
-                        "{missed} frames after lastSeq {n} are no longer buffered: re-fetch the rooms"
-                    ),
-                    last_seq: n,
-                    missed,
+                    event: ServerEvent::ResumeGap {
+                        code: ErrorCode::ResumeGap.code(),
+                        message: format!(
+                            "{missed} frames after lastSeq {n} are no longer buffered: re-fetch the rooms"
+                        ),
+                        last_seq: n,
+                        missed,
+                    },
                 };
                 let text = serde_json::to_string(&gap).unwrap_or_default();
                 let _ = tx.try_send(Outgoing::Frame(text.into()));

@@ -2,6 +2,7 @@
 //! WebRTC events and timer wake-ups.
 
 use super::ids::{CallId, ConnId, RequestId};
+use super::recovery::PeerState;
 use super::reply::ReplyBody;
 use rtcroom_protocol::ws::{IceCandidate, ServerFrame};
 use rtcroom_protocol::{ApiError, RoomId, UserId};
@@ -67,6 +68,14 @@ pub enum Input {
         user: UserId,
         /// The candidate (`candidate: ""` marks the end of gathering).
         candidate: IceCandidate,
+    },
+    /// The ICE state of the local peer connection for `user` changed
+    /// (see [`recovery`](super::recovery): a lost media path is repaired).
+    PeerState {
+        /// The remote member the peer connection talks to.
+        user: UserId,
+        /// Its new state.
+        state: PeerState,
     },
     /// The time asked for by the last [`Output::Timer`](super::Output::Timer) has come
     /// (early or spurious wake-ups are harmless).

@@ -464,6 +464,7 @@ impl Client {
     /// Closes the peer to `user` and drops signaling still queued for it.
     pub(super) fn close_peer(&mut self, room_id: &RoomId, user: &UserId) {
         self.peer(PeerAction::Close { user: user.clone() });
+        self.recovery.forget(user);
         self.outbox
             .purge_unsent(|f| frame_room(f) == Some(room_id) && frame_to(f) == Some(user));
     }

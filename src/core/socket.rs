@@ -270,6 +270,14 @@ impl Client {
             // Keep-alive only (already counted by touch_rx): a pong carries the
             // last seq assigned, not a new one.
             ServerEvent::Pong => {}
+            // Like welcome's, its seq is the last assigned (not a gap); the
+            // welcome {resumed: false} before it started the re-sync.
+            ServerEvent::ResumeGap {
+                code,
+                message,
+                last_seq,
+                missed,
+            } => self.on_resume_gap(conn, code, message, last_seq, missed),
             event => {
                 if self.check_seq(frame.seq) {
                     self.on_server_event(event);
@@ -335,9 +343,31 @@ impl Client {
         self.flush_outbox();
     }
 
+    /// Frames were lost for good: tell the application how many (the
+    /// re-sync is already under way since the welcome).
+    fn on_resume_gap(
+        &mut self,
+        conn: ConnId,
+        code: i32,
+        message: String,
+        last_seq: u64,
+        missed: u64,
+    ) {
+        if self.socket.open_conn() != Some(conn) {
+            return self.debug(|| format!("{conn}: resume_gap before welcome ignored"));
+        }
+        self.debug(|| format!("{missed} frames after {last_seq} were lost: {message}"));
+        self.emit(Event::ResumeGap {
+            code,
+            message,
+            last_seq,
+            missed,
+        });
+    }
+
     fn on_server_event(&mut self, event: ServerEvent) {
         match event {
-            ServerEvent::Welcome { .. } | ServerEvent::Pong => {}
+            ServerEvent::Welcome { .. } | ServerEvent::Pong | ServerEvent::ResumeGap { .. } => {}
             ServerEvent::Ack { req_id } => match self.outbox.resolve(req_id) {
                 Some(e) => {
                     if let Some(call) = e.call {

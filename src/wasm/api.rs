@@ -79,6 +79,11 @@ fn login_params(opts: &JsValue) -> Result<LoginParams, ApiError> {
 }
 
 impl RoomCore {
+    /// The driver, for the other `impl` blocks (media.rs).
+    pub(super) fn driver(&self) -> &Shared {
+        &self.driver
+    }
+
     /// Starts `call`, or rejects with its argument error.
     fn start(&self, call: Result<Call, ApiError>) -> Promise {
         match call {

@@ -6,6 +6,7 @@
 mod calls;
 mod messages;
 mod push_url;
+mod recovery;
 mod renegotiate;
 mod resume;
 mod room;
@@ -168,7 +169,9 @@ impl H {
             PeerAction::Close { user } => {
                 assert!(self.live_peers.remove(user), "{user} closed but not open");
             }
-            PeerAction::SetRemoteSdp { user, .. } | PeerAction::AddIce { user, .. } => {
+            PeerAction::SetRemoteSdp { user, .. }
+            | PeerAction::AddIce { user, .. }
+            | PeerAction::RestartIce { user } => {
                 assert!(self.live_peers.contains(user), "{user} used but not open");
             }
         }
