@@ -176,6 +176,16 @@ mod tests {
             ServerEvent::Welcome {
                 user_id: user.clone(),
                 resumed: true,
+                ice_servers: None,
+            },
+            ServerEvent::Welcome {
+                user_id: user.clone(),
+                resumed: false,
+                ice_servers: Some(vec![crate::http::IceServer {
+                    urls: vec!["turn:127.0.0.1:3478".into()],
+                    username: Some("1700000600:u1".into()),
+                    credential: Some("c".into()),
+                }]),
             },
             ServerEvent::Pong,
             ServerEvent::Ack { req_id: 7 },

@@ -13,7 +13,7 @@
 //! relayed or room message is stamped by the server from the token.
 
 use crate::frame::server_events;
-use crate::http::Pusher;
+use crate::http::{IceServer, Pusher};
 use crate::ids::{RoomId, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -260,6 +260,11 @@ server_events! {
             /// True when `lastSeq` was honoured and the frames after it follow;
             /// false when the client must re-fetch its rooms (`get_pushers`).
             resumed: bool = "resumed",
+            /// With `[turn]`: the session's ICE servers with TURN credentials
+            /// minted for this connection (a full TTL from now), replacing
+            /// `login`'s, so a session that outlives its TURN TTL still relays.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            ice_servers: Option<Vec<IceServer>> = "iceServers",
         },
         /// Answer to `ping`.
         Pong = "pong",

@@ -13,6 +13,7 @@ use super::output::{CallOk, Output};
 use super::resume::{SeqTracker, Verdict, Welcome};
 use super::session::{ends_session, Session};
 use rtcroom_protocol::command::{self as cmd, Command};
+use rtcroom_protocol::http::IceServer;
 use rtcroom_protocol::ws::{ClientEnvelope, ClientFrame, ServerEvent, ServerFrame};
 use rtcroom_protocol::ApiError;
 use rtcroom_protocol::ClientError;
@@ -259,7 +260,11 @@ impl Client {
         }
         self.socket.touch_rx(self.now);
         match frame.event {
-            ServerEvent::Welcome { resumed, .. } => self.on_welcome(conn, frame.seq, resumed),
+            ServerEvent::Welcome {
+                resumed,
+                ice_servers,
+                ..
+            } => self.on_welcome(conn, frame.seq, resumed, ice_servers),
             // The end of the session comes unnumbered (seq 0) when the server
             // refuses the socket itself (a stale token): honour it whatever its seq.
             ServerEvent::Error {
@@ -306,9 +311,20 @@ impl Client {
         }
     }
 
-    fn on_welcome(&mut self, conn: ConnId, seq: u64, resumed: bool) {
+    fn on_welcome(
+        &mut self,
+        conn: ConnId,
+        seq: u64,
+        resumed: bool,
+        ice_servers: Option<Vec<IceServer>>,
+    ) {
         if self.socket.open_conn() == Some(conn) {
             return self.debug(|| format!("{conn}: second welcome ignored"));
+        }
+        // Fresh TURN credentials: peers created from now on (new members,
+        // fresh starts of a broken media path) use them.
+        if let (Some(servers), Some(a)) = (ice_servers, self.session.auth_mut()) {
+            a.ice_servers = servers;
         }
         let welcome = self.socket.seq.on_welcome(seq, resumed);
         self.socket.state = State::Open {

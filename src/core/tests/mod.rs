@@ -275,6 +275,7 @@ impl H {
             event: ServerEvent::Welcome {
                 user_id: uid(&self.me),
                 resumed,
+                ice_servers: None,
             },
         };
         self.frame(frame);

@@ -356,3 +356,52 @@ fn jitter_comes_from_the_seed() {
         "seeds vary the delay"
     );
 }
+
+/// A welcome with `iceServers` (fresh TURN credentials) replaces login's:
+/// peers created afterwards use them; a welcome without keeps what we have.
+#[test]
+fn a_welcome_with_ice_servers_refreshes_the_turn_credentials() {
+    use rtcroom_protocol::http::IceServer;
+    let fresh = vec![IceServer {
+        urls: vec!["turn:127.0.0.1:3478".into()],
+        username: Some("1700086400:carol".into()),
+        credential: Some("new".into()),
+    }];
+    let mut h = H::in_room("r1", &[]);
+    h.drop_socket();
+    h.advance(250);
+    h.ws_connect();
+    h.frame(ServerFrame {
+        seq: h.seq,
+        event: ServerEvent::Welcome {
+            user_id: uid(ME),
+            resumed: true,
+            ice_servers: Some(fresh.clone()),
+        },
+    });
+    h.clear();
+    h.server(join("r1", "dave"));
+    assert_eq!(
+        h.peers(),
+        [PeerAction::Create {
+            user: uid("dave"),
+            offerer: true,
+            ice_servers: fresh.clone(),
+        }]
+    );
+    // The next welcome says nothing of ICE servers: the fresh ones stay.
+    h.drop_socket();
+    h.advance(250);
+    h.ws_connect();
+    h.welcome(true);
+    h.clear();
+    h.server(join("r1", "erin"));
+    assert_eq!(
+        h.peers(),
+        [PeerAction::Create {
+            user: uid("erin"),
+            offerer: true,
+            ice_servers: fresh,
+        }]
+    );
+}
