@@ -53,6 +53,7 @@ impl Net {
                 private_key: None,
                 account_type: "0".into(),
                 max_rooms: None,
+                require_privilege: false,
             }],
             ..ServerConfig::default()
         };
@@ -394,6 +395,7 @@ async fn two_members_entering_at_once_negotiate_once() {
         .iter_mut()
         .map(|n| {
             n.call(Call::EnterRoom {
+                private_map_key: None,
                 room_id: rid(&room),
             })
         })
@@ -418,12 +420,14 @@ async fn a_mesh_of_four_then_one_leaves_and_messages_reach_the_rest() {
     // Two enter at once, then the others one by one.
     for i in [0, 1] {
         nodes[i].call(Call::EnterRoom {
+            private_map_key: None,
             room_id: room.clone(),
         });
     }
     progress(&mut nodes, &net).await;
     for i in [2, 3] {
         nodes[i].call(Call::EnterRoom {
+            private_map_key: None,
             room_id: room.clone(),
         });
         progress(&mut nodes, &net).await;
@@ -489,6 +493,7 @@ async fn a_resume_past_the_replay_window_tells_the_app_how_much_was_lost() {
     let room = rid(&format!("pair_{}", now_ms()));
     for n in nodes.iter_mut() {
         n.call(Call::EnterRoom {
+            private_map_key: None,
             room_id: room.clone(),
         });
         progress(std::slice::from_mut(n), &net).await;

@@ -212,14 +212,14 @@ function entered(roomID, roomInfo) {
 function createRoom(options) {
   const data = (options && options.data) || {}
   room = emptyRoom()
-  return settle(options, call('createRoom', { roomID: data.roomID || '', roomInfo: data.roomInfo || '' })
+  return settle(options, call('createRoom', { roomID: data.roomID || '', roomInfo: data.roomInfo || '', privateMapKey: data.privateMapKey })
     .then(r => entered(r.roomID, data.roomInfo)))
 }
 
 function enterRoom(options) {
   const data = (options && options.data) || {}
   room = emptyRoom()
-  return settle(options, call('enterRoom', { roomID: data.roomID })
+  return settle(options, call('enterRoom', { roomID: data.roomID, privateMapKey: data.privateMapKey })
     .then(r => entered(r.roomID, data.roomInfo)))
 }
 

@@ -104,6 +104,18 @@ codes! {
         AppRoomQuota = 1018, "this app has reached its room quota";
         /// A resume asked for frames no longer buffered: some were lost (see `resume_gap`).
         ResumeGap = 1019, "frames were lost: re-fetch the rooms";
+        /// The app requires a `privateMapKey` for the room and none was given.
+        PrivilegeKeyMissing = 1020, "a privateMapKey is required for this room";
+        /// The `privateMapKey` was issued to another user.
+        PrivilegeWrongUser = 1021, "privateMapKey was issued to another user";
+        /// The `privateMapKey` is for another room (or app).
+        PrivilegeWrongRoom = 1022, "privateMapKey is for another room";
+        /// The `privateMapKey` has expired.
+        PrivilegeExpired = 1023, "privateMapKey has expired";
+        /// The `privateMapKey` does not grant what was asked (create, enter, publish).
+        PrivilegeNotGranted = 1024, "privateMapKey does not grant this";
+        /// The `privateMapKey` verifies but carries no valid privilege map.
+        PrivilegeKeyMalformed = 1025, "privateMapKey has no valid privilege map";
         /// UserSig is not valid base64url.
         UserSigBase64 = 7001, "userSig is not valid base64";
         /// UserSig does not inflate (zlib).

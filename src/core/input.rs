@@ -123,11 +123,19 @@ pub enum Call {
         room_id: Option<RoomId>,
         /// Free-form description.
         room_info: String,
+        /// The room privilege key (PrivateMapKey) for servers that require
+        /// one; kept for the entry's and any re-join's `add_pusher`.
+        #[serde(default)]
+        private_map_key: Option<String>,
     },
     /// Enter a room: `add_pusher`, then `get_pushers` → [`Event::GetPusherList`](super::Event::GetPusherList).
     EnterRoom {
         /// The room.
         room_id: RoomId,
+        /// The room privilege key (PrivateMapKey) for servers that require
+        /// one; kept for any re-join's `add_pusher`.
+        #[serde(default)]
+        private_map_key: Option<String>,
     },
     /// Close every peer and leave the room. Done when the server confirms.
     ExitRoom,

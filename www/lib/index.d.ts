@@ -142,9 +142,10 @@ export declare class RTCRoom {
   getRoomList(params?: { index?: number; count?: number }): Promise<{ rooms: RoomInfo[]; total: number }>;
   getPushers(params: { roomID: string }): Promise<RoomInfo>;
   /** Creates a room (the server assigns `roomID` when omitted) and enters it. */
-  createRoom(params?: { roomID?: string; roomInfo?: string | object }): Promise<{ roomID: string }>;
+  /** `privateMapKey`: the room privilege key, for servers whose app requires one (give `roomID` then). */
+  createRoom(params?: { roomID?: string; roomInfo?: string | object; privateMapKey?: string }): Promise<{ roomID: string }>;
   /** Enters a room; `getPusherList` follows with the members already there. */
-  enterRoom(params: { roomID: string }): Promise<{ roomID: string }>;
+  enterRoom(params: { roomID: string; privateMapKey?: string }): Promise<{ roomID: string }>;
   exitRoom(): Promise<void>;
   leaveRoom(): Promise<void>;
   destroyRoom(params: { roomID: string }): Promise<void>;

@@ -384,7 +384,10 @@ impl H {
     /// Enters `room`, where `others` already are; leaves the outputs of the
     /// list (events, peer creation) for the test.
     pub(crate) fn enter(&mut self, room: &str, others: &[&str]) {
-        let id = self.call(Call::EnterRoom { room_id: rid(room) });
+        let id = self.call(Call::EnterRoom {
+            private_map_key: None,
+            room_id: rid(room),
+        });
         let add = self.http("add_pusher");
         self.ok(&add);
         let get = self.http("get_pushers");

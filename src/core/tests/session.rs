@@ -72,8 +72,12 @@ fn login_failure_is_the_servers_error_and_leaves_us_logged_out() {
 fn misuse_fails_at_once_with_clear_codes() {
     let mut h = H::new();
     for call in [
-        Call::EnterRoom { room_id: rid("r1") },
+        Call::EnterRoom {
+            private_map_key: None,
+            room_id: rid("r1"),
+        },
         Call::CreateRoom {
+            private_map_key: None,
             room_id: None,
             room_info: String::new(),
         },
@@ -104,7 +108,10 @@ fn misuse_fails_at_once_with_clear_codes() {
             ice_servers: vec![],
         }),
     );
-    let early = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let early = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     assert_eq!(h.err_code(early), ClientError::NotLoggedIn.code());
     assert!(h.pending(id));
 }
@@ -223,7 +230,10 @@ fn session_replaced_ends_the_session_without_reconnecting() {
     h.advance(120_000);
     assert!(!h.out.iter().any(|o| matches!(o, Output::WsConnect { .. })));
     assert!(h.https().is_empty());
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     assert_eq!(h.err_code(id), ClientError::NotLoggedIn.code());
     // Its late reply changes nothing.
     h.reply(&list_req, room_list(vec![]));
