@@ -220,9 +220,11 @@ async fn http_bodies_always_get_a_coded_answer() {
         ),
         ("delete_pusher", json!({"roomID": "zz"})),
         ("get_push_url", json!({"userID": "alice", "roomID": "r"})),
+        // Another user's: a mutation that leaves it valid logs in and would
+        // replace alice's session (her token then unknown) if it were hers.
         (
             "login",
-            json!({"sdkAppID": APP, "userID": "alice", "userSig": sig("alice")}),
+            json!({"sdkAppID": APP, "userID": "mallory", "userSig": sig("mallory")}),
         ),
     ];
     let end = Instant::now() + budget();
