@@ -40,6 +40,11 @@ struct Net {
 
 impl Net {
     fn new() -> Self {
+        Self::with(|_| {})
+    }
+
+    /// The server with `tweak` applied to its configuration.
+    fn with(tweak: impl FnOnce(&mut ServerConfig)) -> Self {
         let mut config = ServerConfig {
             apps: vec![AppConfig {
                 sdk_app_id: APP,
@@ -48,10 +53,12 @@ impl Net {
                 private_key: None,
                 account_type: "0".into(),
                 max_rooms: None,
+                require_privilege: false,
             }],
             ..ServerConfig::default()
         };
         config.heartbeat.ws_ping_ms = 60_000;
+        tweak(&mut config);
         let svc = rtcroom_server::build(config);
         let router = rtcroom_server::api::router(svc, tokio_util::sync::CancellationToken::new());
         Net { router }
@@ -279,6 +286,13 @@ impl Node {
                     p.ice_in += 1;
                 }
             }
+            PeerAction::RestartIce { user } => {
+                self.handle(Input::LocalSdp {
+                    user: user.clone(),
+                    kind: SdpKind::Offer,
+                    sdp: format!("ice-restart offer {me}->{user}"),
+                });
+            }
             PeerAction::Close { user } => {
                 self.peers.remove(user.as_str());
             }
@@ -381,6 +395,7 @@ async fn two_members_entering_at_once_negotiate_once() {
         .iter_mut()
         .map(|n| {
             n.call(Call::EnterRoom {
+                private_map_key: None,
                 room_id: rid(&room),
             })
         })
@@ -405,12 +420,14 @@ async fn a_mesh_of_four_then_one_leaves_and_messages_reach_the_rest() {
     // Two enter at once, then the others one by one.
     for i in [0, 1] {
         nodes[i].call(Call::EnterRoom {
+            private_map_key: None,
             room_id: room.clone(),
         });
     }
     progress(&mut nodes, &net).await;
     for i in [2, 3] {
         nodes[i].call(Call::EnterRoom {
+            private_map_key: None,
             room_id: room.clone(),
         });
         progress(&mut nodes, &net).await;
@@ -448,4 +465,93 @@ async fn a_mesh_of_four_then_one_leaves_and_messages_reach_the_rest() {
             .collect();
         assert_eq!(texts, ["hello"], "{}", n.me);
     }
+}
+
+fn texts_from<'a>(n: &'a Node, from: &str) -> Vec<&'a str> {
+    n.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RecvRoomTextMsg { user_id, text, .. } if user_id.as_str() == from => {
+                Some(text.as_str())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A socket that comes back after more frames than the server's replay
+/// window holds: the real server's `resume_gap` reaches the application as
+/// [`Event::ResumeGap`] (code 1019, how many frames were lost), the room is
+/// re-synced, and messages flow again.
+#[tokio::test(flavor = "current_thread")]
+async fn a_resume_past_the_replay_window_tells_the_app_how_much_was_lost() {
+    let net = Net::with(|c| {
+        c.debug = true;
+        c.limits.replay_frames = 8;
+    });
+    let mut nodes = logged_in(&["amy", "bob"], &net).await;
+    let room = rid(&format!("pair_{}", now_ms()));
+    for n in nodes.iter_mut() {
+        n.call(Call::EnterRoom {
+            private_map_key: None,
+            room_id: room.clone(),
+        });
+        progress(std::slice::from_mut(n), &net).await;
+    }
+    progress(&mut nodes, &net).await;
+    nodes[0].call(Call::SendRoomTextMsg {
+        text: "before".into(),
+    });
+    progress(&mut nodes, &net).await;
+    assert_eq!(texts_from(&nodes[1], "amy"), ["before"]);
+
+    // bob's socket drops; amy sends 20 texts while bob is away.
+    let (status, body) = net
+        .post(
+            &format!("http://rs.test/weapp/utils/debug_drop_socket?userID=bob&sdkAppID={APP}"),
+            String::new(),
+        )
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    for i in 0..20 {
+        nodes[0].call(Call::SendRoomTextMsg {
+            text: format!("away {i}"),
+        });
+    }
+    progress(&mut nodes[..1], &net).await;
+
+    // bob notices, waits its back-off, reconnects with lastSeq.
+    let mut gap = None;
+    for _ in 0..40 {
+        progress(&mut nodes, &net).await;
+        gap = nodes[1].events.iter().find_map(|e| match e {
+            Event::ResumeGap {
+                code,
+                missed,
+                last_seq,
+                ..
+            } => Some((*code, *missed, *last_seq)),
+            _ => None,
+        });
+        if gap.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        nodes[1].handle(Input::Timeout);
+    }
+    let (code, missed, _) = gap.expect("bob heard of the gap");
+    assert_eq!(code, 1019);
+    assert!(missed >= 20, "{missed} frames lost (20 texts at least)");
+    progress(&mut nodes, &net).await;
+    // Not all 20 came back (the window holds 8), and the room goes on.
+    assert!(texts_from(&nodes[1], "amy").len() < 21);
+    nodes[0].call(Call::SendRoomTextMsg {
+        text: "after".into(),
+    });
+    progress(&mut nodes, &net).await;
+    assert_eq!(texts_from(&nodes[1], "amy").last(), Some(&"after"));
+    assert!(
+        nodes[1].peers.contains_key("amy"),
+        "bob still has amy after the re-sync"
+    );
 }

@@ -112,7 +112,13 @@ impl Events {
 fn recording_media() -> (JsValue, Array) {
     let calls = Array::new();
     let media = Object::new();
-    for method in ["createPeer", "setRemoteSdp", "addIce", "closePeer"] {
+    for method in [
+        "createPeer",
+        "setRemoteSdp",
+        "addIce",
+        "restartIce",
+        "closePeer",
+    ] {
         let calls = calls.clone();
         let f = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |user: JsValue, arg: JsValue| {
             calls.push(&Array::of3(&method.into(), &user, &arg));

@@ -139,6 +139,11 @@ $('leave').onclick = () => guarded(async () => {
 
 // ---- the call ----
 
+/** A member as shown: display names are free text, so the userID always goes with it ("Alice (mallory)"). */
+function label(userID, name) {
+  return name && name !== userID ? `${name} (${userID})` : userID;
+}
+
 function addTile(pusher) {
   names.set(pusher.userID, pusher.userName || pusher.userID);
   if (document.querySelector(`.tile[data-user="${CSS.escape(pusher.userID)}"]`)) return;
@@ -148,7 +153,7 @@ function addTile(pusher) {
   const video = document.createElement('video');
   video.autoplay = true;
   video.playsInline = true;
-  const cap = Object.assign(document.createElement('figcaption'), { textContent: pusher.userName || pusher.userID });
+  const cap = Object.assign(document.createElement('figcaption'), { textContent: label(pusher.userID, pusher.userName) });
   fig.append(video, cap);
   $('grid').append(fig);
   room.addRemoteView(pusher, video);
@@ -169,15 +174,15 @@ function addMessage(kind, from, text) {
   const li = document.createElement('li');
   li.className = kind;
   li.dataset.from = from || '';
-  if (from) li.append(Object.assign(document.createElement('span'), { className: 'from', textContent: `${names.get(from) || from}:` }));
+  if (from) li.append(Object.assign(document.createElement('span'), { className: 'from', textContent: `${label(from, names.get(from))}:` }));
   li.append(document.createTextNode(text));
   $('messages').append(li);
   li.scrollIntoView({ block: 'nearest' });
 }
 
 room.on('getPusherList', (pushers) => pushers.forEach(addTile));
-room.on('pusherJoin', (p) => { addTile(p); addMessage('system', '', `${p.userName || p.userID} joined`); });
-room.on('pusherQuit', (p) => { removeTile(p.userID); addMessage('system', '', `${p.userName || p.userID} left`); });
+room.on('pusherJoin', (p) => { addTile(p); addMessage('system', '', `${label(p.userID, p.userName)} joined`); });
+room.on('pusherQuit', (p) => { removeTile(p.userID); addMessage('system', '', `${label(p.userID, p.userName)} left`); });
 room.on('recvRoomTextMsg', (roomID, userID, userName, _avatar, text) => {
   names.set(userID, userName || userID);
   addMessage('text', userID, text);

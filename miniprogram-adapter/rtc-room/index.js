@@ -257,6 +257,7 @@ Component({
           roomID: m.roomID, userID: m.userID, userName: m.userName, userAvatar: m.userAvatar, cmd: m.cmd, msg: m.msg, time: m.time,
         }))),
         onError: mine(e => this.event('error', e.errCode, e.errMsg)),
+        onResumeGap: mine(g => this.event('resumeGap', g.errCode, JSON.stringify({ errMsg: g.errMsg, missed: g.missed, lastSeq: g.lastSeq }))),
         onDebugLog: line => {
           if (this.data.debug) console.log('[rtc-room]', line)
         },

@@ -109,6 +109,10 @@ function onEvent(e) {
     case 'debugLog':
       notify('onDebugLog', d)
       break
+    case 'resumeGap':
+      // A reconnect past the replay window: frames (room messages among them) were lost for good.
+      notify('onResumeGap', { errCode: d.code, errMsg: d.message, missed: d.missed, lastSeq: d.lastSeq })
+      break
     default:
       break
   }
@@ -208,14 +212,14 @@ function entered(roomID, roomInfo) {
 function createRoom(options) {
   const data = (options && options.data) || {}
   room = emptyRoom()
-  return settle(options, call('createRoom', { roomID: data.roomID || '', roomInfo: data.roomInfo || '' })
+  return settle(options, call('createRoom', { roomID: data.roomID || '', roomInfo: data.roomInfo || '', privateMapKey: data.privateMapKey })
     .then(r => entered(r.roomID, data.roomInfo)))
 }
 
 function enterRoom(options) {
   const data = (options && options.data) || {}
   room = emptyRoom()
-  return settle(options, call('enterRoom', { roomID: data.roomID })
+  return settle(options, call('enterRoom', { roomID: data.roomID, privateMapKey: data.privateMapKey })
     .then(r => entered(r.roomID, data.roomInfo)))
 }
 
@@ -239,7 +243,7 @@ function sendRoomCustomMsg(options) {
     .then(() => ({})))
 }
 
-/** `{onGetPusherList, onPusherJoin, onPusherQuit, onRoomClose, onRecvRoomTextMsg, onRecvRoomCustomMsg, onError, onDebugLog}` */
+/** `{onGetPusherList, onPusherJoin, onPusherQuit, onRoomClose, onRecvRoomTextMsg, onRecvRoomCustomMsg, onError, onDebugLog, onResumeGap}` */
 function setListener(l) {
   listener = l || {}
 }

@@ -110,6 +110,18 @@ codes! {
         NotSfuRoom = 1021, "room is not in SFU mode";
         /// The media server refused the request (e.g. an SDP it cannot use).
         SfuRefused = 1022, "media server refused the request";
+        /// The app requires a `privateMapKey` for the room and none was given.
+        PrivilegeKeyMissing = 1023, "a privateMapKey is required for this room";
+        /// The `privateMapKey` was issued to another user.
+        PrivilegeWrongUser = 1024, "privateMapKey was issued to another user";
+        /// The `privateMapKey` is for another room (or app).
+        PrivilegeWrongRoom = 1025, "privateMapKey is for another room";
+        /// The `privateMapKey` has expired.
+        PrivilegeExpired = 1026, "privateMapKey has expired";
+        /// The `privateMapKey` does not grant what was asked (create, enter, publish).
+        PrivilegeNotGranted = 1027, "privateMapKey does not grant this";
+        /// The `privateMapKey` verifies but carries no valid privilege map.
+        PrivilegeKeyMalformed = 1028, "privateMapKey has no valid privilege map";
         /// UserSig is not valid base64url.
         UserSigBase64 = 7001, "userSig is not valid base64";
         /// UserSig does not inflate (zlib).

@@ -176,6 +176,16 @@ mod tests {
             ServerEvent::Welcome {
                 user_id: user.clone(),
                 resumed: true,
+                ice_servers: None,
+            },
+            ServerEvent::Welcome {
+                user_id: user.clone(),
+                resumed: false,
+                ice_servers: Some(vec![crate::http::IceServer {
+                    urls: vec!["turn:127.0.0.1:3478".into()],
+                    username: Some("1700000600:u1".into()),
+                    credential: Some("c".into()),
+                }]),
             },
             ServerEvent::Pong,
             ServerEvent::Ack { req_id: 7 },
@@ -248,6 +258,12 @@ mod tests {
                 room_id,
                 from: user,
             },
+            ServerEvent::ResumeGap {
+                code: 1019,
+                message: "lost".into(),
+                last_seq: 4,
+                missed: 300,
+            },
         ];
         let mut seen = [false; ServerEvent::TYPES.len()];
         for e in &all {
@@ -265,6 +281,7 @@ mod tests {
                 ServerEvent::Answer { .. } => 10,
                 ServerEvent::Candidate { .. } => 11,
                 ServerEvent::Renegotiate { .. } => 12,
+                ServerEvent::ResumeGap { .. } => 13,
             };
             seen[i] = true;
         }

@@ -209,6 +209,14 @@ pub struct CreateRoomRequest {
         deserialize_with = "opt_room_id_empty_is_none"
     )]
     pub room_id: Option<RoomId>,
+    /// Room privilege ticket (Tencent's PrivateMapKey) for this user and
+    /// room, required when the app is configured with `require_privilege`.
+    #[serde(
+        rename = "privateMapKey",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub private_map_key: Option<String>,
 }
 
 /// `create_room` answer.
@@ -252,6 +260,14 @@ pub struct AddPusherRequest {
     /// Room description, used when this call creates the room.
     #[serde(rename = "roomInfo", default)]
     pub room_info: Option<String>,
+    /// Room privilege ticket (Tencent's PrivateMapKey) for this user and
+    /// room, required when the app is configured with `require_privilege`.
+    #[serde(
+        rename = "privateMapKey",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub private_map_key: Option<String>,
 }
 
 /// `add_pusher` answer.

@@ -13,7 +13,7 @@
 //! relayed or room message is stamped by the server from the token.
 
 use crate::frame::server_events;
-use crate::http::Pusher;
+use crate::http::{IceServer, Pusher};
 use crate::ids::{RoomId, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -260,6 +260,11 @@ server_events! {
             /// True when `lastSeq` was honoured and the frames after it follow;
             /// false when the client must re-fetch its rooms (`get_pushers`).
             resumed: bool = "resumed",
+            /// With `[turn]`: the session's ICE servers with TURN credentials
+            /// minted for this connection (a full TTL from now), replacing
+            /// `login`'s, so a session that outlives its TURN TTL still relays.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            ice_servers: Option<Vec<IceServer>> = "iceServers",
         },
         /// Answer to `ping`.
         Pong = "pong",
@@ -359,46 +364,24 @@ server_events! {
             /// Sender, stamped by the server.
             from: UserId = "from",
         },
+        /// Right after `welcome {resumed: false}` when the client asked to
+        /// resume (`lastSeq`) but the frames after it are no longer in the
+        /// session's replay buffer (`limits.replay_frames` /
+        /// `limits.replay_bytes`): `missed` frames (`lastSeq+1 ..= seq`) were
+        /// lost for good and the client must re-fetch its rooms. Within the
+        /// window a resume loses nothing and this frame is not sent. Like
+        /// `welcome`'s, its `seq` is the last one assigned, not a new one.
+        ResumeGap = "resume_gap" {
+            /// [`crate::ErrorCode::ResumeGap`] (1019).
+            code: i32 = "code",
+            /// Detail.
+            message: String = "message",
+            /// The `lastSeq` the client asked to resume from.
+            last_seq: u64 = "lastSeq",
+            /// Frames the client will never get (`seq - lastSeq`).
+            missed: u64 = "missed",
+        },
     }
-}
-
-/// `type` of the [`ResumeGap`] frame.
-pub const RESUME_GAP_TYPE: &str = "resume_gap";
-
-/// The `type` tag of [`ResumeGap`] (one value, `"resume_gap"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResumeGapType {
-    /// `"resume_gap"`.
-    ResumeGap,
-}
-
-/// Server → client, right after `welcome {resumed: false}` when the client
-/// asked to resume (`lastSeq`) but the frames after it are no longer in the
-/// session's replay buffer (`limits.replay_frames` / `limits.replay_bytes`):
-/// `missed` frames (`lastSeq+1 ..= seq`) were lost for good and the client
-/// must re-fetch its rooms. Within the window a resume loses nothing and this
-/// frame is not sent. Like `welcome`, its `seq` is the last one assigned,
-/// not a new one.
-///
-/// Kept outside [`ServerEvent`] so clients that do not know it yet skip it
-/// as an undecodable frame (they re-sync on `resumed: false` anyway).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResumeGap {
-    /// The session's last assigned seq.
-    pub seq: u64,
-    /// Always `resume_gap`.
-    #[serde(rename = "type")]
-    pub kind: ResumeGapType,
-    /// [`crate::ErrorCode::ResumeGap`] (1019).
-    pub code: i32,
-    /// Detail.
-    pub message: String,
-    /// The `lastSeq` the client asked to resume from.
-    #[serde(rename = "lastSeq")]
-    pub last_seq: u64,
-    /// Frames the client will never get (`seq - lastSeq`).
-    pub missed: u64,
 }
 
 #[cfg(test)]
@@ -407,21 +390,21 @@ mod tests {
 
     #[test]
     fn resume_gap_wire_shape() {
-        let gap = ResumeGap {
+        let gap = ServerFrame {
             seq: 1100,
-            kind: ResumeGapType::ResumeGap,
-            code: 1019,
-            message: "m".into(),
-            last_seq: 14,
-            missed: 1086,
+            event: ServerEvent::ResumeGap {
+                code: 1019,
+                message: "m".into(),
+                last_seq: 14,
+                missed: 1086,
+            },
         };
         let s = serde_json::to_string(&gap).unwrap();
         assert_eq!(
             s,
             r#"{"seq":1100,"type":"resume_gap","code":1019,"message":"m","lastSeq":14,"missed":1086}"#
         );
-        assert!(s.contains(&format!("\"type\":\"{RESUME_GAP_TYPE}\"")));
-        assert_eq!(serde_json::from_str::<ResumeGap>(&s).unwrap(), gap);
+        assert_eq!(serde_json::from_str::<ServerFrame>(&s).unwrap(), gap);
     }
 
     #[test]

@@ -172,6 +172,10 @@ pub struct AppConfig {
     /// Rooms this app may hold at once (default: `limits.max_rooms_per_app`).
     #[serde(default)]
     pub max_rooms: Option<usize>,
+    /// Creating, entering and publishing in a room need a PrivateMapKey
+    /// (`privateMapKey` in `create_room` / `add_pusher`) for that user and room.
+    #[serde(default)]
+    pub require_privilege: bool,
 }
 
 /// Heartbeat rules.
@@ -561,6 +565,7 @@ mod tests {
             private_key: None,
             account_type: String::new(),
             max_rooms: None,
+            require_privilege: false,
         });
         assert!(c.validate().is_err());
     }

@@ -14,7 +14,8 @@
 use crate::shards::{lock, Shards};
 use crate::store::UserKey;
 use axum::extract::ws::Utf8Bytes;
-use rtcroom_protocol::ws::{ResumeGap, ResumeGapType, ServerEvent, ServerFrame};
+use rtcroom_protocol::http::IceServer;
+use rtcroom_protocol::ws::{ServerEvent, ServerFrame};
 use rtcroom_protocol::{ApiError, ErrorCode};
 use std::collections::VecDeque;
 use std::fmt::Write;
@@ -315,8 +316,15 @@ impl Hub {
     }
 
     /// Attaches a new connection, replacing any other, and queues the welcome
-    /// frame followed by the replayed frames after `last_seq`.
-    pub fn attach(&self, session: &Session, last_seq: Option<u64>, queue: usize) -> Attached {
+    /// frame (with `ice_servers`, fresh TURN credentials, when given) followed
+    /// by the replayed frames after `last_seq`.
+    pub fn attach(
+        &self,
+        session: &Session,
+        last_seq: Option<u64>,
+        queue: usize,
+        ice_servers: Option<Vec<IceServer>>,
+    ) -> Attached {
         let (tx, rx) = mpsc::channel(queue.max(16));
         let conn_id = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let mut ob = lock(&session.outbox);
@@ -334,6 +342,7 @@ impl Hub {
             event: ServerEvent::Welcome {
                 user_id: session.user.user.clone(),
                 resumed,
+                ice_servers,
             },
         };
         let text = serde_json::to_string(&welcome).unwrap_or_default();
@@ -343,15 +352,16 @@ impl Hub {
             // lastSeq ahead of the session gets welcome{resumed:false} only.)
             Some(n) if !resumed && n <= ob.last_seq => {
                 let missed = ob.last_seq - n;
-                let gap = ResumeGap {
+                let gap = ServerFrame {
                     seq: ob.last_seq,
-                    kind: ResumeGapType::ResumeGap,
-                    code: ErrorCode::ResumeGap.code(),
-                    message: format!(
-                        "{missed} frames after lastSeq {n} are no longer buffered: re-fetch the rooms"
-                    ),
-                    last_seq: n,
-                    missed,
+                    event: ServerEvent::ResumeGap {
+                        code: ErrorCode::ResumeGap.code(),
+                        message: format!(
+                            "{missed} frames after lastSeq {n} are no longer buffered: re-fetch the rooms"
+                        ),
+                        last_seq: n,
+                        missed,
+                    },
                 };
                 let text = serde_json::to_string(&gap).unwrap_or_default();
                 let _ = tx.try_send(Outgoing::Frame(text.into()));
@@ -434,7 +444,7 @@ mod tests {
         let hub = Hub::default();
         hub.open("t".into(), user(), frames(8));
         let s = hub.get(&user()).unwrap();
-        let mut a = hub.attach(&s, None, 16);
+        let mut a = hub.attach(&s, None, 16, None);
         hub.send(&s, &Encoded::new(&ServerEvent::Pong));
         hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: 9 }));
         let frames = drain(&mut a.rx);
@@ -455,12 +465,12 @@ mod tests {
         let hub = Hub::default();
         hub.open("t".into(), user(), frames(4));
         let s = hub.get(&user()).unwrap();
-        let a = hub.attach(&s, None, 16);
+        let a = hub.attach(&s, None, 16, None);
         assert!(hub.detach(&s, a.conn_id, 5));
         for i in 0..3 {
             hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: i }));
         }
-        let mut b = hub.attach(&s, Some(1), 16);
+        let mut b = hub.attach(&s, Some(1), 16, None);
         assert!(b.resumed);
         let seqs: Vec<u64> = drain(&mut b.rx).iter().map(|f| f.seq).collect();
         assert_eq!(
@@ -472,7 +482,7 @@ mod tests {
         for i in 0..3 {
             hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: i }));
         }
-        let c = hub.attach(&s, Some(1), 16);
+        let c = hub.attach(&s, Some(1), 16, None);
         assert!(!c.resumed);
     }
 
@@ -481,7 +491,7 @@ mod tests {
         let hub = Hub::default();
         hub.open("t".into(), user(), frames(4));
         let s = hub.get(&user()).unwrap();
-        let mut a = hub.attach(&s, None, 64);
+        let mut a = hub.attach(&s, None, 64, None);
         hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: 1 }));
         for _ in 0..10 {
             hub.send_unsequenced(&s, &Encoded::new(&ServerEvent::Pong));
@@ -490,7 +500,7 @@ mod tests {
         let seqs: Vec<u64> = drain(&mut a.rx).iter().map(|f| f.seq).collect();
         assert_eq!(seqs, [vec![0, 1], vec![1; 10], vec![2]].concat());
         // A resume from 0 still finds frame 1: ten pongs did not push it out.
-        let mut b = hub.attach(&s, Some(0), 64);
+        let mut b = hub.attach(&s, Some(0), 64, None);
         assert!(b.resumed);
         assert_eq!(drain(&mut b.rx).len(), 1 + 2);
     }
@@ -504,14 +514,17 @@ mod tests {
         };
         hub.open("t".into(), user(), limit);
         let s = hub.get(&user()).unwrap();
-        let a = hub.attach(&s, None, 64);
+        let a = hub.attach(&s, None, 64, None);
         assert!(hub.detach(&s, a.conn_id, 5));
         for i in 0..10 {
             hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: i }));
         }
         // Each `{"seq":N,"type":"ack","reqID":N}` is ~33 bytes: three fit in 100.
-        assert!(!hub.attach(&s, Some(6), 64).resumed, "frame 7 fell out");
-        let mut b = hub.attach(&s, Some(7), 64);
+        assert!(
+            !hub.attach(&s, Some(6), 64, None).resumed,
+            "frame 7 fell out"
+        );
+        let mut b = hub.attach(&s, Some(7), 64, None);
         assert!(b.resumed);
         let seqs: Vec<u64> = drain(&mut b.rx).iter().skip(1).map(|f| f.seq).collect();
         assert_eq!(seqs, [8, 9, 10]);
@@ -522,13 +535,13 @@ mod tests {
         let hub = Hub::default();
         hub.open("t".into(), user(), frames(64));
         let s = hub.get(&user()).unwrap();
-        let _a = hub.attach(&s, None, 16);
+        let _a = hub.attach(&s, None, 16, None);
         for i in 0..40 {
             hub.send(&s, &Encoded::new(&ServerEvent::Ack { req_id: i }));
         }
         assert!(!s.is_connected());
         assert_eq!(hub.slow_consumers.load(Ordering::Relaxed), 1);
-        let mut b = hub.attach(&s, Some(10), 64);
+        let mut b = hub.attach(&s, Some(10), 64, None);
         assert!(b.resumed);
         assert_eq!(drain(&mut b.rx).len(), 1 + 30);
     }

@@ -227,6 +227,7 @@ async fn run(svc: Arc<RoomService>, user: UserKey, socket: WebSocket, shutdown: 
     replies_out.send(&ServerEvent::Welcome {
         user_id: user.user.clone(),
         resumed: false,
+        ice_servers: None,
     });
     let (mut sink, mut stream) = socket.split();
     let ping_every = Duration::from_millis(svc.config.heartbeat.ws_ping_ms);

@@ -175,6 +175,7 @@ mod tests {
             private_key: None,
             account_type: "0".into(),
             max_rooms: None,
+            require_privilege: false,
         });
         RoomService::new(config, Arc::new(MemoryStore::new()))
     }

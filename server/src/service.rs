@@ -11,6 +11,7 @@ use crate::store::{
 };
 use rtcroom_protocol::http::*;
 use rtcroom_protocol::push_url::{member_stream, parse_member_stream, stream_from_url, PushSigner};
+use rtcroom_protocol::usersig::privilege::bits;
 use rtcroom_protocol::usersig::{self, AppKeys, UserSigError, VerifyOptions};
 use rtcroom_protocol::ws::{CloseReason, QuitReason, ServerEvent};
 use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
@@ -101,6 +102,7 @@ impl RoomService {
                 private_key: None,
                 account_type: "0".into(),
                 max_rooms: None,
+                require_privilege: false,
             });
         }
         if config.live.push_key.is_empty() {
@@ -192,6 +194,59 @@ impl RoomService {
             ApiError::with_message(code, format!("{}: {e}", code.message()))
         })?;
         Ok(UserKey { app, user })
+    }
+
+    fn privilege_required(&self, caller: &Caller) -> bool {
+        self.config
+            .apps
+            .iter()
+            .any(|a| a.sdk_app_id == caller.key.app && a.require_privilege)
+    }
+
+    /// With `require_privilege` on the caller's app: `key` must be a
+    /// PrivateMapKey granting each of `needed` to the caller in `room`.
+    fn check_privilege(
+        &self,
+        caller: &Caller,
+        room: &RoomId,
+        key: Option<&str>,
+        needed: &[(u32, &'static str)],
+        now: Millis,
+    ) -> Result<(), ApiError> {
+        if !self.privilege_required(caller) {
+            return Ok(());
+        }
+        let keys = self
+            .apps
+            .get(&caller.key.app)
+            .ok_or_else(|| ApiError::new(ErrorCode::UnknownSdkAppId))?;
+        let opts = VerifyOptions {
+            now: (now / 1000) as i64,
+            max_clock_skew: 300,
+        };
+        usersig::privilege::check(
+            key,
+            caller.key.user.as_str(),
+            room.as_str(),
+            needed,
+            keys,
+            &opts,
+        )
+        .map(|_| ())
+        .map_err(|e| {
+            use usersig::privilege::PrivilegeError as P;
+            let code = match &e {
+                P::Missing => ErrorCode::PrivilegeKeyMissing,
+                P::Sig(s) => map_sig_error(s),
+                P::Malformed => ErrorCode::PrivilegeKeyMalformed,
+                P::WrongUser => ErrorCode::PrivilegeWrongUser,
+                P::WrongRoom => ErrorCode::PrivilegeWrongRoom,
+                P::Expired => ErrorCode::PrivilegeExpired,
+                P::NotGranted(_) => ErrorCode::PrivilegeNotGranted,
+                _ => ErrorCode::Internal,
+            };
+            ApiError::with_message(code, e.to_string())
+        })
     }
 
     /// `login`: verifies the UserSig and opens a session.
@@ -455,6 +510,22 @@ impl RoomService {
     ) -> Result<CreateRoomResponse, ApiError> {
         Self::check_body_user(caller, req.user_id.as_ref())?;
         self.check_room_info(&req.room_info)?;
+        if self.privilege_required(caller) {
+            // A key names its room: an assigned id could never match one.
+            let room = req.room_id.as_ref().ok_or_else(|| {
+                ApiError::with_message(
+                    ErrorCode::PrivilegeWrongRoom,
+                    "this app requires a privateMapKey: give the roomID it was issued for",
+                )
+            })?;
+            self.check_privilege(
+                caller,
+                room,
+                req.private_map_key.as_deref(),
+                &[(bits::CREATE, "create")],
+                now,
+            )?;
+        }
         let given = req.room_id.is_some();
         for _ in 0..8 {
             let room = match &req.room_id {
@@ -534,6 +605,22 @@ impl RoomService {
             (self.signer.accelerate_url(stream, now_s), String::new())
         };
         let key = Self::room_key(caller, &req.room_id);
+        if self.privilege_required(caller) {
+            // Entering publishes (every member pushes); creating the room on
+            // the way needs the create bit too.
+            let creates = self.store.room(&key).await.is_err();
+            let mut needed = vec![(bits::ENTER, "enter"), (bits::PUBLISH, "publish")];
+            if creates {
+                needed.push((bits::CREATE, "create"));
+            }
+            self.check_privilege(
+                caller,
+                &req.room_id,
+                req.private_map_key.as_deref(),
+                &needed,
+                now,
+            )?;
+        }
         let pusher = Pusher {
             user_id: caller.key.user.clone(),
             user_name: req.user_name,
@@ -786,6 +873,7 @@ mod tests {
                 private_key: None,
                 account_type: "0".into(),
                 max_rooms: None,
+                require_privilege: false,
             });
         }
         RoomService::new(config, Arc::new(MemoryStore::new()))

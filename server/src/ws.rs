@@ -212,10 +212,19 @@ async fn run(
     shutdown: CancellationToken,
 ) {
     let limits = &svc.config.limits;
+    // With [turn], every connection's welcome re-mints the TURN credentials
+    // (a full TTL from now): a session living past login's TTL, or resuming
+    // after a long absence, never holds expired ones.
+    let ice_servers = svc
+        .config
+        .turn
+        .is_some()
+        .then(|| svc.ice_servers(&caller.key.user, crate::service::now_ms()));
     let attached = svc.hub.attach(
         &session,
         last_seq,
         limits.send_queue.max(limits.replay_frames + 1),
+        ice_servers,
     );
     svc.hub.connections.fetch_add(1, Ordering::Relaxed);
     let (sink, stream) = socket.split();

@@ -107,6 +107,7 @@ async fn logging_out_of_many_rooms_is_fast_and_does_not_block_healthz() {
                 user_avatar: String::new(),
                 push_url: String::new(),
                 room_info: None,
+                private_map_key: None,
             };
             srv.svc
                 .add_pusher(&caller, RoomKind::Multi, req, now_ms())

@@ -56,8 +56,15 @@ impl Client {
                 };
                 self.command::<cmd::DestroyRoom>(Req::DestroyRoom { call: id }, body);
             }
-            Call::CreateRoom { room_id, room_info } => self.create_room(id, room_id, room_info),
-            Call::EnterRoom { room_id } => self.enter_room(id, room_id),
+            Call::CreateRoom {
+                room_id,
+                room_info,
+                private_map_key,
+            } => self.create_room(id, room_id, room_info, private_map_key),
+            Call::EnterRoom {
+                room_id,
+                private_map_key,
+            } => self.enter_room(id, room_id, private_map_key),
             Call::ExitRoom => self.exit_room(id),
             Call::SendRoomTextMsg { text } => {
                 self.send_room_msg(id, |room_id| ClientFrame::RoomText { room_id, text });

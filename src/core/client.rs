@@ -8,6 +8,7 @@ use super::ids::{CallId, RequestId};
 use super::input::Input;
 use super::outbox::Outbox;
 use super::output::{CallOk, HttpRequest, Output, PeerAction, RequestBody};
+use super::recovery::Recovery;
 use super::reply::{Expect, ReplyKind};
 use super::requests::Req;
 use super::room::Room;
@@ -38,6 +39,7 @@ pub struct Client {
     pub(super) socket: Socket,
     pub(super) outbox: Outbox,
     pub(super) room: Room,
+    pub(super) recovery: Recovery,
     timer_asked: Option<u64>,
 }
 
@@ -57,6 +59,7 @@ impl Client {
             socket,
             outbox: Outbox::default(),
             room: Room::default(),
+            recovery: Recovery::default(),
             timer_asked: None,
         }
     }
@@ -73,6 +76,7 @@ impl Client {
             Input::WsClosed { conn, reason } => self.on_ws_closed(conn, reason),
             Input::LocalSdp { user, kind, sdp } => self.on_local_sdp(user, kind, sdp),
             Input::LocalIce { user, candidate } => self.on_local_ice(user, candidate),
+            Input::PeerState { user, state } => self.on_peer_state(user, state),
             Input::Timeout => self.timer_asked = None,
         }
         self.run_timers();
@@ -104,6 +108,7 @@ impl Client {
     fn run_timers(&mut self) {
         self.socket_timers();
         self.room_timers();
+        self.recovery_timers();
         for e in self.outbox.expire(self.now) {
             match e.call {
                 Some(call) => self.finish(call, Err(ClientError::Timeout.api())),
@@ -117,6 +122,7 @@ impl Client {
             self.socket.deadline(&self.cfg),
             self.room.deadline(),
             self.outbox.next_deadline(),
+            self.recovery.deadline(self.cfg.media_disconnect_grace_ms),
         ]
         .into_iter()
         .flatten()

@@ -25,6 +25,15 @@ pub struct Config {
     pub login_connect_attempts: u32,
     /// Delay before retrying a failed room re-sync.
     pub sync_retry_ms: u64,
+    /// A peer connection whose ICE stays `disconnected` this long is
+    /// recovered (see `recovery`); `failed` is recovered at once.
+    pub media_disconnect_grace_ms: u64,
+    /// How long an ICE restart may take before the peer starts over from
+    /// scratch (the answering side waits twice this for the offerer's restart);
+    /// also the first wait after starting over.
+    pub ice_restart_timeout_ms: u64,
+    /// Longest wait between two fresh starts of a peer that does not connect.
+    pub media_retry_max_ms: u64,
     /// Emit [`Event::DebugLog`](super::Event::DebugLog).
     pub debug_log: bool,
 }
@@ -41,6 +50,9 @@ impl Default for Config {
             ack_timeout_ms: 15_000,
             login_connect_attempts: 3,
             sync_retry_ms: 1_000,
+            media_disconnect_grace_ms: 2_000,
+            ice_restart_timeout_ms: 5_000,
+            media_retry_max_ms: 30_000,
             debug_log: true,
         }
     }

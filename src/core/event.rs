@@ -74,6 +74,20 @@ pub enum Event {
     },
     /// The room socket's state changed.
     ConnectionStateChange(ConnectionState),
+    /// A reconnect came too late to resume: `missed` frames (room messages,
+    /// member changes, signaling) were lost for good. The member list is
+    /// re-fetched by itself (joins and quits are reported as usual); room
+    /// messages among the lost ones are gone.
+    ResumeGap {
+        /// [`ErrorCode::ResumeGap`](rtcroom_protocol::ErrorCode::ResumeGap) (1019).
+        code: i32,
+        /// Detail.
+        message: String,
+        /// The `lastSeq` the client resumed from.
+        last_seq: u64,
+        /// How many frames were lost.
+        missed: u64,
+    },
 }
 
 impl Event {

@@ -2,6 +2,7 @@
 //! WebRTC events and timer wake-ups.
 
 use super::ids::{CallId, ConnId, RequestId};
+use super::recovery::PeerState;
 use super::reply::ReplyBody;
 use rtcroom_protocol::ws::{IceCandidate, ServerFrame};
 use rtcroom_protocol::{ApiError, RoomId, UserId};
@@ -68,6 +69,14 @@ pub enum Input {
         /// The candidate (`candidate: ""` marks the end of gathering).
         candidate: IceCandidate,
     },
+    /// The ICE state of the local peer connection for `user` changed
+    /// (see [`recovery`](super::recovery): a lost media path is repaired).
+    PeerState {
+        /// The remote member the peer connection talks to.
+        user: UserId,
+        /// Its new state.
+        state: PeerState,
+    },
     /// The time asked for by the last [`Output::Timer`](super::Output::Timer) has come
     /// (early or spurious wake-ups are harmless).
     Timeout,
@@ -114,11 +123,19 @@ pub enum Call {
         room_id: Option<RoomId>,
         /// Free-form description.
         room_info: String,
+        /// The room privilege key (PrivateMapKey) for servers that require
+        /// one; kept for the entry's and any re-join's `add_pusher`.
+        #[serde(default)]
+        private_map_key: Option<String>,
     },
     /// Enter a room: `add_pusher`, then `get_pushers` → [`Event::GetPusherList`](super::Event::GetPusherList).
     EnterRoom {
         /// The room.
         room_id: RoomId,
+        /// The room privilege key (PrivateMapKey) for servers that require
+        /// one; kept for any re-join's `add_pusher`.
+        #[serde(default)]
+        private_map_key: Option<String>,
     },
     /// Close every peer and leave the room. Done when the server confirms.
     ExitRoom,

@@ -17,7 +17,8 @@
 //!             Output::WsSend { conn, frame } => send frame on conn
 //!             Output::WsClose { conn }      => close conn, report nothing more about it
 //!             Output::Peer(action)          => RTCPeerConnection work; its local SDP and
-//!                                              candidates come back as Input::LocalSdp / LocalIce
+//!                                              candidates come back as Input::LocalSdp / LocalIce,
+//!                                              its ICE state as Input::PeerState
 //!             Output::Event(e)              => the application's listener
 //!             Output::CallDone { id, result } => resolve the API call `id`
 //!             Output::Timer { at_ms }       => (re)arm one timer → Input::Timeout
@@ -50,6 +51,9 @@
 //!   Remote candidates that come before the remote SDP are held until it.
 //! * Server frames are numbered: duplicates are dropped, a gap reconnects and
 //!   resumes from `lastSeq`, a lost session re-syncs the member list.
+//! * A peer connection whose media path breaks (ICE `failed`, or
+//!   `disconnected` too long) restarts ICE, then starts over from scratch
+//!   (`renegotiate`) if that fails ([`recovery`]).
 //! * `login` completes on the socket's first `welcome`; the socket then
 //!   reconnects with back-off until `logout` or a session-ending error
 //!   (`SessionReplaced`, `AuthFailed`, `TokenExpired`).
@@ -70,6 +74,7 @@ mod input;
 mod outbox;
 mod output;
 mod peers;
+mod recovery;
 mod reply;
 mod requests;
 mod resume;
@@ -90,6 +95,7 @@ pub use event::{ConnectionState, Event};
 pub use ids::{CallId, ConnId, RequestId};
 pub use input::{Call, Input, LoginParams, SdpKind};
 pub use output::{CallOk, HttpRequest, Output, PeerAction, RequestBody};
+pub use recovery::PeerState;
 pub use reply::{decode_reply, ReplyBody, ReplyKind};
 pub use rtcroom_protocol::frame::{decode_frame, Fields};
 pub use rtcroom_protocol::ClientError;

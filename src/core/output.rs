@@ -158,6 +158,13 @@ pub enum PeerAction {
         /// The candidate.
         candidate: IceCandidate,
     },
+    /// Restart ICE on the peer connection to `user` (we offer): create an
+    /// offer with fresh ICE credentials and report it with
+    /// [`Input::LocalSdp`](super::Input::LocalSdp), as after `Create`.
+    RestartIce {
+        /// The remote member.
+        user: UserId,
+    },
     /// Close and forget the peer connection to `user`.
     Close {
         /// The remote member.

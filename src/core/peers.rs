@@ -51,6 +51,11 @@ impl Peer {
         }
     }
 
+    /// Whether this side offers.
+    pub(crate) fn is_offerer(&self) -> bool {
+        self.offerer
+    }
+
     /// Whether our side of the offer/answer exchange is done: the offerer
     /// applied the answer; the answerer applied the offer and sent its answer.
     pub(crate) fn is_settled(&self) -> bool {

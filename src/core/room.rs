@@ -28,6 +28,9 @@ use rtcroom_protocol::{ApiError, ErrorCode, RoomId, UserId};
 pub(crate) struct Room {
     pub(crate) phase: Phase,
     pub(crate) heartbeat: Option<Heartbeat>,
+    /// The PrivateMapKey given for the room being created or entered, sent
+    /// with every `create_room` / `add_pusher` for that room.
+    pub(crate) privilege: Option<(RoomId, String)>,
 }
 
 /// Where we are with respect to a room.
@@ -168,14 +171,23 @@ pub(crate) fn room_or_member_gone(e: &ApiError) -> bool {
 }
 
 impl Client {
-    pub(super) fn create_room(&mut self, call: CallId, room_id: Option<RoomId>, room_info: String) {
+    pub(super) fn create_room(
+        &mut self,
+        call: CallId,
+        room_id: Option<RoomId>,
+        room_info: String,
+        private_map_key: Option<String>,
+    ) {
         if !matches!(self.room.phase, Phase::Idle) {
             return self.finish(call, Err(ClientError::AlreadyInRoom.api()));
         }
+        // A key names its room; one for an id the server assigns cannot exist.
+        self.room.privilege = room_id.clone().zip(private_map_key.clone());
         let body = CreateRoomRequest {
             user_id: self.me().cloned(),
             room_info: room_info.clone(),
             room_id,
+            private_map_key,
         };
         let req = self.command::<cmd::CreateRoom>(Req::CreateRoom, body);
         self.room.phase = Phase::Creating {
@@ -202,10 +214,16 @@ impl Client {
         }
     }
 
-    pub(super) fn enter_room(&mut self, call: CallId, room_id: RoomId) {
+    pub(super) fn enter_room(
+        &mut self,
+        call: CallId,
+        room_id: RoomId,
+        private_map_key: Option<String>,
+    ) {
         if !matches!(self.room.phase, Phase::Idle) {
             return self.finish(call, Err(ClientError::AlreadyInRoom.api()));
         }
+        self.room.privilege = private_map_key.map(|k| (room_id.clone(), k));
         self.begin_enter(call, room_id, None, false);
     }
 
@@ -464,6 +482,7 @@ impl Client {
     /// Closes the peer to `user` and drops signaling still queued for it.
     pub(super) fn close_peer(&mut self, room_id: &RoomId, user: &UserId) {
         self.peer(PeerAction::Close { user: user.clone() });
+        self.recovery.forget(user);
         self.outbox
             .purge_unsent(|f| frame_room(f) == Some(room_id) && frame_to(f) == Some(user));
     }
@@ -500,6 +519,10 @@ impl Client {
             ),
             None => (None, String::new(), String::new(), String::new()),
         };
+        let private_map_key = match &self.room.privilege {
+            Some((room, key)) if room == room_id => Some(key.clone()),
+            _ => None,
+        };
         let body = AddPusherRequest {
             room_id: room_id.clone(),
             user_id,
@@ -507,6 +530,7 @@ impl Client {
             user_avatar,
             push_url,
             room_info,
+            private_map_key,
         };
         self.command::<cmd::AddPusher>(
             Req::AddPusher {

@@ -41,7 +41,8 @@ fn event_room(ev: &ServerEvent) -> Option<&RoomId> {
         ServerEvent::Welcome { .. }
         | ServerEvent::Pong
         | ServerEvent::Ack { .. }
-        | ServerEvent::Error { .. } => None,
+        | ServerEvent::Error { .. }
+        | ServerEvent::ResumeGap { .. } => None,
     }
 }
 
@@ -184,7 +185,8 @@ impl Client {
             | ServerEvent::Welcome { .. }
             | ServerEvent::Pong
             | ServerEvent::Ack { .. }
-            | ServerEvent::Error { .. } => {}
+            | ServerEvent::Error { .. }
+            | ServerEvent::ResumeGap { .. } => {}
         }
     }
 

@@ -127,7 +127,7 @@ impl Client {
     /// offers, answers and candidates still queued are dropped (a queued
     /// `renegotiate` stays), and `Create` replaces the connection (the
     /// offerer offers anew, the answerer waits).
-    fn restart_peer(&mut self, user: &UserId) {
+    pub(super) fn restart_peer(&mut self, user: &UserId) {
         let Some(me) = self.me().cloned() else {
             return;
         };
@@ -138,6 +138,7 @@ impl Client {
             return;
         };
         m.peer = Peer::new(is_offerer(&me, user));
+        self.recovery.forget(user);
         let room_id = r.room_id.clone();
         self.outbox.purge_unsent(|f| {
             !matches!(f, ClientFrame::Renegotiate { .. })

@@ -13,6 +13,7 @@ use super::output::{CallOk, Output};
 use super::resume::{SeqTracker, Verdict, Welcome};
 use super::session::{ends_session, Session};
 use rtcroom_protocol::command::{self as cmd, Command};
+use rtcroom_protocol::http::IceServer;
 use rtcroom_protocol::ws::{ClientEnvelope, ClientFrame, ServerEvent, ServerFrame};
 use rtcroom_protocol::ApiError;
 use rtcroom_protocol::ClientError;
@@ -259,7 +260,11 @@ impl Client {
         }
         self.socket.touch_rx(self.now);
         match frame.event {
-            ServerEvent::Welcome { resumed, .. } => self.on_welcome(conn, frame.seq, resumed),
+            ServerEvent::Welcome {
+                resumed,
+                ice_servers,
+                ..
+            } => self.on_welcome(conn, frame.seq, resumed, ice_servers),
             // The end of the session comes unnumbered (seq 0) when the server
             // refuses the socket itself (a stale token): honour it whatever its seq.
             ServerEvent::Error {
@@ -270,6 +275,14 @@ impl Client {
             // Keep-alive only (already counted by touch_rx): a pong carries the
             // last seq assigned, not a new one.
             ServerEvent::Pong => {}
+            // Like welcome's, its seq is the last assigned (not a gap); the
+            // welcome {resumed: false} before it started the re-sync.
+            ServerEvent::ResumeGap {
+                code,
+                message,
+                last_seq,
+                missed,
+            } => self.on_resume_gap(conn, code, message, last_seq, missed),
             event => {
                 if self.check_seq(frame.seq) {
                     self.on_server_event(event);
@@ -298,9 +311,20 @@ impl Client {
         }
     }
 
-    fn on_welcome(&mut self, conn: ConnId, seq: u64, resumed: bool) {
+    fn on_welcome(
+        &mut self,
+        conn: ConnId,
+        seq: u64,
+        resumed: bool,
+        ice_servers: Option<Vec<IceServer>>,
+    ) {
         if self.socket.open_conn() == Some(conn) {
             return self.debug(|| format!("{conn}: second welcome ignored"));
+        }
+        // Fresh TURN credentials: peers created from now on (new members,
+        // fresh starts of a broken media path) use them.
+        if let (Some(servers), Some(a)) = (ice_servers, self.session.auth_mut()) {
+            a.ice_servers = servers;
         }
         let welcome = self.socket.seq.on_welcome(seq, resumed);
         self.socket.state = State::Open {
@@ -335,9 +359,31 @@ impl Client {
         self.flush_outbox();
     }
 
+    /// Frames were lost for good: tell the application how many (the
+    /// re-sync is already under way since the welcome).
+    fn on_resume_gap(
+        &mut self,
+        conn: ConnId,
+        code: i32,
+        message: String,
+        last_seq: u64,
+        missed: u64,
+    ) {
+        if self.socket.open_conn() != Some(conn) {
+            return self.debug(|| format!("{conn}: resume_gap before welcome ignored"));
+        }
+        self.debug(|| format!("{missed} frames after {last_seq} were lost: {message}"));
+        self.emit(Event::ResumeGap {
+            code,
+            message,
+            last_seq,
+            missed,
+        });
+    }
+
     fn on_server_event(&mut self, event: ServerEvent) {
         match event {
-            ServerEvent::Welcome { .. } | ServerEvent::Pong => {}
+            ServerEvent::Welcome { .. } | ServerEvent::Pong | ServerEvent::ResumeGap { .. } => {}
             ServerEvent::Ack { req_id } => match self.outbox.resolve(req_id) {
                 Some(e) => {
                     if let Some(call) = e.call {

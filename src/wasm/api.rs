@@ -79,6 +79,11 @@ fn login_params(opts: &JsValue) -> Result<LoginParams, ApiError> {
 }
 
 impl RoomCore {
+    /// The driver, for the other `impl` blocks (media.rs).
+    pub(super) fn driver(&self) -> &Shared {
+        &self.driver
+    }
+
     /// Starts `call`, or rejects with its argument error.
     fn start(&self, call: Result<Call, ApiError>) -> Promise {
         match call {
@@ -157,19 +162,26 @@ impl RoomCore {
         self.start(room_id_arg(&opts).map(|room_id| Call::GetPushers { room_id }))
     }
 
-    /// `createRoom({roomID?, roomInfo})` → `{roomID}`; creates and enters.
+    /// `createRoom({roomID?, roomInfo, privateMapKey?})` → `{roomID}`; creates and enters.
     #[wasm_bindgen(js_name = createRoom)]
     pub fn create_room(&self, opts: JsValue) -> Promise {
         self.start(opt_room_id_arg(&opts).and_then(|room_id| {
             let room_info = room_info_arg(&opts)?;
-            Ok(Call::CreateRoom { room_id, room_info })
+            Ok(Call::CreateRoom {
+                room_id,
+                room_info,
+                private_map_key: js::get_string(&opts, "privateMapKey"),
+            })
         }))
     }
 
-    /// `enterRoom({roomID})` → `{roomID}`; `onGetPusherList` follows.
+    /// `enterRoom({roomID, privateMapKey?})` → `{roomID}`; `onGetPusherList` follows.
     #[wasm_bindgen(js_name = enterRoom)]
     pub fn enter_room(&self, opts: JsValue) -> Promise {
-        self.start(room_id_arg(&opts).map(|room_id| Call::EnterRoom { room_id }))
+        self.start(room_id_arg(&opts).map(|room_id| Call::EnterRoom {
+            room_id,
+            private_map_key: js::get_string(&opts, "privateMapKey"),
+        }))
     }
 
     /// Leaves the room (closing every peer).

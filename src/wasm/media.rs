@@ -4,14 +4,27 @@
 //! refused when the `RoomCore` is made (code -1012), so a misspelt `addIce`
 //! cannot drop candidates in silence. `null`/`undefined` means "this host has
 //! no WebRTC" (the mini-program, whose media is RTMP): peer actions are dropped.
+//!
+//! The way back, glue → core, is typed here too: `feedPeerState(userID,
+//! iceConnectionState)` becomes [`Input::PeerState`], which drives media
+//! recovery (ICE restart, then starting over); an unknown state is refused.
 
+use super::api::RoomCore;
+use super::driver::pump;
 use super::js;
-use crate::core::{ClientError, PeerAction, SdpKind};
+use crate::core::{ClientError, Input, PeerAction, PeerState, SdpKind};
 use rtcroom_protocol::ApiError;
+use rtcroom_protocol::UserId;
 use wasm_bindgen::prelude::*;
 
 /// The methods a media glue must have, as the core's peer actions call them.
-pub const METHODS: [&str; 4] = ["createPeer", "setRemoteSdp", "addIce", "closePeer"];
+pub const METHODS: [&str; 5] = [
+    "createPeer",
+    "setRemoteSdp",
+    "addIce",
+    "restartIce",
+    "closePeer",
+];
 
 #[wasm_bindgen]
 extern "C" {
@@ -28,6 +41,8 @@ extern "C" {
     fn set_remote_sdp(this: &MediaGlue, user: &str, kind: &str, sdp: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = addIce)]
     fn add_ice(this: &MediaGlue, user: &str, candidate: JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = restartIce)]
+    fn restart_ice(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = closePeer)]
     fn close_peer(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
 }
@@ -57,7 +72,8 @@ impl Media {
             PeerAction::Create { user, .. } => (METHODS[0], user),
             PeerAction::SetRemoteSdp { user, .. } => (METHODS[1], user),
             PeerAction::AddIce { user, .. } => (METHODS[2], user),
-            PeerAction::Close { user } => (METHODS[3], user),
+            PeerAction::RestartIce { user } => (METHODS[3], user),
+            PeerAction::Close { user } => (METHODS[4], user),
         };
         let result = match action {
             PeerAction::Create {
@@ -75,6 +91,7 @@ impl Media {
             PeerAction::AddIce { user, candidate } => {
                 glue.add_ice(user.as_str(), js::to_js(candidate))
             }
+            PeerAction::RestartIce { user } => glue.restart_ice(user.as_str()),
             PeerAction::Close { user } => glue.close_peer(user.as_str()),
         };
         result.map_err(|e| {
@@ -83,5 +100,25 @@ impl Media {
                 js::describe(&e)
             )
         })
+    }
+}
+
+#[wasm_bindgen]
+impl RoomCore {
+    /// Glue → core: the peer connection of `userID` changed its
+    /// `iceConnectionState` (`connectionState`'s `failed` may be passed too).
+    /// Throws (code -1012) on an unknown state or user id.
+    #[wasm_bindgen(js_name = feedPeerState)]
+    pub fn feed_peer_state(&self, user_id: &str, state: &str) -> Result<(), JsValue> {
+        let user = UserId::new(user_id).map_err(|e| {
+            js::error_value(&ClientError::InvalidArgument.with_message(format!("userID: {e}")))
+        })?;
+        let state = PeerState::from_ice(state).ok_or_else(|| {
+            js::error_value(
+                &ClientError::InvalidArgument.with_message(format!("unknown ICE state {state:?}")),
+            )
+        })?;
+        pump(self.driver(), Input::PeerState { user, state });
+        Ok(())
     }
 }

@@ -22,9 +22,10 @@ test('two people see and message each other', { timeout: 120000 }, async () => {
     assert.ok(joinToFrame > 0 && joinToFrame < 15000, `join → first frame ${joinToFrame}`);
     console.log(`join → first remote frame (B entering, A's video): ${joinToFrame.toFixed(0)} ms`);
 
-    // Tiles are labelled with the member's userName.
-    assert.equal(await a.page.textContent('.tile[data-user="bob"] figcaption'), 'Bob');
-    assert.equal(await b.page.textContent('.tile[data-user="alice"] figcaption'), 'Alice');
+    // Tiles are labelled with the member's userName and, since names are
+    // free text (anyone may call themselves "Alice"), its userID.
+    assert.equal(await a.page.textContent('.tile[data-user="bob"] figcaption'), 'Bob (bob)');
+    assert.equal(await b.page.textContent('.tile[data-user="alice"] figcaption'), 'Alice (alice)');
 
     await sendText(a, 'Hello Bob');
     assert.deepEqual(await waitReceived(b, 'text', 'alice', 1), ['Hello Bob']);
@@ -32,7 +33,7 @@ test('two people see and message each other', { timeout: 120000 }, async () => {
     assert.deepEqual(await waitReceived(a, 'text', 'bob', 1), ['Hi Alice']);
     await b.page.click('#like');
     assert.deepEqual(await waitReceived(a, 'custom', 'bob', 1), ['likes this']);
-    assert.equal(await a.page.textContent('#messages li.text:not(.mine) .from'), 'Bob:');
+    assert.equal(await a.page.textContent('#messages li.text:not(.mine) .from'), 'Bob (bob):');
 
     mkdirSync(OUT, { recursive: true });
     await a.page.screenshot({ path: pathJoin(OUT, 'two-people-alice.png'), fullPage: true });

@@ -12,7 +12,8 @@ async function demo(videoOf: (id: string) => HTMLElement): Promise<void> {
   });
   room
     .on('pusherJoin', (p) => room.addRemoteView(p.userID, '#grid'))
-    .on('onConnectionStateChange', (state) => console.log(state === 'reconnecting'));
+    .on('onConnectionStateChange', (state) => console.log(state === 'reconnecting'))
+    .on('resumeGap', (code, message, missed, lastSeq) => console.warn(code, message, missed.toFixed(), lastSeq.toFixed()));
   const { userID } = await room.login({ serverDomain: 'https://example.com/weapp/rtc_room', sdkAppID: 1400000000, accType: '0', userID: 'u', userSig: 's' });
   const { rooms, total }: { rooms: RoomInfo[]; total: number } = await room.getRoomList({ index: 0, count: 20 });
   await room.startLocalPreview(videoOf(userID));

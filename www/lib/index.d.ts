@@ -54,6 +54,8 @@ export interface RTCRoomEvents {
   debugLog: (log: string) => void;
   error: (code: number, message: string) => void;
   connectionStateChange: (state: ConnectionState) => void;
+  /** A reconnect past the server's replay window: `missed` frames (room messages among them) are lost for good (code 1019). */
+  resumeGap: (code: number, message: string, missed: number, lastSeq: number) => void;
 }
 
 /** Event names as `on()` takes them: bare (`pusherJoin`) or with the prefix (`onPusherJoin`). */
@@ -72,22 +74,27 @@ export interface RTCRoomListener {
   onDebugLog?: RTCRoomEvents['debugLog'];
   onError?: RTCRoomEvents['error'];
   onConnectionStateChange?: RTCRoomEvents['connectionStateChange'];
+  onResumeGap?: RTCRoomEvents['resumeGap'];
 }
 
 /** A view: a <video>, a container element (a <video> is created inside), or a CSS selector. */
 export type View = HTMLElement | string;
 
 /**
- * The peer-connection glue the core drives; replace it to run media elsewhere. All four methods are
+ * The peer-connection glue the core drives; replace it to run media elsewhere. All five methods are
  * required: `new RTCRoom({media})` throws an Error with code -1012 naming the one that is missing.
  */
 export interface MediaGlue {
   createPeer(userID: string, offerer: boolean, iceServers: RTCIceServer[]): void;
   setRemoteSdp(userID: string, kind: 'offer' | 'answer', sdp: string): void;
   addIce(userID: string, candidate: RTCIceCandidateInit): void;
+  /** ICE restart (this side offers): a new offer with fresh ICE credentials, reported through onLocalSdp. */
+  restartIce(userID: string): void;
   closePeer(userID: string): void;
   onLocalSdp: ((userID: string, kind: 'offer' | 'answer', sdp: string) => void) | null;
   onLocalIce: ((userID: string, candidate: RTCIceCandidateInit) => void) | null;
+  /** Each peer connection's `iceConnectionState` (and `connectionState` "failed"): drives media recovery. */
+  onPeerState: ((userID: string, state: RTCIceConnectionState) => void) | null;
 }
 
 export interface RTCRoomOptions {
@@ -107,6 +114,7 @@ export declare class WebRtcMedia implements MediaGlue {
   createPeer(userID: string, offerer: boolean, iceServers: RTCIceServer[]): void;
   setRemoteSdp(userID: string, kind: 'offer' | 'answer', sdp: string): void;
   addIce(userID: string, candidate: RTCIceCandidateInit): void;
+  restartIce(userID: string): void;
   closePeer(userID: string): void;
   startLocalPreview(view?: View, constraints?: MediaStreamConstraints): Promise<MediaStream>;
   stopLocalPreview(): void;
@@ -119,6 +127,7 @@ export declare class WebRtcMedia implements MediaGlue {
   closeAll(): void;
   onLocalSdp: ((userID: string, kind: 'offer' | 'answer', sdp: string) => void) | null;
   onLocalIce: ((userID: string, candidate: RTCIceCandidateInit) => void) | null;
+  onPeerState: ((userID: string, state: RTCIceConnectionState) => void) | null;
   onDebug: ((line: string) => void) | null;
   onRemoteStream: ((userID: string, stream: MediaStream) => void) | null;
 }
@@ -133,9 +142,10 @@ export declare class RTCRoom {
   getRoomList(params?: { index?: number; count?: number }): Promise<{ rooms: RoomInfo[]; total: number }>;
   getPushers(params: { roomID: string }): Promise<RoomInfo>;
   /** Creates a room (the server assigns `roomID` when omitted) and enters it. */
-  createRoom(params?: { roomID?: string; roomInfo?: string | object }): Promise<{ roomID: string }>;
+  /** `privateMapKey`: the room privilege key, for servers whose app requires one (give `roomID` then). */
+  createRoom(params?: { roomID?: string; roomInfo?: string | object; privateMapKey?: string }): Promise<{ roomID: string }>;
   /** Enters a room; `getPusherList` follows with the members already there. */
-  enterRoom(params: { roomID: string }): Promise<{ roomID: string }>;
+  enterRoom(params: { roomID: string; privateMapKey?: string }): Promise<{ roomID: string }>;
   exitRoom(): Promise<void>;
   leaveRoom(): Promise<void>;
   destroyRoom(params: { roomID: string }): Promise<void>;

@@ -34,6 +34,8 @@ const EVENTS = {
   debugLog: (line) => [line],
   error: (e) => [e.code, e.message],
   connectionStateChange: (state) => [state],
+  // A reconnect past the replay window: code 1019, how many frames were lost for good.
+  resumeGap: (g) => [g.code, g.message, g.missed, g.lastSeq],
 };
 
 /** `onPusherJoin` / `pusherJoin` → `pusherJoin`; unknown names → undefined. */
@@ -57,6 +59,7 @@ export class RTCRoom {
     this.core = new RoomCore(undefined, this.media, options, (e) => this.emit(e));
     this.media.onLocalSdp = (user, kind, sdp) => this.core.feedLocalSdp(user, kind, sdp);
     this.media.onLocalIce = (user, candidate) => this.core.feedLocalIce(user, candidate);
+    this.media.onPeerState = (user, state) => this.core.feedPeerState(user, state);
   }
 
   emit({ type, data }) {

@@ -1,7 +1,9 @@
 // rtcroom WebRTC glue: the only code that touches RTCPeerConnection,
 // MediaStream and <video>. The Rust core decides *what* happens (which peers
 // exist, who offers, which SDP/ICE to apply); this file does it and reports
-// local SDP and ICE back through onLocalSdp / onLocalIce.
+// local SDP and ICE back through onLocalSdp / onLocalIce, and each peer
+// connection's ICE state through onPeerState (the core repairs a broken media
+// path from it: restartIce, or a fresh createPeer).
 
 /** Resolves a view argument (element, video element or CSS selector) to a <video>. */
 function videoFor(view, muted) {
@@ -44,6 +46,7 @@ export class WebRtcMedia {
     this.videoMuted = false;
     this.onLocalSdp = null;
     this.onLocalIce = null;
+    this.onPeerState = null;
     this.onDebug = null;
     this.onRemoteStream = null;
   }
@@ -133,7 +136,14 @@ export class WebRtcMedia {
       if (video) show(video, peer.stream);
       if (this.onRemoteStream) this.onRemoteStream(userID, peer.stream);
     };
-    pc.onconnectionstatechange = () => this.log(`peer ${userID}: ${pc.connectionState}`);
+    const report = (state) => {
+      if (this.peers.get(userID) === peer && this.onPeerState) this.onPeerState(userID, state);
+    };
+    pc.oniceconnectionstatechange = () => report(pc.iceConnectionState);
+    pc.onconnectionstatechange = () => {
+      this.log(`peer ${userID}: ${pc.connectionState}`);
+      if (pc.connectionState === 'failed') report('failed'); // e.g. DTLS failed over a working ICE pair
+    };
     if (offerer) {
       pc.addTransceiver('audio', { direction: 'sendrecv' });
       pc.addTransceiver('video', { direction: 'sendrecv' });
@@ -153,6 +163,15 @@ export class WebRtcMedia {
       this.sendLocalTracks(peer);
       await peer.pc.setLocalDescription(await peer.pc.createAnswer());
       if (this.onLocalSdp) this.onLocalSdp(userID, 'answer', peer.pc.localDescription.sdp);
+    });
+  }
+
+  /** ICE restart on the same connection (we offer): a new offer with fresh ICE credentials. */
+  restartIce(userID) {
+    this.queue(userID, async (peer) => {
+      if (peer.pc.restartIce) peer.pc.restartIce();
+      await peer.pc.setLocalDescription(await peer.pc.createOffer({ iceRestart: true }));
+      if (this.onLocalSdp) this.onLocalSdp(userID, 'offer', peer.pc.localDescription.sdp);
     });
   }
 

@@ -9,6 +9,7 @@
 //! this module reads the clock: the caller passes `now` (unix seconds).
 
 pub mod base64url;
+pub mod privilege;
 mod v1;
 mod v2;
 

@@ -40,6 +40,7 @@ pub fn config() -> Config {
         private_key: None,
         account_type: "0".into(),
         max_rooms: None,
+        require_privilege: false,
     };
     let mut c = Config {
         listen: "127.0.0.1:0".parse().unwrap(),

@@ -98,10 +98,14 @@ fn random_call(rng: &mut Rng) -> Call {
         4 | 5 => Call::GetRoomList { index: 0, cnt: 3 },
         6 | 7 => Call::GetPushers { room_id: room },
         8..=10 => Call::CreateRoom {
+            private_map_key: None,
             room_id: None,
             room_info: "i".into(),
         },
-        11..=18 => Call::EnterRoom { room_id: room },
+        11..=18 => Call::EnterRoom {
+            private_map_key: None,
+            room_id: room,
+        },
         19..=22 => Call::ExitRoom,
         23 => Call::DestroyRoom { room_id: room },
         24 => Call::GetPushUrl { room_id: None },

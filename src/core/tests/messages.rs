@@ -170,7 +170,10 @@ fn sending_outside_a_room_fails() {
     h.login();
     let a = h.call(Call::SendRoomTextMsg { text: "1".into() });
     assert_eq!(h.err_code(a), ClientError::NotInRoom.code());
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     let b = h.call(Call::SendRoomCustomMsg {
         cmd: "c".into(),
         msg: "m".into(),

@@ -6,6 +6,7 @@
 mod calls;
 mod messages;
 mod push_url;
+mod recovery;
 mod renegotiate;
 mod resume;
 mod room;
@@ -168,7 +169,9 @@ impl H {
             PeerAction::Close { user } => {
                 assert!(self.live_peers.remove(user), "{user} closed but not open");
             }
-            PeerAction::SetRemoteSdp { user, .. } | PeerAction::AddIce { user, .. } => {
+            PeerAction::SetRemoteSdp { user, .. }
+            | PeerAction::AddIce { user, .. }
+            | PeerAction::RestartIce { user } => {
                 assert!(self.live_peers.contains(user), "{user} used but not open");
             }
         }
@@ -272,6 +275,7 @@ impl H {
             event: ServerEvent::Welcome {
                 user_id: uid(&self.me),
                 resumed,
+                ice_servers: None,
             },
         };
         self.frame(frame);
@@ -380,7 +384,10 @@ impl H {
     /// Enters `room`, where `others` already are; leaves the outputs of the
     /// list (events, peer creation) for the test.
     pub(crate) fn enter(&mut self, room: &str, others: &[&str]) {
-        let id = self.call(Call::EnterRoom { room_id: rid(room) });
+        let id = self.call(Call::EnterRoom {
+            private_map_key: None,
+            room_id: rid(room),
+        });
         let add = self.http("add_pusher");
         self.ok(&add);
         let get = self.http("get_pushers");

@@ -57,7 +57,10 @@ fn entering_and_creating_announce_the_push_url() {
     let mut h = H::new();
     h.login();
     get_push_url(&mut h, None);
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     let add = h.http("add_pusher");
     assert_eq!(add_pusher_url(&add), URL);
     h.ok(&add);
@@ -71,6 +74,7 @@ fn entering_and_creating_announce_the_push_url() {
     assert_eq!(h.done(id), Ok(CallOk::Exited));
 
     h.call(Call::CreateRoom {
+        private_map_key: None,
         room_id: None,
         room_info: String::new(),
     });
@@ -109,7 +113,10 @@ fn without_a_push_url_or_after_a_failure_or_a_new_login_none_is_announced() {
     let req = h.http("get_push_url");
     h.fail(&req, ClientError::Network.api());
     assert_eq!(h.err_code(id), ClientError::Network.code());
-    h.call(Call::EnterRoom { room_id: rid("r1") });
+    h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     assert_eq!(add_pusher_url(&h.http("add_pusher")), "");
 
     // A new session forgets the old session's URL.
@@ -122,7 +129,10 @@ fn without_a_push_url_or_after_a_failure_or_a_new_login_none_is_announced() {
     assert_eq!(h.done(id), Ok(CallOk::LoggedOut));
     h.clear();
     h.login();
-    h.call(Call::EnterRoom { room_id: rid("r1") });
+    h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     assert_eq!(add_pusher_url(&h.http("add_pusher")), "");
 }
 

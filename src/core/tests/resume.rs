@@ -349,3 +349,66 @@ fn a_socket_that_never_says_welcome_is_replaced() {
         .events()
         .contains(&Event::ConnectionStateChange(ConnectionState::Connected)));
 }
+
+/// The server's `resume_gap` after `welcome {resumed: false}`: its seq is
+/// the last assigned (not a gap, not a new frame); the application hears
+/// code 1019 and how many frames were lost; the re-sync runs as after any
+/// `resumed: false`, and the numbering goes on from there.
+#[test]
+fn a_resume_gap_reaches_the_app_and_the_room_re_syncs() {
+    let mut h = H::in_room("r1", &["alice"]);
+    h.server(text("r1", "alice", "1"));
+    h.events();
+    h.drop_socket();
+    h.advance(250);
+    assert!(h.ws_connect().ends_with("&lastSeq=1"));
+    h.seq = 1_100;
+    h.welcome(false);
+    h.frame(ServerFrame {
+        seq: h.seq,
+        event: ServerEvent::ResumeGap {
+            code: 1019,
+            message: "1099 frames after lastSeq 1 are no longer buffered".into(),
+            last_seq: 1,
+            missed: 1_099,
+        },
+    });
+    assert!(h.closes().is_empty(), "not treated as a gap: {:#?}", h.logs);
+    let events = h.events();
+    assert!(
+        events.contains(&Event::ResumeGap {
+            code: ErrorCode::ResumeGap.code(),
+            message: "1099 frames after lastSeq 1 are no longer buffered".into(),
+            last_seq: 1,
+            missed: 1_099,
+        }),
+        "{events:#?}"
+    );
+    let get = h.http("get_pushers");
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &["alice", ME])));
+    h.server(text("r1", "alice", "after"));
+    assert_eq!(texts(&h.events()), ["after"]);
+    assert!(h.closes().is_empty());
+}
+
+/// A `resume_gap` on a socket not yet welcomed (or a stale one) is no news.
+#[test]
+fn a_resume_gap_before_welcome_is_ignored() {
+    let mut h = H::in_room("r1", &["alice"]);
+    h.drop_socket();
+    h.advance(250);
+    h.ws_connect();
+    h.frame(ServerFrame {
+        seq: 5,
+        event: ServerEvent::ResumeGap {
+            code: 1019,
+            message: "m".into(),
+            last_seq: 0,
+            missed: 5,
+        },
+    });
+    assert!(!h
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::ResumeGap { .. })));
+}

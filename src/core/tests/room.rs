@@ -6,7 +6,10 @@ use super::*;
 fn enter_asks_add_pusher_before_get_pushers_and_lists_others() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     let add = h.http("add_pusher");
     h.no_http("get_pushers");
     assert_eq!(
@@ -39,6 +42,7 @@ fn create_room_creates_then_enters() {
     let mut h = H::new();
     h.login();
     let id = h.call(Call::CreateRoom {
+        private_map_key: None,
         room_id: None,
         room_info: "{\"title\":\"t\"}".into(),
     });
@@ -76,6 +80,7 @@ fn create_or_enter_failures_complete_the_call() {
     let mut h = H::new();
     h.login();
     let id = h.call(Call::CreateRoom {
+        private_map_key: None,
         room_id: Some(rid("taken")),
         room_info: String::new(),
     });
@@ -83,13 +88,17 @@ fn create_or_enter_failures_complete_the_call() {
     h.fail(&create, api(ErrorCode::RoomExists));
     assert_eq!(h.err_code(id), 11);
     let id = h.call(Call::EnterRoom {
+        private_map_key: None,
         room_id: rid("full"),
     });
     let add = h.http("add_pusher");
     h.fail(&add, api(ErrorCode::RoomFull));
     assert_eq!(h.err_code(id), 5001);
     // get_pushers failing after we became a member: leave again.
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     let add = h.http("add_pusher");
     h.ok(&add);
     let get = h.http("get_pushers");
@@ -107,9 +116,13 @@ fn create_or_enter_failures_complete_the_call() {
 #[test]
 fn entering_twice_or_exiting_outside_a_room_fails() {
     let mut h = H::in_room("r1", &[]);
-    let id = h.call(Call::EnterRoom { room_id: rid("r2") });
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r2"),
+    });
     assert_eq!(h.err_code(id), ClientError::AlreadyInRoom.code());
     let id = h.call(Call::CreateRoom {
+        private_map_key: None,
         room_id: None,
         room_info: String::new(),
     });
@@ -150,7 +163,10 @@ fn joins_are_deduplicated_and_unknown_quits_ignored() {
 fn room_events_before_the_list_are_held_and_deduplicated() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     let add = h.http("add_pusher");
     // Events may overtake the HTTP replies.
     h.server(join("r1", "alice"));
@@ -208,7 +224,10 @@ fn exit_closes_peers_deletes_and_stops_the_heartbeat() {
 fn exit_while_add_pusher_is_on_its_way_undoes_a_late_success() {
     let mut h = H::new();
     h.login();
-    let enter = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let enter = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     let add = h.http("add_pusher");
     let exit = h.call(Call::ExitRoom);
     assert_eq!(h.err_code(enter), ClientError::Cancelled.code());
@@ -226,6 +245,7 @@ fn exit_while_creating_cancels() {
     let mut h = H::new();
     h.login();
     let create = h.call(Call::CreateRoom {
+        private_map_key: None,
         room_id: None,
         room_info: String::new(),
     });
@@ -247,7 +267,10 @@ fn re_entering_the_same_room_waits_for_the_leave() {
     let mut h = H::in_room("r1", &[]);
     let exit = h.call(Call::ExitRoom);
     let del = h.http("delete_pusher");
-    let enter = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let enter = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     h.no_http("add_pusher");
     h.ok(&del);
     assert_eq!(h.done(exit), Ok(CallOk::Exited));
@@ -291,7 +314,10 @@ fn room_closed_mid_call_closes_peers_and_leaves() {
 fn room_closed_while_entering_fails_the_entry() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     let add = h.http("add_pusher");
     h.ok(&add);
     let get = h.http("get_pushers");
@@ -345,4 +371,63 @@ fn pushers_of_another_room_are_filtered_of_ourselves() {
     let d = h.http("destroy_room");
     h.fail(&d, api(ErrorCode::NotRoomCreator));
     assert_eq!(h.err_code(id), 3);
+}
+
+/// The PrivateMapKey given to `createRoom` / `enterRoom` travels in the
+/// room's `create_room` and every `add_pusher` (a re-join's too), and in no
+/// other room's.
+#[test]
+fn the_private_map_key_rides_on_create_room_and_add_pusher() {
+    let mut h = H::new();
+    h.login();
+    h.call(Call::CreateRoom {
+        room_id: Some(rid("r1")),
+        room_info: "i".into(),
+        private_map_key: Some("pmk".into()),
+    });
+    let create = h.http("create_room");
+    assert_eq!(
+        serde_json::to_value(&create.body).unwrap()["privateMapKey"],
+        "pmk"
+    );
+    h.reply(
+        &create,
+        ReplyBody::CreateRoom(rtcroom_protocol::http::CreateRoomResponse { room_id: rid("r1") }),
+    );
+    let add = h.http("add_pusher");
+    assert_eq!(
+        serde_json::to_value(&add.body).unwrap()["privateMapKey"],
+        "pmk"
+    );
+    h.ok(&add);
+    let get = h.http("get_pushers");
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &[ME])));
+    // The server drops us while the socket is away: the re-join carries it.
+    h.drop_socket();
+    h.advance(250);
+    h.ws_connect();
+    h.seq = 10;
+    h.welcome(false);
+    let get = h.http("get_pushers");
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &["dave"])));
+    let add = h.http("add_pusher");
+    assert_eq!(
+        serde_json::to_value(&add.body).unwrap()["privateMapKey"],
+        "pmk"
+    );
+    h.ok(&add);
+    h.clear();
+    h.call(Call::ExitRoom);
+    let del = h.http("delete_pusher");
+    h.ok(&del);
+    // Another room without a key sends none.
+    h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r2"),
+    });
+    let add = h.http("add_pusher");
+    assert!(serde_json::to_value(&add.body)
+        .unwrap()
+        .get("privateMapKey")
+        .is_none());
 }

@@ -72,8 +72,12 @@ fn login_failure_is_the_servers_error_and_leaves_us_logged_out() {
 fn misuse_fails_at_once_with_clear_codes() {
     let mut h = H::new();
     for call in [
-        Call::EnterRoom { room_id: rid("r1") },
+        Call::EnterRoom {
+            private_map_key: None,
+            room_id: rid("r1"),
+        },
         Call::CreateRoom {
+            private_map_key: None,
             room_id: None,
             room_info: String::new(),
         },
@@ -104,7 +108,10 @@ fn misuse_fails_at_once_with_clear_codes() {
             ice_servers: vec![],
         }),
     );
-    let early = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let early = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     assert_eq!(h.err_code(early), ClientError::NotLoggedIn.code());
     assert!(h.pending(id));
 }
@@ -223,7 +230,10 @@ fn session_replaced_ends_the_session_without_reconnecting() {
     h.advance(120_000);
     assert!(!h.out.iter().any(|o| matches!(o, Output::WsConnect { .. })));
     assert!(h.https().is_empty());
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     assert_eq!(h.err_code(id), ClientError::NotLoggedIn.code());
     // Its late reply changes nothing.
     h.reply(&list_req, room_list(vec![]));
@@ -354,5 +364,54 @@ fn jitter_comes_from_the_seed() {
     assert!(
         (1..=40).map(delay).any(|d| d != delay(7)),
         "seeds vary the delay"
+    );
+}
+
+/// A welcome with `iceServers` (fresh TURN credentials) replaces login's:
+/// peers created afterwards use them; a welcome without keeps what we have.
+#[test]
+fn a_welcome_with_ice_servers_refreshes_the_turn_credentials() {
+    use rtcroom_protocol::http::IceServer;
+    let fresh = vec![IceServer {
+        urls: vec!["turn:127.0.0.1:3478".into()],
+        username: Some("1700086400:carol".into()),
+        credential: Some("new".into()),
+    }];
+    let mut h = H::in_room("r1", &[]);
+    h.drop_socket();
+    h.advance(250);
+    h.ws_connect();
+    h.frame(ServerFrame {
+        seq: h.seq,
+        event: ServerEvent::Welcome {
+            user_id: uid(ME),
+            resumed: true,
+            ice_servers: Some(fresh.clone()),
+        },
+    });
+    h.clear();
+    h.server(join("r1", "dave"));
+    assert_eq!(
+        h.peers(),
+        [PeerAction::Create {
+            user: uid("dave"),
+            offerer: true,
+            ice_servers: fresh.clone(),
+        }]
+    );
+    // The next welcome says nothing of ICE servers: the fresh ones stay.
+    h.drop_socket();
+    h.advance(250);
+    h.ws_connect();
+    h.welcome(true);
+    h.clear();
+    h.server(join("r1", "erin"));
+    assert_eq!(
+        h.peers(),
+        [PeerAction::Create {
+            user: uid("erin"),
+            offerer: true,
+            ice_servers: fresh,
+        }]
     );
 }

@@ -132,7 +132,10 @@ fn no_glare_when_both_sides_learn_of_each_other_at_once() {
     // and only the offerer's offer is ever accepted.
     let mut carol = H::new();
     carol.login();
-    let id = carol.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = carol.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
     let add = carol.http("add_pusher");
     carol.ok(&add);
     let get = carol.http("get_pushers");
