@@ -61,11 +61,17 @@ function startPeerServer() {
 
 async function rawRun(browser, pages) {
   const context = await browser.newContext();
+  await context.addInitScript({ path: TIMELINE });
   const page = await context.newPage();
   await page.goto(`${pages.base}/raw.html`);
   const ms = await page.evaluate(() => window.bench.run());
+  const marks = await page.evaluate(() => window.__timeline.marks);
+  const timeline = {};
+  for (const [t, label] of marks) if (t >= ms.t0 - 1) timeline[label] = t - ms.t0;
+  timeline['B first frame of A'] = ms.guest;
+  timeline['A first frame of B'] = ms.host;
   await context.close();
-  return ms;
+  return { guest: ms.guest, host: ms.host, timeline };
 }
 
 async function peerjsRun(browser, pages, peer, i) {
@@ -137,12 +143,14 @@ const before = BEFORE_WWW ? await startServer({ bin: pathJoin(ROOT, 'target', 'r
 const peer = await startPeerServer();
 const pages = await servePages();
 const browser = await launch();
+const only = process.env.BENCH_FLOWS ? process.env.BENCH_FLOWS.split(',') : null;
 const flows = {
   raw: (i) => rawRun(browser, pages, i),
   peerjs: (i) => peerjsRun(browser, pages, peer, i),
   rtcroom: (i) => rtcroomRun(browser, server, i, 'r'),
   ...(before ? { rtcroom_before: (i) => rtcroomRun(browser, before, i, 'm') } : {}),
 };
+if (only) for (const k of Object.keys(flows)) if (!only.includes(k)) delete flows[k];
 const runs = Object.fromEntries(Object.keys(flows).map((k) => [k, []]));
 try {
   // One unrecorded round first: Chromium's first call pays for process start-up.
@@ -164,7 +172,7 @@ const result = {
   runs: RUNS,
   ms: Object.fromEntries(Object.keys(runs).map((k) => [k, { guest: pick(k, 'guest'), host: pick(k, 'host') }])),
   median_ms: Object.fromEntries(Object.keys(runs).map((k) => [k, { guest: median(pick(k, 'guest')), host: median(pick(k, 'host')) }])),
-  timeline: Object.fromEntries(Object.keys(runs).filter((k) => k.startsWith('rtcroom')).map((k) => [k, medianTimeline(runs[k])])),
+  timeline: Object.fromEntries(Object.keys(runs).filter((k) => k !== 'peerjs').map((k) => [k, medianTimeline(runs[k])])),
   login_timeline: Object.fromEntries(Object.keys(runs).filter((k) => k.startsWith('rtcroom')).map((k) => [k, medianTimeline(runs[k], 'login')])),
 };
 const text = JSON.stringify(result, null, 2);

@@ -53,7 +53,11 @@
         this.addEventListener('icecandidate', (e) => e.candidate && mark('local candidate'));
         this.addEventListener('iceconnectionstatechange', () => mark(`ice ${this.iceConnectionState}`));
         this.addEventListener('connectionstatechange', () => mark(`pc ${this.connectionState}`));
-        this.addEventListener('track', () => mark('track'));
+        this.addEventListener('track', (e) => {
+          mark('track');
+          // unmute: the first RTP packet of that track arrived.
+          e.track.addEventListener('unmute', () => mark(`${e.track.kind} unmute`), { once: true });
+        });
       }
     };
   }

@@ -282,6 +282,7 @@ impl Node {
             PeerAction::Close { user } => {
                 self.peers.remove(user.as_str());
             }
+            PeerAction::Prepare { .. } => {}
         }
     }
 

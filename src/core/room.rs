@@ -345,16 +345,23 @@ impl Client {
             members,
             sync: None,
         });
-        self.emit(Event::GetPusherList(list.clone()));
+        // The peers first: their offers start before the app's listeners run.
+        for p in &list {
+            self.create_peer(&p.user_id);
+        }
+        // Then a spare offer for whoever joins next (we offer to the later
+        // ones whose userID sorts after ours).
+        if let Some(a) = self.session.auth() {
+            let ice_servers = a.ice_servers.clone();
+            self.peer(PeerAction::Prepare { ice_servers });
+        }
+        self.emit(Event::GetPusherList(list));
         let ok = if e.created {
             CallOk::RoomCreated { room_id }
         } else {
             CallOk::Entered { room_id }
         };
         self.finish(e.call, Ok(ok));
-        for p in &list {
-            self.create_peer(&p.user_id);
-        }
         for ev in e.held {
             self.on_room_event(ev);
         }

@@ -4,6 +4,8 @@
 //! refused when the `RoomCore` is made (code -1012), so a misspelt `addIce`
 //! cannot drop candidates in silence. `null`/`undefined` means "this host has
 //! no WebRTC" (the mini-program, whose media is RTMP): peer actions are dropped.
+//! [`PeerAction::Prepare`] is a hint: it calls the optional `preparePeer`
+//! when the glue has one.
 
 use super::js;
 use crate::core::{ClientError, PeerAction, SdpKind};
@@ -30,6 +32,8 @@ extern "C" {
     fn add_ice(this: &MediaGlue, user: &str, candidate: JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = closePeer)]
     fn close_peer(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = preparePeer)]
+    fn prepare_peer(this: &MediaGlue, ice_servers: JsValue) -> Result<(), JsValue>;
 }
 
 /// The host's media glue, checked.
@@ -53,11 +57,20 @@ impl Media {
         let Some(glue) = &self.0 else {
             return Ok(());
         };
+        if let PeerAction::Prepare { ice_servers } = action {
+            if !js::get(glue, "preparePeer").is_function() {
+                return Ok(());
+            }
+            return glue
+                .prepare_peer(js::to_js(ice_servers))
+                .map_err(|e| format!("media glue failed on preparePeer: {}", js::describe(&e)));
+        }
         let (method, user) = match action {
             PeerAction::Create { user, .. } => (METHODS[0], user),
             PeerAction::SetRemoteSdp { user, .. } => (METHODS[1], user),
             PeerAction::AddIce { user, .. } => (METHODS[2], user),
             PeerAction::Close { user } => (METHODS[3], user),
+            PeerAction::Prepare { .. } => return Ok(()),
         };
         let result = match action {
             PeerAction::Create {
@@ -76,6 +89,7 @@ impl Media {
                 glue.add_ice(user.as_str(), js::to_js(candidate))
             }
             PeerAction::Close { user } => glue.close_peer(user.as_str()),
+            PeerAction::Prepare { .. } => return Ok(()),
         };
         result.map_err(|e| {
             format!(

@@ -86,6 +86,8 @@ export interface MediaGlue {
   setRemoteSdp(userID: string, kind: 'offer' | 'answer', sdp: string): void;
   addIce(userID: string, candidate: RTCIceCandidateInit): void;
   closePeer(userID: string): void;
+  /** Optional hint on entering a room: make a spare connection whose offer is ready for the next offering createPeer. */
+  preparePeer?(iceServers: RTCIceServer[]): void;
   onLocalSdp: ((userID: string, kind: 'offer' | 'answer', sdp: string) => void) | null;
   onLocalIce: ((userID: string, candidate: RTCIceCandidateInit) => void) | null;
 }
@@ -108,6 +110,7 @@ export declare class WebRtcMedia implements MediaGlue {
   setRemoteSdp(userID: string, kind: 'offer' | 'answer', sdp: string): void;
   addIce(userID: string, candidate: RTCIceCandidateInit): void;
   closePeer(userID: string): void;
+  preparePeer(iceServers: RTCIceServer[]): void;
   startLocalPreview(view?: View, constraints?: MediaStreamConstraints): Promise<MediaStream>;
   stopLocalPreview(): void;
   addRemoteView(userID: string, view: View): HTMLVideoElement;

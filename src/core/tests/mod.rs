@@ -173,6 +173,7 @@ impl H {
             PeerAction::SetRemoteSdp { user, .. } | PeerAction::AddIce { user, .. } => {
                 assert!(self.live_peers.contains(user), "{user} used but not open");
             }
+            PeerAction::Prepare { .. } => {}
         }
     }
 
@@ -342,11 +343,22 @@ impl H {
         })
     }
 
+    /// Peer actions (without the `Prepare` hints; see [`H::prepares`]).
     pub(crate) fn peers(&mut self) -> Vec<PeerAction> {
         self.take_all(|o| match o {
+            Output::Peer(PeerAction::Prepare { .. }) => None,
             Output::Peer(p) => Some(p.clone()),
             _ => None,
         })
+    }
+
+    /// How many `Prepare` hints are pending (removed).
+    pub(crate) fn prepares(&mut self) -> usize {
+        self.take_all(|o| match o {
+            Output::Peer(PeerAction::Prepare { .. }) => Some(()),
+            _ => None,
+        })
+        .len()
     }
 
     pub(crate) fn closes(&mut self) -> Vec<ConnId> {

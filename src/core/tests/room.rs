@@ -52,6 +52,37 @@ fn a_roster_in_add_pushers_answer_enters_without_get_pushers() {
 }
 
 #[test]
+fn entering_hints_the_glue_to_prepare_an_offer_for_the_next_newcomer() {
+    let mut h = H::new();
+    h.login();
+    h.call(Call::EnterRoom { room_id: rid("r1") });
+    let add = h.http("add_pusher");
+    assert_eq!(h.prepares(), 0, "not before the room's own peers");
+    h.ok_roster(&add, &[ME, "dave"]);
+    let peers: Vec<_> = h
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Peer(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        peers,
+        [
+            created("dave", true),
+            PeerAction::Prepare {
+                ice_servers: vec![]
+            }
+        ],
+        "the roster's peers first, then the spare"
+    );
+    h.clear();
+    h.server(join("r1", "erin"));
+    assert_eq!(h.prepares(), 0, "once per entry");
+}
+
+#[test]
 fn events_before_the_add_pusher_roster_are_replayed_after_it() {
     let mut h = H::new();
     h.login();
