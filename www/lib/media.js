@@ -127,8 +127,10 @@ export class WebRtcMedia {
    * next offering createPeer sends its offer without waiting for createOffer.
    */
   preparePeer(iceServers) {
-    // Later, off the entry's own signaling (its peers were just created).
-    setTimeout(() => this.makeSpare(iceServers), 300);
+    // At once in an empty room; else later, off the entry's own signaling
+    // (its peers were just created).
+    if (!this.peers.size) this.makeSpare(iceServers);
+    else setTimeout(() => this.makeSpare(iceServers), 300);
   }
 
   makeSpare(iceServers) {
