@@ -35,7 +35,7 @@ const sections = {};
 const summary = [];
 
 // ---- machine ----
-{
+if (files.includes('machine-start.json')) {
   const start = load('machine-start.json');
   const end = files.includes('machine-end.json') ? load('machine-end.json') : start;
   sections.machine = table(['', ''], [

@@ -83,6 +83,13 @@ async fn a_client_that_stops_reading_is_dropped_closed_and_leaves_its_rooms() {
     bob.enter("r").await;
     aw.expect("pusher_join").await;
     let mut stuck = stuck_socket(&srv, &bob).await;
+    // The 101 goes out before the upgraded socket is registered: wait for it.
+    let registered = tokio::time::Instant::now() + Duration::from_secs(2);
+    while srv.svc.hub.connections.load(Ordering::Relaxed) < 2
+        && tokio::time::Instant::now() < registered
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     assert_eq!(srv.svc.hub.connections.load(Ordering::Relaxed), 2);
 
     // Alice talks; Bob's socket backs up (tiny receive buffer, never read).
