@@ -1,12 +1,19 @@
 // Join → first remote frame in real Chromium (fake camera, loopback-only
-// network namespace: run through scripts/bench). Three flows, interleaved run
-// by run so they share the machine's noise:
-//   raw     two RTCPeerConnections in one page swapping SDP directly (the floor)
-//   peerjs  the peerjs client + the `peer` server (bench/pages/peerjs.html)
-//   rtcroom our demo page and RoomService (tests/e2e/harness.mjs helpers)
+// network namespace: run through scripts/bench). Flows, interleaved run by
+// run so they share the machine's noise:
+//   raw      two RTCPeerConnections in one page swapping SDP directly (the floor)
+//   peerjs   the peerjs client + the `peer` server (bench/pages/peerjs.html)
+//   rtcroom  our demo page and RoomService (tests/e2e/harness.mjs helpers)
+//   rtcroom_before  the same with another build of the page and client
+//            (BENCH_BEFORE_WWW: a www/ directory with its pkg/, e.g. main's),
+//            against the same server: before/after in one run
 // Each run: A is in the call with its camera on; B (already logged in /
-// connected to the server) joins; we time B's camera + signaling + ICE/DTLS +
-// first decoded frame of A's video. Prints JSON: every run and the medians.
+// connected to the server) joins; from B's start (its camera + enterRoom) we
+// time two things: B's first decoded frame of A's video (guest) and A's first
+// decoded frame of B's video (host), on the pages' shared clock
+// (timeOrigin + now). The rtcroom pages also carry bench/timeline.js; the
+// median of each step's first time over the runs says where the time goes.
+// Prints JSON: every run, the medians and the timelines.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,8 +21,10 @@ import { join as pathJoin } from 'node:path';
 import { startServer, launch, join, createRoom, enterRoom, waitPlaying, ROOT } from '../tests/e2e/harness.mjs';
 
 const RUNS = Number(process.env.BENCH_BROWSER_RUNS || 10);
+const BEFORE_WWW = process.env.BENCH_BEFORE_WWW || '';
 const OUT = process.argv[2];
 const BENCH = pathJoin(ROOT, 'bench');
+const TIMELINE = pathJoin(BENCH, 'timeline.js');
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -52,11 +61,17 @@ function startPeerServer() {
 
 async function rawRun(browser, pages) {
   const context = await browser.newContext();
+  await context.addInitScript({ path: TIMELINE });
   const page = await context.newPage();
   await page.goto(`${pages.base}/raw.html`);
   const ms = await page.evaluate(() => window.bench.run());
+  const marks = await page.evaluate(() => window.__timeline.marks);
+  const timeline = {};
+  for (const [t, label] of marks) if (t >= ms.t0 - 1) timeline[label] = t - ms.t0;
+  timeline['B first frame of A'] = ms.guest;
+  timeline['A first frame of B'] = ms.host;
   await context.close();
-  return ms;
+  return { guest: ms.guest, host: ms.host, timeline };
 }
 
 async function peerjsRun(browser, pages, peer, i) {
@@ -69,47 +84,96 @@ async function peerjsRun(browser, pages, peer, i) {
   await a.evaluate((id) => window.bench.open(id), `pa${i}`);
   await a.evaluate(() => window.bench.listen());
   await b.evaluate((id) => window.bench.open(id), `pb${i}`);
-  const ms = await b.evaluate((id) => window.bench.join(id), `pa${i}`);
+  const { guest, t0 } = await b.evaluate((id) => window.bench.join(id), `pa${i}`);
+  const hostAt = await a.evaluate(() => window.bench.hostFirst());
   await a.evaluate(() => window.bench.close());
   await b.evaluate(() => window.bench.close());
   await ctxA.close();
   await ctxB.close();
-  return ms;
+  return { guest, host: hostAt - t0 };
 }
 
-async function rtcroomRun(browser, server, i) {
-  const a = await join(browser, server.base, `ra${i}`);
-  const b = await join(browser, server.base, `rb${i}`);
-  await createRoom(a, `bench ${i}`);
-  await enterRoom(b, `bench ${i}`);
-  await waitPlaying(b, a.userID);
-  const ms = await b.page.evaluate((uid) => window.demo.firstFrame[uid] - window.demo.joinStartedAt, a.userID);
+async function rtcroomRun(browser, server, i, tag) {
+  const opts = { initScript: TIMELINE };
+  const a = await join(browser, server.base, `${tag}a${i}`, undefined, opts);
+  const b = await join(browser, server.base, `${tag}b${i}`, undefined, opts);
+  await createRoom(a, `bench ${tag} ${i}`);
+  // B's login, before the clock: its steps from the login call on, and the wasm's fetch.
+  const login = await b.page.evaluate(() => {
+    const marks = window.__timeline.marks;
+    const t0 = (marks.find(([, l]) => l === 'http login start') ?? marks[0])[0];
+    const out = {};
+    for (const [t, l] of marks) if (t >= t0) out[`B ${l}`] = t - t0;
+    const wasm = performance.getEntriesByType('resource').find((e) => e.name.endsWith('.wasm'));
+    if (wasm) out['(page) wasm fetched, ms after navigation'] = wasm.responseEnd;
+    return out;
+  });
+  await b.page.evaluate(() => window.__timeline.reset());
+  await a.page.evaluate(() => window.__timeline.reset());
+  await enterRoom(b, `bench ${tag} ${i}`);
+  await Promise.all([waitPlaying(b, a.userID), waitPlaying(a, b.userID)]);
+  const abs = (p, uid) => p.page.evaluate((u) => ({
+    start: performance.timeOrigin + window.demo.joinStartedAt,
+    first: performance.timeOrigin + window.demo.firstFrame[u],
+    marks: window.__timeline.marks,
+  }), uid);
+  const [ra, rb] = [await abs(a, b.userID), await abs(b, a.userID)];
+  const t0 = rb.start;
+  const timeline = {};
+  for (const [who, r] of [['A', ra], ['B', rb]]) {
+    for (const [t, label] of r.marks) if (t >= t0 - 1) timeline[`${who} ${label}`] = t - t0;
+  }
+  timeline['B first frame of A'] = rb.first - t0;
+  timeline['A first frame of B'] = ra.first - t0;
   for (const p of [a, b]) await p.context.close();
-  return ms;
+  return { guest: rb.first - t0, host: ra.first - t0, timeline, login };
+}
+
+/** Each step's median time over the runs where it happened, in time order. */
+function medianTimeline(runs, field = 'timeline') {
+  const byLabel = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r[field])) (byLabel[k] ??= []).push(v);
+  return Object.entries(byLabel)
+    .map(([label, ts]) => ({ label, ms: Math.round(median(ts)), runs: ts.length }))
+    .sort((x, y) => x.ms - y.ms);
 }
 
 const server = await startServer({ bin: pathJoin(ROOT, 'target', 'release', 'rtcroom-server') });
+const before = BEFORE_WWW ? await startServer({ bin: pathJoin(ROOT, 'target', 'release', 'rtcroom-server'), staticDir: BEFORE_WWW }) : null;
 const peer = await startPeerServer();
 const pages = await servePages();
 const browser = await launch();
-const runs = { raw: [], peerjs: [], rtcroom: [] };
+const only = process.env.BENCH_FLOWS ? process.env.BENCH_FLOWS.split(',') : null;
+const flows = {
+  raw: (i) => rawRun(browser, pages, i),
+  peerjs: (i) => peerjsRun(browser, pages, peer, i),
+  rtcroom: (i) => rtcroomRun(browser, server, i, 'r'),
+  ...(before ? { rtcroom_before: (i) => rtcroomRun(browser, before, i, 'm') } : {}),
+};
+if (only) for (const k of Object.keys(flows)) if (!only.includes(k)) delete flows[k];
+const runs = Object.fromEntries(Object.keys(flows).map((k) => [k, []]));
 try {
   // One unrecorded round first: Chromium's first call pays for process start-up.
-  await rawRun(browser, pages);
-  await peerjsRun(browser, pages, peer, 'warm');
-  await rtcroomRun(browser, server, 'warm');
+  for (const f of Object.values(flows)) await f('warm');
   for (let i = 0; i < RUNS; i++) {
-    runs.raw.push(await rawRun(browser, pages));
-    runs.peerjs.push(await peerjsRun(browser, pages, peer, i));
-    runs.rtcroom.push(await rtcroomRun(browser, server, i));
-    console.error(`[browser] run ${i + 1}/${RUNS}: raw ${runs.raw[i].toFixed(0)} ms, peerjs ${runs.peerjs[i].toFixed(0)} ms, rtcroom ${runs.rtcroom[i].toFixed(0)} ms`);
+    for (const [k, f] of Object.entries(flows)) runs[k].push(await f(i));
+    console.error(`[browser] run ${i + 1}/${RUNS}: ${Object.keys(flows).map((k) => `${k} ${runs[k][i].guest.toFixed(0)}/${runs[k][i].host.toFixed(0)}`).join(', ')} ms (guest/host)`);
   }
 } finally {
   await browser.close();
   server.stop();
+  if (before) before.stop();
   peer.stop();
   pages.stop();
 }
-const result = { scenario: 'browser', runs: RUNS, ms: runs, median_ms: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) };
+const pick = (k, dir) => runs[k].map((r) => r[dir]);
+const result = {
+  scenario: 'browser',
+  runs: RUNS,
+  ms: Object.fromEntries(Object.keys(runs).map((k) => [k, { guest: pick(k, 'guest'), host: pick(k, 'host') }])),
+  median_ms: Object.fromEntries(Object.keys(runs).map((k) => [k, { guest: median(pick(k, 'guest')), host: median(pick(k, 'host')) }])),
+  timeline: Object.fromEntries(Object.keys(runs).filter((k) => k !== 'peerjs').map((k) => [k, medianTimeline(runs[k])])),
+  login_timeline: Object.fromEntries(Object.keys(runs).filter((k) => k.startsWith('rtcroom')).map((k) => [k, medianTimeline(runs[k], 'login')])),
+};
 const text = JSON.stringify(result, null, 2);
 if (OUT) writeFileSync(OUT, text); else console.log(text);

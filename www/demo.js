@@ -95,8 +95,7 @@ $('create').onsubmit = (e) => {
     const name = $('room-name').value.trim() || `${me.userName}'s room`;
     const roomID = $('room-id').value.trim() || undefined;
     demo.joinStartedAt = performance.now();
-    await startPreview();
-    const { roomID: id } = await room.createRoom({ roomID, roomInfo: { name } });
+    const [, { roomID: id }] = await Promise.all([startPreview(), room.createRoom({ roomID, roomInfo: { name } })]);
     openRoom(id, name);
   });
 };
@@ -111,8 +110,9 @@ async function startPreview() {
 
 async function enterRoom(roomID, name) {
   demo.joinStartedAt = performance.now();
-  await startPreview();
-  await room.enterRoom({ roomID });
+  // Camera and room together: a peer made before the camera is ready gets
+  // its tracks when they come (replaceTrack on its senders, no renegotiation).
+  await Promise.all([startPreview(), room.enterRoom({ roomID })]);
   openRoom(roomID, name);
 }
 

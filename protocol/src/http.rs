@@ -276,6 +276,12 @@ pub struct AddPusherResponse {
     /// The room entered.
     #[serde(rename = "roomID")]
     pub room_id: RoomId,
+    /// The members right after this join, the caller included (ours; the
+    /// original answered `roomID` only): what `get_pushers` would answer, so a
+    /// client can start signaling without asking it. Absent when the list
+    /// would not fit `limits.max_response_bytes` (then ask `get_pushers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushers: Option<Vec<Pusher>>,
 }
 
 /// `GET /weapp/utils/get_login_info?userID=` answer (debug mode only).

@@ -653,8 +653,14 @@ impl RoomService {
             self.hub.deliver(caller.key.app, &joined.others, &event);
         }
         crate::media::entered(self, &key, &caller.key.user, &joined).await;
+        // The roster of the same store step as the join rides along, so the
+        // newcomer needs no `get_pushers` before it can start signaling.
+        let budget = self.config.limits.max_response_bytes;
+        let pushers =
+            (RESPONSE_OVERHEAD + json_len(&joined.room) <= budget).then_some(joined.room.pushers);
         Ok(AddPusherResponse {
             room_id: req.room_id,
+            pushers,
         })
     }
 

@@ -411,3 +411,51 @@ async fn push_urls_are_signed_and_give_members_play_urls() {
         1003
     );
 }
+
+#[tokio::test]
+async fn add_pusher_answers_the_roster_of_its_own_join() {
+    let srv = Server::start(config()).await;
+    let (a, b) = (srv.login("alice").await, srv.login("bob").await);
+    let first = a
+        .ok("add_pusher", json!({"roomID": "r", "userName": "A"}))
+        .await;
+    assert_eq!(first["roomID"], "r");
+    assert_eq!(
+        first["pushers"],
+        json!([{"userID": "alice", "userName": "A", "userAvatar": "", "accelerateURL": ""}])
+    );
+    let second = b
+        .ok("add_pusher", json!({"roomID": "r", "userName": "B"}))
+        .await;
+    let ids: Vec<&str> = second["pushers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["userID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["alice", "bob"]);
+    // The same members get_pushers lists.
+    let listed = b.ok("get_pushers", json!({"roomID": "r"})).await;
+    assert_eq!(listed["pushers"], second["pushers"]);
+}
+
+#[tokio::test]
+async fn add_pusher_leaves_out_a_roster_over_the_response_limit() {
+    let mut cfg = config();
+    cfg.limits.max_response_bytes = 1024;
+    let srv = Server::start(cfg).await;
+    let (a, b) = (srv.login("alice").await, srv.login("bob").await);
+    a.ok(
+        "add_pusher",
+        json!({"roomID": "r", "userAvatar": "a".repeat(500)}),
+    )
+    .await;
+    let r = b
+        .ok(
+            "add_pusher",
+            json!({"roomID": "r", "userAvatar": "b".repeat(500)}),
+        )
+        .await;
+    assert_eq!(r["roomID"], "r");
+    assert!(r.get("pushers").is_none(), "{r}");
+}

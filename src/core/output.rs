@@ -170,6 +170,14 @@ pub enum PeerAction {
         /// The remote member.
         user: UserId,
     },
+    /// A hint on entering a room: make a spare peer connection with its offer
+    /// already created (and its candidates gathering), so that the next
+    /// `Create` with `offerer` and the same servers can send its offer at
+    /// once. A glue may ignore it; nothing is reported for the spare itself.
+    Prepare {
+        /// STUN/TURN servers from `login`.
+        ice_servers: Vec<IceServer>,
+    },
 }
 
 /// The result of a successful call.

@@ -15,9 +15,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub enum ReplyKind {
     /// `login` → [`LoginResponse`].
     Login,
-    /// Commands whose extra fields the core ignores (`logout`, `add_pusher`,
+    /// Commands whose extra fields the core ignores (`logout`,
     /// `delete_pusher`, `pusher_heartbeat`, `destroy_room`).
     Empty,
+    /// `add_pusher` → [`AddPusherResponse`] (its roster, when the server sends one).
+    AddPusher,
     /// `get_room_list` → [`GetRoomListResponse`].
     RoomList,
     /// `get_pushers` → [`RoomSummary`].
@@ -55,8 +57,7 @@ macro_rules! expect {
 expect! {
     LoginResponse => Login,
     Empty => Empty,
-    // The core needs nothing of add_pusher's answer but success.
-    AddPusherResponse => Empty,
+    AddPusherResponse => AddPusher,
     GetRoomListResponse => RoomList,
     RoomSummary => Pushers,
     CreateRoomResponse => CreateRoom,
@@ -70,6 +71,8 @@ pub enum ReplyBody {
     Login(LoginResponse),
     /// See [`ReplyKind::Empty`].
     Empty,
+    /// See [`ReplyKind::AddPusher`].
+    AddPusher(AddPusherResponse),
     /// See [`ReplyKind::RoomList`].
     RoomList(GetRoomListResponse),
     /// See [`ReplyKind::Pushers`].
@@ -86,6 +89,7 @@ impl ReplyBody {
         match self {
             ReplyBody::Login(_) => ReplyKind::Login,
             ReplyBody::Empty => ReplyKind::Empty,
+            ReplyBody::AddPusher(_) => ReplyKind::AddPusher,
             ReplyBody::RoomList(_) => ReplyKind::RoomList,
             ReplyBody::Pushers(_) => ReplyKind::Pushers,
             ReplyBody::CreateRoom(_) => ReplyKind::CreateRoom,
@@ -108,6 +112,7 @@ pub fn decode_reply<'de, D: Deserializer<'de>>(
             serde::de::IgnoredAny::deserialize(d)?;
             ReplyBody::Empty
         }
+        ReplyKind::AddPusher => ReplyBody::AddPusher(AddPusherResponse::deserialize(d)?),
         ReplyKind::RoomList => ReplyBody::RoomList(GetRoomListResponse::deserialize(d)?),
         ReplyKind::Pushers => ReplyBody::Pushers(RoomSummary::deserialize(d)?),
         ReplyKind::CreateRoom => ReplyBody::CreateRoom(CreateRoomResponse::deserialize(d)?),
@@ -147,6 +152,21 @@ mod tests {
     fn empty_ignores_any_fields() {
         let json = r#"{"code":0,"message":"ok","roomID":"r1","extra":[1,2]}"#;
         assert_eq!(decode_json(ReplyKind::Empty, json), Ok(ReplyBody::Empty));
+    }
+
+    #[test]
+    fn add_pusher_with_and_without_a_roster() {
+        let json = r#"{"code":0,"message":"ok","roomID":"r1"}"#;
+        let ReplyBody::AddPusher(r) = decode_json(ReplyKind::AddPusher, json).unwrap() else {
+            panic!("not an add_pusher reply");
+        };
+        assert_eq!(r.pushers, None, "the original server's answer");
+        let json = r#"{"code":0,"message":"ok","roomID":"r1",
+            "pushers":[{"userID":"a","userName":"A","userAvatar":"","accelerateURL":""}]}"#;
+        let ReplyBody::AddPusher(r) = decode_json(ReplyKind::AddPusher, json).unwrap() else {
+            panic!("not an add_pusher reply");
+        };
+        assert_eq!(r.pushers.unwrap()[0].user_name, "A");
     }
 
     #[test]

@@ -136,7 +136,13 @@ impl Client {
                 });
                 self.on_create_reply(id, r);
             }
-            Req::AddPusher { room_id } => self.on_add_pusher_reply(id, room_id, done(result)),
+            Req::AddPusher { room_id } => {
+                let r = expect(result, |b| match b {
+                    ReplyBody::AddPusher(r) => Some(r.pushers),
+                    _ => None,
+                });
+                self.on_add_pusher_reply(id, room_id, r);
+            }
             Req::RoomPushers { room_id } => {
                 let r = expect(result, |b| match b {
                     ReplyBody::Pushers(s) => Some(s),

@@ -2,10 +2,13 @@
 //! (add_pusher, then get_pushers → [`Event::GetPusherList`]), `exitRoom`, the
 //! heartbeat's start and stop, and leaving for any other reason.
 //!
-//! Entering asks `add_pusher` first and `get_pushers` second: anyone who
-//! joins after our `add_pusher` reaches us as `pusher_join`, so nobody is
-//! missed. Room events that arrive before the list are held and replayed after
-//! it (a `pusher_join` of someone already listed is dropped).
+//! Entering asks `add_pusher` and takes the member list from its answer (our
+//! server's `pushers`, the roster of the same store step as the join), so
+//! signaling starts one round trip after the call; against a server whose
+//! answer has no list (the original) it asks `get_pushers` second. Either way
+//! anyone who joins after our `add_pusher` reaches us as `pusher_join`, so
+//! nobody is missed. Room events that arrive before the list are held and
+//! replayed after it (a `pusher_join` of someone already listed is dropped).
 
 use super::client::Client;
 use super::event::Event;
@@ -253,7 +256,7 @@ impl Client {
         &mut self,
         id: RequestId,
         room_id: RoomId,
-        result: Result<(), ApiError>,
+        result: Result<Option<Vec<Pusher>>, ApiError>,
     ) {
         let entering = matches!(&self.room.phase,
             Phase::Entering(e) if e.step == EnterStep::AddPusher(id));
@@ -261,7 +264,13 @@ impl Client {
             Phase::InRoom(InRoom { sync: Some(s), .. }) if s.step == SyncStep::AddPusher(id));
         if entering {
             match result {
-                Ok(()) => {
+                Ok(Some(pushers)) => {
+                    self.start_heartbeat(&room_id);
+                    if let Phase::Entering(e) = std::mem::take(&mut self.room.phase) {
+                        self.finish_enter(e, pushers);
+                    }
+                }
+                Ok(None) => {
                     self.start_heartbeat(&room_id);
                     let req = self.send_room_pushers(&room_id);
                     if let Phase::Entering(e) = &mut self.room.phase {
@@ -276,7 +285,7 @@ impl Client {
             }
         } else if rejoining {
             match result {
-                Ok(()) => {
+                Ok(_) => {
                     self.debug(|| format!("re-joined {room_id}"));
                     self.start_heartbeat(&room_id);
                     let req = self.send_room_pushers(&room_id);
@@ -308,7 +317,7 @@ impl Client {
                 return;
             };
             match result {
-                Ok(summary) => self.finish_enter(e, summary),
+                Ok(summary) => self.finish_enter(e, summary.pushers),
                 Err(err) => {
                     // We are a member already: leave again.
                     self.room.heartbeat = None;
@@ -333,11 +342,11 @@ impl Client {
         }
     }
 
-    fn finish_enter(&mut self, e: Entering, summary: RoomSummary) {
+    fn finish_enter(&mut self, e: Entering, pushers: Vec<Pusher>) {
         let Some(me) = self.me().cloned() else {
             return self.finish(e.call, Err(ClientError::NotLoggedIn.api()));
         };
-        let list = self.others(summary.pushers);
+        let list = self.others(pushers);
         let members = list
             .iter()
             .map(|p| {
@@ -354,16 +363,23 @@ impl Client {
             members,
             sync: None,
         });
-        self.emit(Event::GetPusherList(list.clone()));
+        // The peers first: their offers start before the app's listeners run.
+        for p in &list {
+            self.create_peer(&p.user_id);
+        }
+        // Then a spare offer for whoever joins next (we offer to the later
+        // ones whose userID sorts after ours).
+        if let Some(a) = self.session.auth() {
+            let ice_servers = a.ice_servers.clone();
+            self.peer(PeerAction::Prepare { ice_servers });
+        }
+        self.emit(Event::GetPusherList(list));
         let ok = if e.created {
             CallOk::RoomCreated { room_id }
         } else {
             CallOk::Entered { room_id }
         };
         self.finish(e.call, Ok(ok));
-        for p in &list {
-            self.create_peer(&p.user_id);
-        }
         for ev in e.held {
             self.on_room_event(ev);
         }

@@ -131,8 +131,9 @@ impl Client {
                     peer: Peer::new(is_offerer(&me, &user)),
                 };
                 r.members.insert(user.clone(), member);
-                self.emit(Event::PusherJoin(pusher));
+                // The peer first: its offer starts before the app's listener runs.
                 self.create_peer(&user);
+                self.emit(Event::PusherJoin(pusher));
             }
             ServerEvent::PusherQuit { pusher, reason, .. } => {
                 if pusher.user_id == me {

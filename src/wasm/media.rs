@@ -8,6 +8,9 @@
 //! The way back, glue → core, is typed here too: `feedPeerState(userID,
 //! iceConnectionState)` becomes [`Input::PeerState`], which drives media
 //! recovery (ICE restart, then starting over); an unknown state is refused.
+//!
+//! [`PeerAction::Prepare`] is a hint: it calls the optional `preparePeer`
+//! when the glue has one.
 
 use super::api::RoomCore;
 use super::driver::pump;
@@ -45,6 +48,8 @@ extern "C" {
     fn restart_ice(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = closePeer)]
     fn close_peer(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = preparePeer)]
+    fn prepare_peer(this: &MediaGlue, ice_servers: JsValue) -> Result<(), JsValue>;
 }
 
 /// The host's media glue, checked.
@@ -68,12 +73,21 @@ impl Media {
         let Some(glue) = &self.0 else {
             return Ok(());
         };
+        if let PeerAction::Prepare { ice_servers } = action {
+            if !js::get(glue, "preparePeer").is_function() {
+                return Ok(());
+            }
+            return glue
+                .prepare_peer(js::to_js(ice_servers))
+                .map_err(|e| format!("media glue failed on preparePeer: {}", js::describe(&e)));
+        }
         let (method, user) = match action {
             PeerAction::Create { user, .. } => (METHODS[0], user),
             PeerAction::SetRemoteSdp { user, .. } => (METHODS[1], user),
             PeerAction::AddIce { user, .. } => (METHODS[2], user),
             PeerAction::RestartIce { user } => (METHODS[3], user),
             PeerAction::Close { user } => (METHODS[4], user),
+            PeerAction::Prepare { .. } => return Ok(()),
         };
         let result = match action {
             PeerAction::Create {
@@ -93,6 +107,7 @@ impl Media {
             }
             PeerAction::RestartIce { user } => glue.restart_ice(user.as_str()),
             PeerAction::Close { user } => glue.close_peer(user.as_str()),
+            PeerAction::Prepare { .. } => return Ok(()),
         };
         result.map_err(|e| {
             format!(

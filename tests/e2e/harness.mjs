@@ -63,8 +63,9 @@ export async function launch() {
 }
 
 /** A participant: own browser context, the demo page, logged in with a debug identity. */
-export async function join(browser, base, userID, userName = userID) {
+export async function join(browser, base, userID, userName = userID, { initScript } = {}) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+  if (initScript) await context.addInitScript({ path: initScript });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));

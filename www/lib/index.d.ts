@@ -91,6 +91,8 @@ export interface MediaGlue {
   /** ICE restart (this side offers): a new offer with fresh ICE credentials, reported through onLocalSdp. */
   restartIce(userID: string): void;
   closePeer(userID: string): void;
+  /** Optional hint on entering a room: make a spare connection whose offer is ready for the next offering createPeer. */
+  preparePeer?(iceServers: RTCIceServer[]): void;
   onLocalSdp: ((userID: string, kind: 'offer' | 'answer', sdp: string) => void) | null;
   onLocalIce: ((userID: string, candidate: RTCIceCandidateInit) => void) | null;
   /** Each peer connection's `iceConnectionState` (and `connectionState` "failed"): drives media recovery. */
@@ -116,6 +118,7 @@ export declare class WebRtcMedia implements MediaGlue {
   addIce(userID: string, candidate: RTCIceCandidateInit): void;
   restartIce(userID: string): void;
   closePeer(userID: string): void;
+  preparePeer(iceServers: RTCIceServer[]): void;
   startLocalPreview(view?: View, constraints?: MediaStreamConstraints): Promise<MediaStream>;
   stopLocalPreview(): void;
   addRemoteView(userID: string, view: View): HTMLVideoElement;

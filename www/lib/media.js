@@ -49,6 +49,8 @@ export class WebRtcMedia {
     this.onPeerState = null;
     this.onDebug = null;
     this.onRemoteStream = null;
+    /** A peer connection with its offer made, for the next offering createPeer (preparePeer). */
+    this.spare = null;
   }
 
   log(line) {
@@ -122,13 +124,55 @@ export class WebRtcMedia {
 
   // ---- peer actions from the core ----
 
+  /**
+   * The core's hint on entering a room: a peer connection with audio and video
+   * transceivers whose offer is made (and candidates gathering) ahead, so the
+   * next offering createPeer sends its offer without waiting for createOffer.
+   */
+  preparePeer(iceServers) {
+    // At once in an empty room; else later, off the entry's own signaling
+    // (its peers were just created).
+    if (!this.peers.size) this.makeSpare(iceServers);
+    else setTimeout(() => this.makeSpare(iceServers), 300);
+  }
+
+  makeSpare(iceServers) {
+    const key = JSON.stringify(iceServers ?? []);
+    if (this.spare && this.spare.key === key) return;
+    this.dropSpare();
+    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    pc.addTransceiver('audio', { direction: 'sendrecv' });
+    pc.addTransceiver('video', { direction: 'sendrecv' });
+    const spare = { key, pc, ice: [] };
+    pc.onicecandidate = (e) => spare.ice.push(e.candidate ? e.candidate.toJSON() : { candidate: '' });
+    spare.ready = pc.createOffer().then((o) => pc.setLocalDescription(o));
+    spare.ready.catch((e) => this.log(`spare offer: ${e}`));
+    this.spare = spare;
+  }
+
+  dropSpare() {
+    if (this.spare) this.spare.pc.close();
+    this.spare = null;
+  }
+
   createPeer(userID, offerer, iceServers) {
     this.closePeer(userID);
-    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    const key = JSON.stringify(iceServers ?? []);
+    const spare = offerer && this.spare && this.spare.key === key ? this.spare : null;
+    if (spare) {
+      this.spare = null;
+      // The next newcomer's, made once this call has settled.
+      setTimeout(() => { if (this.peers.size) this.makeSpare(iceServers); }, 2000);
+    }
+    const pc = spare ? spare.pc : new RTCPeerConnection({ iceServers: iceServers ?? [] });
     const peer = { pc, stream: new MediaStream(), chain: Promise.resolve() };
     this.peers.set(userID, peer);
+    // A spare's candidates gathered so far go out after its offer.
+    let held = spare ? spare.ice : null;
+    const sendIce = (c) => { if (this.onLocalIce) this.onLocalIce(userID, c); };
     pc.onicecandidate = (e) => {
-      if (this.onLocalIce) this.onLocalIce(userID, e.candidate ? e.candidate.toJSON() : { candidate: '' });
+      const c = e.candidate ? e.candidate.toJSON() : { candidate: '' };
+      if (held) held.push(c); else sendIce(c);
     };
     pc.ontrack = (e) => {
       if (!peer.stream.getTracks().includes(e.track)) peer.stream.addTrack(e.track);
@@ -145,12 +189,17 @@ export class WebRtcMedia {
       if (pc.connectionState === 'failed') report('failed'); // e.g. DTLS failed over a working ICE pair
     };
     if (offerer) {
-      pc.addTransceiver('audio', { direction: 'sendrecv' });
-      pc.addTransceiver('video', { direction: 'sendrecv' });
+      if (!spare) {
+        pc.addTransceiver('audio', { direction: 'sendrecv' });
+        pc.addTransceiver('video', { direction: 'sendrecv' });
+      }
       this.sendLocalTracks(peer);
       this.queue(userID, async () => {
-        await pc.setLocalDescription(await pc.createOffer());
+        if (spare) await spare.ready;
+        else await pc.setLocalDescription(await pc.createOffer());
         if (this.onLocalSdp) this.onLocalSdp(userID, 'offer', pc.localDescription.sdp);
+        if (held) for (const c of held.splice(0)) sendIce(c);
+        held = null;
       });
     }
   }
@@ -221,6 +270,7 @@ export class WebRtcMedia {
   }
 
   closeAll() {
+    this.dropSpare();
     for (const id of [...this.peers.keys()]) this.closePeer(id);
   }
 }

@@ -75,6 +75,18 @@ fn ok_body(me: &str, req: &HttpRequest) -> ReplyBody {
             ice_servers: vec![],
         }),
         ReplyKind::Empty => ReplyBody::Empty,
+        // Room r1 answers with its roster (our server), r2 without (the original).
+        ReplyKind::AddPusher => {
+            let RequestBody::AddPusher(b) = &req.body else {
+                return ReplyBody::Empty;
+            };
+            let pushers = (b.room_id.as_str() == "r1")
+                .then(|| [me, "alice", "dave"].iter().map(|m| pusher(m)).collect());
+            ReplyBody::AddPusher(rtcroom_protocol::http::AddPusherResponse {
+                room_id: b.room_id.clone(),
+                pushers,
+            })
+        }
         ReplyKind::RoomList => room_list(vec![]),
         ReplyKind::Pushers => {
             let room = match &req.body {

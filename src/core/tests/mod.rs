@@ -14,7 +14,9 @@ mod session;
 mod signaling;
 
 use super::*;
-use rtcroom_protocol::http::{GetRoomListResponse, LoginResponse, Pusher, RoomSummary};
+use rtcroom_protocol::http::{
+    AddPusherResponse, GetRoomListResponse, LoginResponse, Pusher, RoomSummary,
+};
 use rtcroom_protocol::ws::{
     ClientEnvelope, ClientFrame, IceCandidate, QuitReason, ServerEvent, ServerFrame,
 };
@@ -174,6 +176,7 @@ impl H {
             | PeerAction::RestartIce { user } => {
                 assert!(self.live_peers.contains(user), "{user} used but not open");
             }
+            PeerAction::Prepare { .. } => {}
         }
     }
 
@@ -248,8 +251,30 @@ impl H {
         });
     }
 
+    /// Success with no fields; an `add_pusher` answered as the original
+    /// server does (no roster: the client asks `get_pushers`).
     pub(crate) fn ok(&mut self, req: &HttpRequest) {
-        self.reply(req, ReplyBody::Empty);
+        let body = match &req.body {
+            RequestBody::AddPusher(b) => ReplyBody::AddPusher(AddPusherResponse {
+                room_id: b.room_id.clone(),
+                pushers: None,
+            }),
+            _ => ReplyBody::Empty,
+        };
+        self.reply(req, body);
+    }
+
+    /// `add_pusher` answered as our server does: with the roster after the
+    /// join (`members`, ourselves included or not, as given).
+    pub(crate) fn ok_roster(&mut self, req: &HttpRequest, members: &[&str]) {
+        let RequestBody::AddPusher(b) = &req.body else {
+            panic!("not add_pusher: {req:?}");
+        };
+        let body = ReplyBody::AddPusher(AddPusherResponse {
+            room_id: b.room_id.clone(),
+            pushers: Some(members.iter().map(|m| pusher(m)).collect()),
+        });
+        self.reply(req, body);
     }
 
     pub(crate) fn fail(&mut self, req: &HttpRequest, err: ApiError) {
@@ -322,11 +347,22 @@ impl H {
         })
     }
 
+    /// Peer actions (without the `Prepare` hints; see [`H::prepares`]).
     pub(crate) fn peers(&mut self) -> Vec<PeerAction> {
         self.take_all(|o| match o {
+            Output::Peer(PeerAction::Prepare { .. }) => None,
             Output::Peer(p) => Some(p.clone()),
             _ => None,
         })
+    }
+
+    /// How many `Prepare` hints are pending (removed).
+    pub(crate) fn prepares(&mut self) -> usize {
+        self.take_all(|o| match o {
+            Output::Peer(PeerAction::Prepare { .. }) => Some(()),
+            _ => None,
+        })
+        .len()
     }
 
     pub(crate) fn closes(&mut self) -> Vec<ConnId> {

@@ -38,6 +38,77 @@ fn enter_asks_add_pusher_before_get_pushers_and_lists_others() {
 }
 
 #[test]
+fn a_roster_in_add_pushers_answer_enters_without_get_pushers() {
+    let mut h = H::new();
+    h.login();
+    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let add = h.http("add_pusher");
+    h.ok_roster(&add, &["alice", ME, "dave"]);
+    h.no_http("get_pushers");
+    assert_eq!(
+        h.events(),
+        [Event::GetPusherList(vec![pusher("alice"), pusher("dave")])]
+    );
+    assert_eq!(h.done(id), Ok(CallOk::Entered { room_id: rid("r1") }));
+    // Signaling starts on the first round trip, with the usual roles.
+    assert_eq!(h.peers(), [created("alice", false), created("dave", true)]);
+}
+
+#[test]
+fn entering_hints_the_glue_to_prepare_an_offer_for_the_next_newcomer() {
+    let mut h = H::new();
+    h.login();
+    h.call(Call::EnterRoom { room_id: rid("r1") });
+    let add = h.http("add_pusher");
+    assert_eq!(h.prepares(), 0, "not before the room's own peers");
+    h.ok_roster(&add, &[ME, "dave"]);
+    let peers: Vec<_> = h
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Peer(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        peers,
+        [
+            created("dave", true),
+            PeerAction::Prepare {
+                ice_servers: vec![]
+            }
+        ],
+        "the roster's peers first, then the spare"
+    );
+    h.clear();
+    h.server(join("r1", "erin"));
+    assert_eq!(h.prepares(), 0, "once per entry");
+}
+
+#[test]
+fn events_before_the_add_pusher_roster_are_replayed_after_it() {
+    let mut h = H::new();
+    h.login();
+    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let add = h.http("add_pusher");
+    // Socket frames may overtake the HTTP answer: dave joined (and is in the
+    // roster too), alice left after the roster was taken.
+    h.server(join("r1", "dave"));
+    h.server(quit("r1", "alice"));
+    assert!(h.events().is_empty(), "held until the list");
+    h.ok_roster(&add, &["alice", ME, "dave"]);
+    assert_eq!(h.done(id), Ok(CallOk::Entered { room_id: rid("r1") }));
+    let events = h.events();
+    assert_eq!(
+        events[0],
+        Event::GetPusherList(vec![pusher("alice"), pusher("dave")])
+    );
+    assert_eq!(events.len(), 2, "dave's duplicate join dropped: {events:?}");
+    assert_eq!(events[1], Event::PusherQuit(pusher("alice")));
+    h.no_http("get_pushers");
+}
+
+#[test]
 fn create_room_creates_then_enters() {
     let mut h = H::new();
     h.login();
