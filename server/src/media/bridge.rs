@@ -334,6 +334,12 @@ fn ffmpeg_args(sdp: &str, audio: bool, url: &str) -> Vec<String> {
         "+genpts",
         "-use_wallclock_as_timestamps",
         "1",
+        // Start pushing as soon as the keyframe asked for has come (the
+        // stream's parameters are in the SDP and in its SPS).
+        "-analyzeduration",
+        "500000",
+        "-fpsprobesize",
+        "0",
         "-i",
         sdp,
         "-map",

@@ -525,7 +525,8 @@ impl Sfu {
                     "videocodec": if self.bridges.is_some() { "h264" } else { "h264,vp8" },
                     "h264_profile": "42e01f",
                     "audiocodec": "opus",
-                    "fir_freq": 2,
+                    // nginx-rtmp keeps no GOP: an RTMP player waits for the next keyframe.
+                    "fir_freq": if self.bridges.is_some() { 1 } else { 2 },
                     "notify_joining": false,
                 }),
                 None,
