@@ -337,7 +337,7 @@ fn ffmpeg_args(sdp: &str, audio: bool, url: &str) -> Vec<String> {
         // Start pushing as soon as the keyframe asked for has come (the
         // stream's parameters are in the SDP and in its SPS).
         "-analyzeduration",
-        "500000",
+        "200000",
         "-fpsprobesize",
         "0",
         "-i",
@@ -482,6 +482,21 @@ impl Job for BridgeJob {
             )
             .await
             .map_err(|e| format!("keyframe request: {e}"))?;
+        tracing::info!(user = %self.user.user, pid = child.id(), "bridge forwarding; keyframe asked");
+        // ffmpeg writes nothing until it has probed the input (0.2 s of it):
+        // a keyframe right after that opens the RTMP stream for players that
+        // were already waiting (nginx-rtmp keeps no GOP).
+        let (janus, handle) = (self.fwd.janus.clone(), self.fwd.handle);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let _ = janus
+                .message(
+                    handle,
+                    json!({"request": "configure", "keyframe": true}),
+                    None,
+                )
+                .await;
+        });
         Ok(())
     }
 
