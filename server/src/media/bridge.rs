@@ -376,9 +376,8 @@ impl BridgeJob {
         let dir = std::env::temp_dir().join(format!("rtcroom-bridge-{hex}"));
         std::fs::create_dir_all(&dir)?;
         for t in &self.fwd.tracks {
-            if !self.ports.contains_key(&t.kind) {
-                let p = free_port_pair()?;
-                self.ports.insert(t.kind, p);
+            if let std::collections::hash_map::Entry::Vacant(e) = self.ports.entry(t.kind) {
+                e.insert(free_port_pair()?);
             }
         }
         let path = dir.join("fwd.sdp");
