@@ -115,6 +115,37 @@ function readFrames(url, secs, t0, waitMs = 8000) {
   });
 }
 
+/** Reads the pixel clock (tests/e2e/sfu_page.html `clock: true`) from `url` for `ms`:
+ * per decoded frame, now − the painted Date.now() (ms). */
+function readClock(url, ms, width = 320, height = 240) {
+  return new Promise((ok) => {
+    const proc = spawn('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-fflags', 'nobuffer', '-analyzeduration', '3000000', '-i', url,
+      '-map', '0:v', '-fps_mode', 'passthrough', '-flush_packets', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d) => { err += d; });
+    const size = width * height;
+    let buf = Buffer.alloc(0);
+    const lat = []; let bad = 0;
+    proc.stdout.on('data', (d) => {
+      const now = Date.now();
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= size) {
+        let v = 0;
+        for (let i = 0; i < 42; i++) {
+          const x = (i % 20) * 16 + 8; const y = Math.floor(i / 20) * 16 + 8;
+          v = v * 2 + (buf[y * width + x] > 128 ? 1 : 0);
+        }
+        if (Math.abs(now - v) < 60000) lat.push(now - v); else bad++;
+        buf = buf.subarray(size);
+      }
+    });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), ms);
+    proc.on('exit', () => { clearTimeout(timer); ok({ lat, bad, err }); });
+  });
+}
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
+
 async function metric(base, name) {
   const text = await (await fetch(`${base}/metrics`)).text();
   const m = text.match(new RegExp(`^${name} (\\d+)$`, 'm'));
@@ -226,8 +257,15 @@ test('a browser member plays on the mini-program side through the RTMP bridge', 
     // A second member's bridge dies with RoomService, even a SIGKILLed one.
     const page2 = await (await browser.newContext()).newPage();
     await page2.goto(`${server.base}/sfu_page.html`);
-    await page2.evaluate(() => window.sfu.start({ userID: 'b2', roomID: 'bridge-room' }));
+    await page2.evaluate(() => window.sfu.start({ userID: 'b2', roomID: 'bridge-room', clock: true }));
     const second = await until('the second bridge', () => ffmpegChildrenOf(server.proc.pid)[0], 15000);
+    // Latency browser → RTMP player, with a clock drawn in pixels (b2 paints Date.now()).
+    const b2 = (await mp.api('get_pushers', { roomID: ROOM })).pushers.find((p) => p.userID === 'b2');
+    await until('b2 on RTMP', async () => (await readFrames(b2.accelerateURL, 0.2, Date.now(), 4000)).crcs.length > 0, 20000);
+    const clock = await readClock(b2.accelerateURL, 12000);
+    const steady = clock.lat.slice(30); // past the player's start-up
+    console.log(`latency browser → RTMP player (pixel clock, ${steady.length} frames, ${clock.bad} undecodable): p50 ${pct(steady, 0.5)} ms, p95 ${pct(steady, 0.95)} ms, max ${Math.max(...steady)} ms`);
+    assert.ok(steady.length >= 50, `the clock decoded in only ${steady.length} frames (${clock.bad} bad): ${clock.err}`);
     server.proc.kill('SIGKILL');
     await until('the bridge ffmpeg to die with RoomService', () => !alive(second.pid), 5000);
     for (const e of [...errors]) assert.fail(`page error: ${e}`);
