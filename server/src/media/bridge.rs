@@ -559,7 +559,8 @@ mod tests {
         assert!(sdp.contains("m=audio 5000 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n"));
         assert!(sdp.contains("m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"));
         let args = ffmpeg_args("/x/fwd.sdp", true, "rtmp://h/live/s?q").join(" ");
-        assert!(args.contains("-use_wallclock_as_timestamps 1 -i /x/fwd.sdp -map 0:v -map 0:a"));
+        assert!(args.contains("-fflags +genpts -use_wallclock_as_timestamps 1 "));
+        assert!(args.contains(" -i /x/fwd.sdp -map 0:v -map 0:a -c:a aac "));
         assert!(args.ends_with("-c:v copy -f flv rtmp://h/live/s?q"));
     }
 
