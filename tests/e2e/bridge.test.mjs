@@ -160,13 +160,14 @@ test('a browser member plays on the mini-program side through the RTMP bridge', 
   const adminKey = randomBytes(12).toString('hex');
   const janus = startJanus({ port: janusPort, apiSecret, adminKey, runDir: mkdtempSync(pathJoin(tmpdir(), 'rtcroom-janus-bridge-')) });
   await janus.ready;
-  let server = await startServer({
+  const serverOptions = {
     staticDir: pathJoin(ROOT, 'tests', 'e2e'),
     rustLog: 'warn,rtcroom_server::media=info,rtcroom_server::ffmpeg=info',
     extraToml: ['[media]', `janus_url = "ws://127.0.0.1:${janusPort}"`, `api_secret = "${apiSecret}"`, `admin_key = "${adminKey}"`,
       'sfu_threshold = 4', 'max_members_sfu = 16', 'ffmpeg = "ffmpeg"',
       '[live]', `push_host = "127.0.0.1:${rtmpPort}"`, `play_host = "127.0.0.1:${rtmpPort}"`].join('\n'),
-  });
+  };
+  let server = await startServer(serverOptions);
   let nginxLog = '';
   const nginx = spawn(pathJoin(ROOT, 'scripts', 'rtmp-server'), [], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -266,8 +267,33 @@ test('a browser member plays on the mini-program side through the RTMP bridge', 
     const steady = clock.lat.slice(30); // past the player's start-up
     console.log(`latency browser → RTMP player (pixel clock, ${steady.length} frames, ${clock.bad} undecodable): p50 ${pct(steady, 0.5)} ms, p95 ${pct(steady, 0.95)} ms, max ${Math.max(...steady)} ms`);
     assert.ok(steady.length >= 50, `the clock decoded in only ${steady.length} frames (${clock.bad} bad): ${clock.err}`);
+    let tKill = Date.now();
     server.proc.kill('SIGKILL');
     await until('the bridge ffmpeg to die with RoomService', () => !alive(second.pid), 5000);
+    console.log(`RoomService SIGKILLed: its bridge ffmpeg (pid ${second.pid}, group ${second.pgid}) gone ${Date.now() - tKill} ms later`);
+
+    // And with a RoomService stopped by SIGTERM: a new one on the same address (nginx's
+    // on_publish goes there), the mini-program member again, a third browser member.
+    server = await startServer({ ...serverOptions, listen: server.base.replace('http://', '') });
+    serverPids.push(server.proc.pid);
+    pusher.proc.kill('SIGKILL');
+    clearInterval(heartbeat);
+    const mp2 = await miniProgramLogin(server.base, 'mp1');
+    const push2 = (await mp2.api('get_push_url', {})).pushURL;
+    pusher = livePusher(push2);
+    await sleep(1500);
+    await mp2.api('add_pusher', { roomID: ROOM, userName: 'mp1', userAvatar: '', pushURL: push2 });
+    heartbeat = setInterval(() => mp2.api('pusher_heartbeat', { roomID: ROOM }).catch(() => {}), 3000);
+    const page3 = await (await browser.newContext()).newPage();
+    await page3.goto(`${server.base}/sfu_page.html`);
+    await page3.evaluate(() => window.sfu.start({ userID: 'b3', roomID: 'bridge-room' }));
+    const third = await until('the third bridge', () => ffmpegChildrenOf(server.proc.pid)[0], 15000);
+    const exited = new Promise((r) => server.proc.once('exit', r));
+    tKill = Date.now();
+    server.proc.kill('SIGTERM');
+    await exited;
+    await until('the bridge ffmpeg to end with RoomService (SIGTERM)', () => !alive(third.pid), 5000);
+    console.log(`RoomService SIGTERMed: its bridge ffmpeg (pid ${third.pid}) gone ${Date.now() - tKill} ms later`);
     for (const e of [...errors]) assert.fail(`page error: ${e}`);
   } catch (e) {
     console.log(`RoomService (tail):\n${server.log().slice(-4000)}\njanus (tail):\n${janus.log()}\nnginx:\n${nginxLog}\nlive-pusher: ${pusher?.log()}`);

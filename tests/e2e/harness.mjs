@@ -26,11 +26,11 @@ const FLAGS = [
 ];
 
 /** Starts rtcroom-server (the debug build unless `bin` names another) on an ephemeral port; resolves with its base URL. `extraToml` is appended to its configuration. */
-export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000, bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server'), staticDir = pathJoin(ROOT, 'www'), extraToml = '', rustLog = 'warn' } = {}) {
+export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000, bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server'), staticDir = pathJoin(ROOT, 'www'), extraToml = '', rustLog = 'warn', listen = '127.0.0.1:0' } = {}) {
   const dir = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-e2e-'));
   const config = pathJoin(dir, 'rtcroom.toml');
   writeFileSync(config, [
-    'listen = "127.0.0.1:0"',
+    `listen = "${listen}"`,
     'debug = true',
     `static_dir = ${JSON.stringify(staticDir)}`,
     '[heartbeat]',
