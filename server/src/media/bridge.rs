@@ -348,7 +348,21 @@ fn ffmpeg_args(sdp: &str, audio: bool, url: &str) -> Vec<String> {
     .map(str::to_owned)
     .into();
     if audio {
-        args.extend(["-map", "0:a", "-c:a", "aac", "-b:a", "64k"].map(str::to_owned));
+        // Wall-clock timestamps jitter by a few ms: resample to them so the
+        // AAC encoder gets monotonic audio (else "Queue input is backward in time").
+        args.extend(
+            [
+                "-map",
+                "0:a",
+                "-af",
+                "aresample=async=1000",
+                "-c:a",
+                "aac",
+                "-b:a",
+                "64k",
+            ]
+            .map(str::to_owned),
+        );
     }
     args.extend(["-c:v", "copy", "-f", "flv", url].map(str::to_owned));
     args
@@ -560,7 +574,8 @@ mod tests {
         assert!(sdp.contains("m=video 5002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"));
         let args = ffmpeg_args("/x/fwd.sdp", true, "rtmp://h/live/s?q").join(" ");
         assert!(args.contains("-fflags +genpts -use_wallclock_as_timestamps 1 "));
-        assert!(args.contains(" -i /x/fwd.sdp -map 0:v -map 0:a -c:a aac "));
+        assert!(args.contains(" -i /x/fwd.sdp -map 0:v -map 0:a "));
+        assert!(args.contains(" -c:a aac "));
         assert!(args.ends_with("-c:v copy -f flv rtmp://h/live/s?q"));
     }
 
