@@ -83,9 +83,10 @@ function livePusher(url) {
   return { proc, log: () => err };
 }
 
-/** ffprobe of a live RTMP stream: "codec_name,width,height" lines. */
+/** ffprobe of a live RTMP stream: "codec_name,width,height" lines. It joins mid-stream and waits for
+ * the next keyframe (one a second): give it 3 s. */
 function probe(url) {
-  return execFileSync('ffprobe', ['-v', 'error', '-analyzeduration', '1000000', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url], { timeout: 15000 }).toString().trim().split('\n').sort();
+  return execFileSync('ffprobe', ['-v', 'error', '-analyzeduration', '3000000', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url], { timeout: 15000 }).toString().trim().split('\n').sort();
 }
 
 /** ffmpeg as <live-player>: decodes the video frame by frame (no duplicates) for `secs`
