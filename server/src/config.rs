@@ -46,6 +46,9 @@ pub struct Cli {
     /// Members a room holds in mesh mode; the next one moves it to SFU (0: always SFU).
     #[arg(long, env = "RTCROOM_SFU_THRESHOLD")]
     pub sfu_threshold: Option<usize>,
+    /// ffmpeg binary of the WebRTC → RTMP bridge (needs the Janus URL).
+    #[arg(long, env = "RTCROOM_BRIDGE_FFMPEG")]
+    pub bridge_ffmpeg: Option<String>,
     /// Maximum members of an SFU room.
     #[arg(long, env = "RTCROOM_MAX_MEMBERS_SFU")]
     pub max_members_sfu: Option<usize>,
@@ -128,6 +131,11 @@ pub struct MediaConfig {
     pub sfu_threshold: usize,
     /// Members an SFU room holds.
     pub max_members_sfu: usize,
+    /// ffmpeg binary of the WebRTC → RTMP bridge (media/bridge.rs): when set
+    /// (with `janus_url`), a room with a mini-program member runs in SFU mode
+    /// and each browser member publishing in it is pushed to nginx-rtmp as
+    /// its own stream, so `<live-player>` plays it from its `accelerateURL`.
+    pub ffmpeg: Option<String>,
 }
 
 impl std::fmt::Debug for MediaConfig {
@@ -138,6 +146,7 @@ impl std::fmt::Debug for MediaConfig {
             .field("admin_key", &"<hidden>")
             .field("sfu_threshold", &self.sfu_threshold)
             .field("max_members_sfu", &self.max_members_sfu)
+            .field("ffmpeg", &self.ffmpeg)
             .finish()
     }
 }
@@ -150,6 +159,7 @@ impl Default for MediaConfig {
             admin_key: String::new(),
             sfu_threshold: 4,
             max_members_sfu: 16,
+            ffmpeg: None,
         }
     }
 }
@@ -437,6 +447,9 @@ impl Config {
         if let Some(v) = cli.max_members_sfu {
             cfg.media.max_members_sfu = v;
         }
+        if let Some(v) = &cli.bridge_ffmpeg {
+            cfg.media.ffmpeg = Some(v.clone()).filter(|f| !f.is_empty());
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -487,6 +500,9 @@ impl Config {
                     "media.max_members_sfu must be at least 2 and above media.sfu_threshold",
                 );
             }
+        }
+        if self.media.ffmpeg.is_some() && self.media.janus_url.is_none() {
+            return bad("media.ffmpeg (the RTMP bridge) needs media.janus_url");
         }
         for app in &self.apps {
             if app.secret_key.is_none() && app.public_key.is_none() {

@@ -34,6 +34,8 @@ pub struct Metrics {
     pub rtmp_publish_allowed: AtomicU64,
     /// RTMP publishes the on_publish hook refused (all reasons).
     pub rtmp_publish_refused: AtomicU64,
+    /// The RTMP bridge's ffmpeg processes (media/bridge.rs).
+    pub bridges: std::sync::Arc<crate::media::ffmpeg::ProcessStats>,
     errors: Mutex<BTreeMap<i32, u64>>,
     rtmp_refusals: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -101,7 +103,22 @@ impl Metrics {
             "Open IM-style sockets (/im taps).",
             g.im_taps as u64,
         );
-        let counters: [(&str, &str, u64); 14] = [
+        gauge(
+            "rtcroom_bridges_running",
+            "WebRTC to RTMP bridges (ffmpeg processes) running.",
+            self.bridges.running.load(Ordering::Relaxed),
+        );
+        let counters: [(&str, &str, u64); 16] = [
+            (
+                "rtcroom_bridge_starts_total",
+                "Bridge ffmpeg processes started (restarts included).",
+                self.bridges.starts.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_bridge_restarts_total",
+                "Bridge ffmpeg processes restarted after an unexpected exit.",
+                self.bridges.restarts.load(Ordering::Relaxed),
+            ),
             (
                 "rtcroom_ws_write_timeouts_total",
                 "WebSocket connections closed because a write did not complete in time.",

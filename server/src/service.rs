@@ -587,8 +587,10 @@ impl RoomService {
             ErrorCode::PushUrlTooLarge,
         )?;
         let now_s = (now / 1000) as i64;
-        let (accelerate_url, mixed_play_url) = if req.push_url.is_empty() {
-            (String::new(), String::new())
+        let rtmp = !req.push_url.is_empty();
+        let (accelerate_url, mixed_play_url) = if !rtmp {
+            let bridged = crate::media::bridged_play_url(self, caller, now_s);
+            (bridged.unwrap_or_default(), String::new())
         } else {
             let stream = stream_from_url(&req.push_url).ok_or_else(|| {
                 ApiError::with_message(ErrorCode::InvalidParameter, "pushURL has no stream name")
@@ -633,7 +635,7 @@ impl RoomService {
             mixed_play_url,
             room_info: req.room_info,
         };
-        let admission = crate::media::admit(self, &key, kind).await?;
+        let admission = crate::media::admit(self, &key, kind, rtmp).await?;
         let joined = match self
             .store
             .add_member(&key, kind, entry, now, self.rules(key.app))
@@ -652,7 +654,7 @@ impl RoomService {
             });
             self.hub.deliver(caller.key.app, &joined.others, &event);
         }
-        crate::media::entered(self, &key, &caller.key.user, &joined).await;
+        crate::media::entered(self, &key, &caller.key.user, &joined, rtmp).await;
         // The roster of the same store step as the join rides along, so the
         // newcomer needs no `get_pushers` before it can start signaling.
         let budget = self.config.limits.max_response_bytes;

@@ -131,6 +131,7 @@ impl JanusProc {
             admin_key: self.admin_key.clone(),
             sfu_threshold: threshold,
             max_members_sfu: 16,
+            ffmpeg: None,
         }
     }
 

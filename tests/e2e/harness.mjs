@@ -26,11 +26,11 @@ const FLAGS = [
 ];
 
 /** Starts rtcroom-server (the debug build unless `bin` names another) on an ephemeral port; resolves with its base URL. `extraToml` is appended to its configuration. */
-export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000, bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server'), staticDir = pathJoin(ROOT, 'www'), extraToml = '' } = {}) {
+export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 10000, bin = pathJoin(ROOT, 'target', 'debug', 'rtcroom-server'), staticDir = pathJoin(ROOT, 'www'), extraToml = '', rustLog = 'warn', listen = '127.0.0.1:0' } = {}) {
   const dir = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-e2e-'));
   const config = pathJoin(dir, 'rtcroom.toml');
   writeFileSync(config, [
-    'listen = "127.0.0.1:0"',
+    `listen = "${listen}"`,
     'debug = true',
     `static_dir = ${JSON.stringify(staticDir)}`,
     '[heartbeat]',
@@ -42,7 +42,7 @@ export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 1
     extraToml,
     '',
   ].join('\n'));
-  const proc = spawn(bin, ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
+  const proc = spawn(bin, ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: rustLog } });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const base = await new Promise((ok, fail) => {
@@ -55,7 +55,7 @@ export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 1
     });
     proc.on('exit', (code) => fail(new Error(`server exited ${code}: ${stderr}`)));
   });
-  return { base, stop: () => proc.kill('SIGTERM') };
+  return { base, proc, log: () => stderr, stop: () => proc.kill('SIGTERM') };
 }
 
 export async function launch() {

@@ -3,9 +3,14 @@
 //! ([`janus`]). Off unless `[media] janus_url` is configured; then a
 //! `multi_room` past `sfu_threshold` members moves to SFU mode.
 //!
+//! With `[media] ffmpeg` too, browser members of rooms with a mini-program
+//! member are bridged to RTMP ([`bridge`], ffmpeg supervised by [`ffmpeg`]).
+//!
 //! The functions here are the few hooks the rest of the server calls; each
 //! does nothing without a media server.
 
+pub mod bridge;
+pub mod ffmpeg;
 pub mod janus;
 pub mod sfu;
 
@@ -64,14 +69,17 @@ pub async fn handle_frame(
     }
 }
 
-/// Before a member enters: moves the room to SFU when it must (see [`Sfu::admit`]).
+/// Before a member enters: moves the room to SFU when it must (see
+/// [`Sfu::admit`]); `rtmp`: the newcomer is a mini-program member (its
+/// `add_pusher` carried a `pushURL`).
 pub async fn admit(
     svc: &RoomService,
     key: &RoomKey,
     kind: RoomKind,
+    rtmp: bool,
 ) -> Result<Admission, ApiError> {
     match &svc.media {
-        Some(sfu) => sfu.admit(svc, key, kind).await,
+        Some(sfu) => sfu.admit(svc, key, kind, rtmp).await,
         None => Ok(Admission::default()),
     }
 }
@@ -83,11 +91,20 @@ pub fn abandon(svc: &RoomService, key: &RoomKey, admission: Admission) {
     }
 }
 
-/// A member entered (after its `pusher_join` went out).
-pub async fn entered(svc: &RoomService, key: &RoomKey, user: &UserId, joined: &Joined) {
+/// A member entered (after its `pusher_join` went out); `rtmp` as in [`admit`].
+pub async fn entered(svc: &RoomService, key: &RoomKey, user: &UserId, joined: &Joined, rtmp: bool) {
     if let Some(sfu) = &svc.media {
-        sfu.entered(svc, key, user, joined).await;
+        sfu.entered(svc, key, user, joined, rtmp).await;
     }
+}
+
+/// The `accelerateURL` of a browser member (no `pushURL`) when the RTMP
+/// bridge is configured: the signed play URL of its own stream, which the
+/// bridge pushes while the room has a mini-program member.
+pub fn bridged_play_url(svc: &RoomService, caller: &Caller, now_s: i64) -> Option<String> {
+    svc.media.as_ref()?.bridges()?;
+    let stream = svc.stream_of(caller.key.app, &caller.key.user);
+    Some(svc.signer().accelerate_url(&stream, now_s))
 }
 
 /// A member re-fetched its room (`get_pushers`, e.g. after `welcome

@@ -20,6 +20,7 @@
 //! Clients see userIDs and SDP only: Janus' session, handle, room and feed
 //! ids and its secrets stay here.
 
+use super::bridge::{published_tracks, Bridges, Forward, Track};
 use super::janus::{HandleEvent, Janus, JanusError, Jsep, PluginReply};
 use crate::config::MediaConfig;
 use crate::hub::{Encoded, Session};
@@ -88,6 +89,8 @@ struct Member {
     published: bool,
     subscriber: Option<Subscriber>,
     wants_subscriber: bool,
+    /// Its published tracks (from the `configured` reply), for the RTMP bridge.
+    tracks: Vec<Track>,
 }
 
 impl Member {
@@ -99,6 +102,7 @@ impl Member {
             published: false,
             subscriber: None,
             wants_subscriber: false,
+            tracks: Vec::new(),
         }
     }
 }
@@ -125,6 +129,8 @@ pub struct Sfu {
     janus: Mutex<Option<Arc<Janus>>>,
     rooms: Mutex<HashMap<RoomKey, Arc<RoomMedia>>>,
     svc: OnceLock<Weak<RoomService>>,
+    /// The RTMP bridge, when `ffmpeg` is configured.
+    bridges: Option<Bridges>,
 }
 
 fn unavailable(e: &JanusError) -> ApiError {
@@ -276,11 +282,16 @@ impl RoomMedia {
 impl Sfu {
     /// SFU rooms on the Janus of `cfg` (connected by [`Sfu::start`]).
     pub fn new(cfg: MediaConfig) -> Self {
+        let bridges = cfg
+            .ffmpeg
+            .clone()
+            .map(|f| Bridges::new(f, cfg.admin_key.clone()));
         Self {
             cfg,
             janus: Mutex::new(None),
             rooms: Mutex::new(HashMap::new()),
             svc: OnceLock::new(),
+            bridges,
         }
     }
 
@@ -292,6 +303,9 @@ impl Sfu {
     /// Connects to Janus and keeps connecting until `shutdown`.
     pub fn start(self: &Arc<Self>, svc: &Arc<RoomService>, shutdown: CancellationToken) {
         let _ = self.svc.set(Arc::downgrade(svc));
+        if let Some(b) = &self.bridges {
+            b.stop_on(shutdown.clone());
+        }
         let me = self.clone();
         tokio::spawn(async move { me.supervise(shutdown).await });
     }
@@ -386,8 +400,16 @@ impl Sfu {
         }
     }
 
+    /// The RTMP bridge, when configured.
+    pub fn bridges(&self) -> Option<&Bridges> {
+        self.bridges.as_ref()
+    }
+
     /// Janus went away: every handle is gone; members are told.
     async fn lost(&self) {
+        if let Some(b) = &self.bridges {
+            b.stop_all();
+        }
         let rooms: Vec<_> = lock(&self.rooms).values().cloned().collect();
         for room in rooms {
             let mut st = room.state.lock().await;
@@ -498,9 +520,13 @@ impl Sfu {
                     "permanent": false,
                     "is_private": true,
                     "publishers": self.cfg.max_members_sfu,
-                    "videocodec": "h264,vp8",
+                    // Bridged to RTMP (H.264 only): browsers must send H.264,
+                    // constrained baseline, the profile every Chromium has.
+                    "videocodec": if self.bridges.is_some() { "h264" } else { "h264,vp8" },
+                    "h264_profile": "42e01f",
                     "audiocodec": "opus",
-                    "fir_freq": 2,
+                    // nginx-rtmp keeps no GOP: an RTMP player waits for the next keyframe.
+                    "fir_freq": if self.bridges.is_some() { 1 } else { 2 },
                     "notify_joining": false,
                 }),
                 None,
@@ -529,17 +555,24 @@ impl Sfu {
     /// Before a member enters: whether the room stays mesh, is SFU already,
     /// or must become SFU now — then its Janus room is created first, and a
     /// Janus that cannot be reached refuses this member only.
+    /// With the RTMP bridge, a room with a mini-program member (`rtmp`: the
+    /// newcomer is one) is SFU whatever its size.
     pub async fn admit(
         &self,
         svc: &RoomService,
         key: &RoomKey,
         kind: RoomKind,
+        rtmp: bool,
     ) -> Result<Admission, ApiError> {
         if kind != RoomKind::Multi || lock(&self.rooms).contains_key(key) {
             return Ok(Admission { fresh: false });
         }
         let count = svc.store.members(key).await.map(|m| m.len()).unwrap_or(0);
-        if count < self.cfg.sfu_threshold {
+        let bridged = self
+            .bridges
+            .as_ref()
+            .is_some_and(|b| rtmp || b.has_rtmp_member(key));
+        if count < self.cfg.sfu_threshold && !bridged {
             return Ok(Admission { fresh: false });
         }
         let janus = self.current()?;
@@ -582,12 +615,33 @@ impl Sfu {
 
     /// After a member entered (and `pusher_join` went out): `room_mode sfu`
     /// to everyone when the room just moved, else to the newcomer.
-    pub async fn entered(&self, svc: &RoomService, key: &RoomKey, user: &UserId, joined: &Joined) {
+    /// A mini-program member (`rtmp`) starts the bridges of the room's
+    /// published browser members.
+    pub async fn entered(
+        &self,
+        svc: &RoomService,
+        key: &RoomKey,
+        user: &UserId,
+        joined: &Joined,
+        rtmp: bool,
+    ) {
         let Some(room) = lock(&self.rooms).get(key).cloned() else {
             return;
         };
         let mut st = room.state.lock().await;
         st.members.entry(user.clone()).or_insert_with(Member::new);
+        if let (Some(b), true) = (&self.bridges, rtmp) {
+            b.add_rtmp_member(key, user);
+            let published: Vec<UserId> = st
+                .members
+                .iter()
+                .filter(|(u, m)| m.published && !b.is_rtmp_member(key, u))
+                .map(|(u, _)| u.clone())
+                .collect();
+            for u in published {
+                self.start_bridge(&room, &st, &u);
+            }
+        }
         let event = Encoded::of(&SfuServerEvent::RoomMode {
             room_id: key.room.clone(),
             mode: RoomMode::Sfu,
@@ -615,6 +669,16 @@ impl Sfu {
     /// A member left (or the room closed with it): its handles go, or the
     /// whole Janus room when ours is gone.
     pub fn departed(self: &Arc<Self>, dep: &Departure) {
+        if let Some(b) = &self.bridges {
+            b.stop(&dep.room, &dep.pusher.user_id);
+            if b.remove_member(&dep.room, &dep.pusher.user_id) {
+                // No mini-program member left: nobody watches the bridges.
+                b.stop_room(&dep.room);
+            }
+            if dep.closed.is_some() || dep.remaining.is_empty() {
+                b.forget_room(&dep.room);
+            }
+        }
         if !lock(&self.rooms).contains_key(&dep.room) {
             return;
         }
@@ -653,6 +717,9 @@ impl Sfu {
 
     /// Our room closed: its Janus room is destroyed.
     pub fn room_gone(self: &Arc<Self>, key: &RoomKey) {
+        if let Some(b) = &self.bridges {
+            b.forget_room(key);
+        }
         let Some(room) = lock(&self.rooms).remove(key) else {
             return;
         };
@@ -737,11 +804,16 @@ impl Sfu {
                         h
                     }
                 };
+                let offered = published_tracks(&Value::Null, &sdp);
                 let request = if republish { "configure" } else { "publish" };
                 let reply = janus
                     .message(handle, json!({"request": request}), Some(Jsep::offer(sdp)))
                     .await
                     .map_err(|e| refused(&e))?;
+                let mut tracks = published_tracks(&reply.data, "");
+                if tracks.is_empty() {
+                    tracks = offered;
+                }
                 let answer = reply.jsep.filter(|j| j.kind == "answer").ok_or_else(|| {
                     ApiError::with_message(ErrorCode::SfuRefused, "media server sent no answer")
                 })?;
@@ -751,6 +823,7 @@ impl Sfu {
                 });
                 if let Some(m) = st.members.get_mut(&user) {
                     m.publish_sent = true;
+                    m.tracks = tracks;
                 }
                 lock(&room.feeds).insert(feed, user.clone());
                 // The others subscribe once its PeerConnection is up (`webrtcup`).
@@ -950,6 +1023,13 @@ impl Sfu {
             Some(m) => m.published = true,
             None => return,
         }
+        if self
+            .bridges
+            .as_ref()
+            .is_some_and(|b| b.has_rtmp_member(&room.key) && !b.is_rtmp_member(&room.key, user))
+        {
+            self.start_bridge(room, &st, user);
+        }
         let others: Vec<UserId> = st.members.keys().filter(|u| *u != user).cloned().collect();
         for other in others {
             // A failure leaves that subscriber as it was; its next answer retries.
@@ -957,6 +1037,37 @@ impl Sfu {
                 .refresh_subscriber(room, &mut st, &janus, &janus_room, &other)
                 .await;
         }
+    }
+
+    /// Starts `user`'s RTMP bridge (its publisher is up; the room has a mini-program member).
+    fn start_bridge(&self, room: &RoomMedia, st: &RoomState, user: &UserId) {
+        let (Some(b), Some(svc), Some(m), Some(janus_room), Ok(janus)) = (
+            &self.bridges,
+            self.svc.get(),
+            st.members.get(user),
+            st.janus_room.clone(),
+            self.current(),
+        ) else {
+            return;
+        };
+        let (Some(handle), true) = (m.publisher, m.published) else {
+            return;
+        };
+        let Some(service) = svc.upgrade() else { return };
+        let stats = service.metrics.bridges.clone();
+        b.start(
+            svc.clone(),
+            stats,
+            &room.key,
+            user,
+            Forward {
+                janus,
+                handle,
+                janus_room,
+                feed: m.feed.clone(),
+                tracks: m.tracks.clone(),
+            },
+        );
     }
 
     /// Forwards what Janus says on its own about one handle to its member.
@@ -1000,7 +1111,11 @@ impl Sfu {
                     HandleEvent::Hangup(reason) => {
                         tracing::debug!(room = %room.key.room, user = %user, ?link, reason, "SFU link hung up");
                         if link == SfuLink::Publisher {
-                            // Janus unpublished it; a new sfu_publish publishes anew.
+                            // Janus unpublished it (and dropped its forwards); a
+                            // new sfu_publish publishes anew.
+                            if let Some(b) = &sfu.bridges {
+                                b.stop(&room.key, &user);
+                            }
                             let mut st = room.state.lock().await;
                             let feed = st.members.get_mut(&user).map(|m| {
                                 m.published = false;

@@ -41,7 +41,10 @@ fn enter_asks_add_pusher_before_get_pushers_and_lists_others() {
 fn a_roster_in_add_pushers_answer_enters_without_get_pushers() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        room_id: rid("r1"),
+        private_map_key: None,
+    });
     let add = h.http("add_pusher");
     h.ok_roster(&add, &["alice", ME, "dave"]);
     h.no_http("get_pushers");
@@ -58,7 +61,10 @@ fn a_roster_in_add_pushers_answer_enters_without_get_pushers() {
 fn entering_hints_the_glue_to_prepare_an_offer_for_the_next_newcomer() {
     let mut h = H::new();
     h.login();
-    h.call(Call::EnterRoom { room_id: rid("r1") });
+    h.call(Call::EnterRoom {
+        room_id: rid("r1"),
+        private_map_key: None,
+    });
     let add = h.http("add_pusher");
     assert_eq!(h.prepares(), 0, "not before the room's own peers");
     h.ok_roster(&add, &[ME, "dave"]);
@@ -89,7 +95,10 @@ fn entering_hints_the_glue_to_prepare_an_offer_for_the_next_newcomer() {
 fn events_before_the_add_pusher_roster_are_replayed_after_it() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom { room_id: rid("r1") });
+    let id = h.call(Call::EnterRoom {
+        room_id: rid("r1"),
+        private_map_key: None,
+    });
     let add = h.http("add_pusher");
     // Socket frames may overtake the HTTP answer: dave joined (and is in the
     // roster too), alice left after the roster was taken.

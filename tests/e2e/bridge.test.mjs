@@ -1,0 +1,314 @@
+// Browser → mini-program, for real: a room with a mini-program member runs in
+// SFU mode and RoomService bridges each browser member to RTMP (Janus
+// rtp_forward → ffmpeg → nginx-rtmp, server/src/media/bridge.rs).
+//
+// An ffmpeg "live-pusher" (testsrc + sine, libx264 baseline + AAC — what
+// <live-pusher> sends) joins through the component's own HTTP flow: login →
+// get_push_url → push to the signed URL (through our on_publish check) →
+// add_pusher. A Chromium member (tests/e2e/sfu_page.html, fake camera)
+// enters and publishes H.264 to Janus. Checked: its accelerateURL (from
+// get_pushers and pusher_join) plays with ffprobe/ffmpeg as H.264 + AAC, with
+// decoded frames advancing; the time from the browser's entry to the first
+// RTMP frame is printed; the member leaving stops its ffmpeg; a second
+// member's ffmpeg dies with RoomService when RoomService is SIGKILLed
+// (parent-death signal); ffmpeg runs in its own process group.
+//
+// Runs inside scripts/test-e2e's loopback-only namespace (adds the veth pair
+// Janus needs, like sfu.test.mjs).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as pathJoin } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startServer, launch, ROOT } from './harness.mjs';
+import { ensureVeth, freePort, startJanus } from './janus.mjs';
+
+const ROOM = 'bridge-room';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** ffmpeg processes whose parent is `ppid`: [{pid, pgid}]. */
+function ffmpegChildrenOf(ppid) {
+  const out = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (name === 'ffmpeg' && Number(f[1]) === ppid && f[0] !== 'Z') out.push({ pid: Number(pid), pgid: Number(f[2]) });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+function alive(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch { return false; }
+}
+
+async function until(what, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The mini-program's HTTP flow (what the <rtc-room> component does), for `userID`. */
+async function miniProgramLogin(base, userID) {
+  const info = await (await fetch(`${base}/weapp/utils/get_login_info?userID=${userID}`)).json();
+  const login = await (await fetch(`${base}/weapp/rtc_room/login?sdkAppID=${info.sdkAppID}&accountType=${info.accType}&userID=${userID}&userSig=${encodeURIComponent(info.userSig)}`, { method: 'POST' })).json();
+  assert.equal(login.code, 0, JSON.stringify(login));
+  const api = async (cmd, body) => {
+    const r = await (await fetch(`${base}/weapp/rtc_room/${cmd}?userID=${userID}&token=${login.token}`, { method: 'POST', body: JSON.stringify(body) })).json();
+    assert.equal(r.code, 0, `${cmd}: ${JSON.stringify(r)}`);
+    return r;
+  };
+  return { api };
+}
+
+/** ffmpeg as <live-pusher>: a test pattern and a tone, H.264 baseline + AAC, RTMP. */
+function livePusher(url) {
+  let err = '';
+  const proc = spawn('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-re',
+    '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=15', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-profile:v', 'baseline', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '15',
+    '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+  proc.stderr.on('data', (d) => { err += d; });
+  return { proc, log: () => err };
+}
+
+/** ffprobe of a live RTMP stream: "codec_name,width,height" lines. It joins mid-stream and waits for
+ * the next keyframe (one a second): give it 3 s. */
+function probe(url) {
+  return execFileSync('ffprobe', ['-v', 'error', '-analyzeduration', '3000000', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', url], { timeout: 15000 }).toString().trim().split('\n').sort();
+}
+
+/** ffmpeg as <live-player>: decodes the video frame by frame (no duplicates) for `secs`
+ * seconds of wall time after its first frame (or gives up after `waitMs` without one);
+ * returns the per-frame CRCs and when the first one arrived (ms since `t0`). */
+function readFrames(url, secs, t0, waitMs = 8000) {
+  return new Promise((ok) => {
+    const proc = spawn('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'warning', '-fflags', 'nobuffer', '-analyzeduration', '200000', '-i', url,
+      '-map', '0:v', '-fps_mode', 'passthrough', '-flush_packets', '1', '-f', 'framecrc', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = ''; let err = ''; let first = null;
+    let timer = setTimeout(() => proc.kill('SIGKILL'), waitMs);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      if (first === null && /^0,/m.test(out)) {
+        first = Date.now() - t0;
+        if (process.env.BRIDGE_DEBUG) console.log(`first frame at ${new Date().toISOString()}`);
+        clearTimeout(timer);
+        timer = setTimeout(() => proc.kill('SIGKILL'), secs * 1000);
+      }
+    });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.on('exit', () => {
+      clearTimeout(timer);
+      const lines = out.split('\n').filter((l) => /^0,/.test(l));
+      ok({ crcs: lines.map((l) => l.split(',').pop().trim()), pts: lines.map((l) => Number(l.split(',')[2])), first, err });
+    });
+  });
+}
+
+/** Reads the pixel clock (tests/e2e/sfu_page.html `clock: true`) from `url` for `ms`:
+ * per decoded frame, now − the painted Date.now() (ms). */
+function readClock(url, ms, width = 320, height = 240) {
+  return new Promise((ok) => {
+    const proc = spawn('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-fflags', 'nobuffer', '-analyzeduration', '3000000', '-i', url,
+      '-map', '0:v', '-fps_mode', 'passthrough', '-flush_packets', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d) => { err += d; });
+    const size = width * height;
+    let buf = Buffer.alloc(0);
+    const lat = []; let bad = 0;
+    proc.stdout.on('data', (d) => {
+      const now = Date.now();
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= size) {
+        let v = 0;
+        for (let i = 0; i < 42; i++) {
+          const x = (i % 20) * 16 + 8; const y = Math.floor(i / 20) * 16 + 8;
+          v = v * 2 + (buf[y * width + x] > 128 ? 1 : 0);
+        }
+        if (Math.abs(now - v) < 60000) lat.push(now - v); else bad++;
+        buf = buf.subarray(size);
+      }
+    });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), ms);
+    proc.on('exit', () => { clearTimeout(timer); ok({ lat, bad, err }); });
+  });
+}
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
+
+async function metric(base, name) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = text.match(new RegExp(`^${name} (\\d+)$`, 'm'));
+  return m ? Number(m[1]) : NaN;
+}
+
+test('a browser member plays on the mini-program side through the RTMP bridge', { timeout: 240000 }, async () => {
+  const removeVeth = ensureVeth();
+  const janusPort = freePort();
+  const rtmpPort = freePort();
+  const apiSecret = randomBytes(12).toString('hex');
+  const adminKey = randomBytes(12).toString('hex');
+  const janus = startJanus({ port: janusPort, apiSecret, adminKey, runDir: mkdtempSync(pathJoin(tmpdir(), 'rtcroom-janus-bridge-')) });
+  await janus.ready;
+  const serverOptions = {
+    staticDir: pathJoin(ROOT, 'tests', 'e2e'),
+    rustLog: 'warn,rtcroom_server::media=info,rtcroom_server::ffmpeg=info',
+    extraToml: ['[media]', `janus_url = "ws://127.0.0.1:${janusPort}"`, `api_secret = "${apiSecret}"`, `admin_key = "${adminKey}"`,
+      'sfu_threshold = 4', 'max_members_sfu = 16', 'ffmpeg = "ffmpeg"',
+      '[live]', `push_host = "127.0.0.1:${rtmpPort}"`, `play_host = "127.0.0.1:${rtmpPort}"`].join('\n'),
+  };
+  let server = await startServer(serverOptions);
+  let nginxLog = '';
+  const nginx = spawn(pathJoin(ROOT, 'scripts', 'rtmp-server'), [], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RTMP_PORT: String(rtmpPort), ROOMSERVICE_URL: server.base, RTMP_RUN_DIR: mkdtempSync(pathJoin(tmpdir(), 'rtcroom-rtmp-bridge-')) },
+  });
+  nginx.stderr.on('data', (d) => { nginxLog += d; });
+  const browser = await launch();
+  let pusher = null;
+  let heartbeat = null;
+  const serverPids = [server.proc.pid];
+  try {
+    await sleep(500); // nginx up
+    // The mini-program member: login, get_push_url, push (on_publish checks it), add_pusher.
+    const mp = await miniProgramLogin(server.base, 'mp1');
+    const { pushURL } = await mp.api('get_push_url', {});
+    pusher = livePusher(pushURL);
+    await sleep(1500);
+    assert.equal(pusher.proc.exitCode, null, `live-pusher refused: ${pusher.log()} ${nginxLog}`);
+    await mp.api('add_pusher', { roomID: ROOM, userName: 'mp1', userAvatar: '', pushURL });
+    heartbeat = setInterval(() => mp.api('pusher_heartbeat', { roomID: ROOM }).catch(() => {}), 3000);
+    assert.deepEqual(ffmpegChildrenOf(server.proc.pid), [], 'a bridge runs with no browser member');
+
+    // A browser member enters: the room is SFU (mini-program member), it publishes H.264.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.base}/sfu_page.html`);
+    const room = (await mp.api('get_pushers', { roomID: ROOM }));
+    assert.equal(room.pushers.length, 1);
+    const t0 = Date.now();
+    let tPub = null;
+    const watchPub = (async () => {
+      while (tPub === null && Date.now() - t0 < 20000) {
+        if (await page.evaluate(() => window.sfu.state.pub?.connectionState).catch(() => null) === 'connected') tPub = Date.now() - t0;
+        else await sleep(20);
+      }
+    })();
+    await page.evaluate(() => window.sfu.start({ userID: 'b1', roomID: 'bridge-room' }));
+    assert.equal(await page.evaluate(() => window.sfu.state.mode), 'sfu');
+    const b1 = (await mp.api('get_pushers', { roomID: ROOM })).pushers.find((p) => p.userID === 'b1');
+    assert.ok(b1, 'b1 in get_pushers');
+    assert.match(b1.accelerateURL, new RegExp(`^rtmp://127\\.0\\.0\\.1:${rtmpPort}/live/[^?]+\\?bizid=[^&]*&txSecret=[0-9a-f]{32}&txTime=[0-9A-F]+$`));
+    // The player starts as the mini-program would, right after it sees the member.
+    // Until the bridge publishes, nginx-rtmp has no such stream and the reader ends at
+    // once: retry, like <live-player> does.
+    let frames = { crcs: [] };
+    let tries = 0;
+    while (!frames.crcs.length && Date.now() - t0 < 20000) {
+      tries++;
+      frames = await readFrames(b1.accelerateURL, 3, t0);
+      if (!frames.crcs.length) await sleep(100);
+    }
+    await watchPub;
+    const sdp = await page.evaluate(() => window.sfu.state.pub.localDescription.sdp);
+    const outbound = await page.evaluate(async () => {
+      let codec = null; const stats = await window.sfu.state.pub.getStats();
+      stats.forEach((r) => { if (r.type === 'outbound-rtp' && r.kind === 'video') codec = stats.get(r.codecId)?.mimeType; });
+      return codec;
+    });
+    console.log(`browser publishes ${outbound}; publish → first RTMP frame at the player: ${frames.first - tPub} ms (publisher connected ${tPub} ms, first RTMP frame ${frames.first} ms after the member started entering: login, getUserMedia, add_pusher, publish; ${tries} reader attempts); ${frames.crcs.length} frames decoded in 3 s of stream, ${new Set(frames.crcs).size} distinct`);
+    assert.equal(outbound, 'video/H264', sdp.slice(0, 200));
+    assert.ok(tPub !== null, 'the publisher never connected');
+    assert.ok(frames.crcs.length >= 30, `only ${frames.crcs.length} frames: ${frames.err} ${server.log().slice(-3000)}`);
+    assert.ok(new Set(frames.crcs).size >= frames.crcs.length / 2, 'frames do not advance');
+    const streams = probe(b1.accelerateURL);
+    assert.deepEqual(streams, ['aac', 'h264,320,240'], `ffprobe: ${streams}`);
+
+    const bridges = ffmpegChildrenOf(server.proc.pid);
+    assert.equal(bridges.length, 1, JSON.stringify(bridges));
+    assert.equal(bridges[0].pgid, bridges[0].pid, 'ffmpeg leads its own process group');
+    assert.equal(await metric(server.base, 'rtcroom_bridges_running'), 1);
+    assert.equal(await metric(server.base, 'rtcroom_bridge_restarts_total'), 0);
+
+    // CPU of the bridge's ffmpeg over 5 s.
+    const ticks = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
+    const c0 = ticks(bridges[0].pid); const w0 = Date.now();
+    await sleep(5000);
+    const cores = (ticks(bridges[0].pid) - c0) / 100 / ((Date.now() - w0) / 1000);
+    if (process.env.BRIDGE_DEBUG) console.log(server.log());
+    console.log(`bridge ffmpeg (320x240@15 H.264 copy + Opus → AAC): ${cores.toFixed(3)} cores`);
+
+    // The member leaves: its bridge stops.
+    await page.evaluate(() => window.sfu.leave());
+    await until('the bridge ffmpeg to end', () => ffmpegChildrenOf(server.proc.pid).length === 0 && !alive(bridges[0].pid), 10000);
+    // (A killed child is a zombie until the supervisor reaps it and counts it gone.)
+    await until('rtcroom_bridges_running 0', async () => await metric(server.base, 'rtcroom_bridges_running') === 0, 2000);
+    assert.equal(await metric(server.base, 'rtcroom_bridge_restarts_total'), 0);
+
+    // A second member's bridge dies with RoomService, even a SIGKILLed one.
+    const page2 = await (await browser.newContext()).newPage();
+    await page2.goto(`${server.base}/sfu_page.html`);
+    await page2.evaluate(() => window.sfu.start({ userID: 'b2', roomID: 'bridge-room', clock: true }));
+    const second = await until('the second bridge', () => ffmpegChildrenOf(server.proc.pid)[0], 15000);
+    // Latency browser → RTMP player, with a clock drawn in pixels (b2 paints Date.now()).
+    const b2 = (await mp.api('get_pushers', { roomID: ROOM })).pushers.find((p) => p.userID === 'b2');
+    await until('b2 on RTMP', async () => (await readFrames(b2.accelerateURL, 0.2, Date.now(), 4000)).crcs.length > 0, 20000);
+    const clock = await readClock(b2.accelerateURL, 12000);
+    const steady = clock.lat.slice(30); // past the player's start-up
+    console.log(`latency browser → RTMP player (pixel clock, ${steady.length} frames, ${clock.bad} undecodable): p50 ${pct(steady, 0.5)} ms, p95 ${pct(steady, 0.95)} ms, max ${Math.max(...steady)} ms`);
+    assert.ok(steady.length >= 50, `the clock decoded in only ${steady.length} frames (${clock.bad} bad): ${clock.err}`);
+    let tKill = Date.now();
+    server.proc.kill('SIGKILL');
+    await until('the bridge ffmpeg to die with RoomService', () => !alive(second.pid), 5000);
+    console.log(`RoomService SIGKILLed: its bridge ffmpeg (pid ${second.pid}, group ${second.pgid}) gone ${Date.now() - tKill} ms later`);
+
+    // And with a RoomService stopped by SIGTERM: a new one on the same address (nginx's
+    // on_publish goes there), the mini-program member again, a third browser member.
+    server = await startServer({ ...serverOptions, listen: server.base.replace('http://', '') });
+    serverPids.push(server.proc.pid);
+    pusher.proc.kill('SIGKILL');
+    clearInterval(heartbeat);
+    const mp2 = await miniProgramLogin(server.base, 'mp1');
+    const push2 = (await mp2.api('get_push_url', {})).pushURL;
+    pusher = livePusher(push2);
+    await sleep(1500);
+    await mp2.api('add_pusher', { roomID: ROOM, userName: 'mp1', userAvatar: '', pushURL: push2 });
+    heartbeat = setInterval(() => mp2.api('pusher_heartbeat', { roomID: ROOM }).catch(() => {}), 3000);
+    const page3 = await (await browser.newContext()).newPage();
+    await page3.goto(`${server.base}/sfu_page.html`);
+    await page3.evaluate(() => window.sfu.start({ userID: 'b3', roomID: 'bridge-room' }));
+    const third = await until('the third bridge', () => ffmpegChildrenOf(server.proc.pid)[0], 15000);
+    const exited = new Promise((r) => server.proc.once('exit', r));
+    tKill = Date.now();
+    server.proc.kill('SIGTERM');
+    await exited;
+    await until('the bridge ffmpeg to end with RoomService (SIGTERM)', () => !alive(third.pid), 5000);
+    console.log(`RoomService SIGTERMed: its bridge ffmpeg (pid ${third.pid}) gone ${Date.now() - tKill} ms later`);
+    for (const e of [...errors]) assert.fail(`page error: ${e}`);
+  } catch (e) {
+    console.log(`RoomService (tail):\n${server.log().slice(-4000)}\njanus (tail):\n${janus.log()}\nnginx:\n${nginxLog}\nlive-pusher: ${pusher?.log()}`);
+    throw e;
+  } finally {
+    clearInterval(heartbeat);
+    await browser.close();
+    pusher?.proc.kill('SIGKILL');
+    nginx.kill('SIGTERM');
+    server.stop();
+    janus.stop();
+    removeVeth();
+    for (const pid of serverPids) assert.deepEqual(ffmpegChildrenOf(pid), [], 'an ffmpeg of RoomService outlived the test');
+  }
+});
