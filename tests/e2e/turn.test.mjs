@@ -11,11 +11,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
-import { ROOT, launch } from './harness.mjs';
+import { ROOT, launch, startServer } from './harness.mjs';
 
 const SECRET = randomBytes(16).toString('hex');
 
@@ -52,32 +52,12 @@ async function startTurn(port, dir) {
   return proc;
 }
 
-async function startRoomService(turnPort, dir) {
-  const config = pathJoin(dir, 'rtcroom.toml');
-  writeFileSync(config, [
-    'listen = "127.0.0.1:0"',
-    'debug = true',
-    `static_dir = ${JSON.stringify(pathJoin(ROOT, 'tests', 'e2e', 'turn-page'))}`,
-    '[turn]',
-    `secret = "${SECRET}"`,
-    'ttl_secs = 600',
-    `urls = ["turn:127.0.0.1:${turnPort}?transport=udp"]`,
-    '',
-  ].join('\n'));
-  const proc = spawn(pathJoin(ROOT, 'target', 'debug', 'rtcroom-server'), ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const base = await new Promise((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`server did not start: ${stderr}`)), 10000);
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/RoomService on (http:\/\/[0-9.:]+)\//);
-      if (m) { clearTimeout(timer); ok(m[1]); }
-    });
-    proc.on('exit', (code) => fail(new Error(`server exited ${code}: ${stderr}`)));
+/** RoomService serving the TURN test page, with `[turn]` pointing at coturn on `turnPort`. */
+function startRoomService(turnPort) {
+  return startServer({
+    staticDir: pathJoin(ROOT, 'tests', 'e2e', 'turn-page'),
+    extraToml: ['[turn]', `secret = "${SECRET}"`, 'ttl_secs = 600', `urls = ["turn:127.0.0.1:${turnPort}?transport=udp"]`].join('\n'),
   });
-  return { proc, base };
 }
 
 /** A real login (debug identity, then `login` with its userSig): the answer's iceServers. */
@@ -94,7 +74,7 @@ test('two pages call each other through coturn with credentials from their login
   const dir = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-turn-e2e-'));
   const turnPort = await freePort();
   const turn = await startTurn(turnPort, pathJoin(dir, 'turn'));
-  const rs = await startRoomService(turnPort, dir);
+  const rs = await startRoomService(turnPort);
   const browser = await launch();
   try {
     const alice = await loginIceServers(rs.base, 'alice');
