@@ -702,6 +702,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     let back = end == Some(baseline);
     sleep(Duration::from_secs(2)).await; // let freed memory be returned
     let rss_end = rss_kib(pid);
+    rss_peak = rss_peak.max(rss_end);
     eprintln!(
         "[soak] gauges {} baseline after {settle_secs:.1} s: {end:?}; server RSS {rss_baseline} → peak {rss_peak} → end {rss_end} KiB",
         if back { "back to" } else { "NOT back to" }
