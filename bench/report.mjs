@@ -142,6 +142,31 @@ if (relR.length && relP.length) {
   }
 }
 
+// ---- soak ----
+if (files.includes('soak.json')) {
+  const s = load('soak.json');
+  const mib = (k) => fmt(k / 1024);
+  const g = (x) => (x ? `${x.rooms} / ${x.members} / ${x.sockets} / ${x.sessions}` : 'n/a');
+  const errs = Object.entries(s.errors || {}).map(([k, v]) => `${k}: ${int(v)}`).join(', ') || 'none';
+  const back = s.gauges_back_to_baseline;
+  const rssRatio = s.rss_end_kib / s.rss_baseline_kib;
+  sections.soak = table(['', 'measured'], [
+    ['members held (rooms of 4) after the ramp, lowest while churning', `${int(s.held_after_ramp)}, ${int(s.held_min_during_churn)} (of ${int(s.target)})`],
+    ['churn: members replaced per second × seconds', `${int(s.churn_per_sec)} × ${fmt(s.churn_secs, 0)}`],
+    ['churn ops (delete_pusher + logout / logout / dropped socket)', `${int(s.churn_ops)} (${int(s.leaves.delete_pusher)} / ${int(s.leaves.logout)} / ${int(s.leaves.drop_socket)})`],
+    ['joins, pusher_heartbeats, room texts sent, frames received', `${int(s.joins)}, ${int(s.heartbeats)}, ${int(s.texts_sent)}, ${int(s.frames_in)}`],
+    ['`room_closed` frames received (creator left), rooms re-entered', `${int(s.rooms_closed_seen)}, ${int(s.rejoins)}`],
+    ['answers with an error code, by command:code', errs],
+    ['server RSS baseline → peak → end (MiB)', `${mib(s.rss_baseline_kib)} → ${mib(s.rss_peak_kib)} → ${mib(s.rss_end_kib)}`],
+    ['server RSS end / baseline', `${fmt(rssRatio, 2)}×`],
+    ['gauges rooms / members / sockets / sessions: baseline → end of churn → end', `${g(s.gauges_baseline)} → ${g(s.gauges_end_of_churn)} → ${g(s.gauges_end)}`],
+    ['sessions left by dropped sockets (until those users log out)', `${int(s.sessions_before_abandoned_logout)} (${int(s.abandoned_sessions)} dropped)`],
+    ['gauges back to baseline', `${back ? '**yes**' : '**no**'}, ${fmt(s.settle_secs)} s after the last logout`],
+    ['generator timer lag p50 / p99 / max (ms)', `${fmt(s.generator_timer_lag.p50_ms, 2)} / ${fmt(s.generator_timer_lag.p99_ms, 2)} / ${fmt(s.generator_timer_lag.max_ms, 2)}`],
+  ]);
+  summary.push([`soak: ${int(s.target)} members, churn ${fmt(s.churn_secs, 0)} s`, 'gauges back, RSS end ≤ 1.5× baseline', `gauges ${back ? 'back' : 'not back'}; RSS ${mib(s.rss_baseline_kib)} → ${mib(s.rss_peak_kib)} → ${mib(s.rss_end_kib)} MiB (${fmt(rssRatio, 2)}×)`, verdict(back && rssRatio <= 1.5)]);
+}
+
 // ---- browser ----
 if (files.includes('browser.json')) {
   const b = load('browser.json');

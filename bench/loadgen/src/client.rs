@@ -132,6 +132,25 @@ impl Rtcroom {
             .map(drop)
     }
 
+    /// `delete_pusher`: leave `room`.
+    pub async fn delete_pusher(
+        &self,
+        http: &mut Http,
+        who: &Login,
+        room: &str,
+    ) -> anyhow::Result<()> {
+        let path = format!("/weapp/rtc_room/delete_pusher?{}", who.auth());
+        http.post(&path, &json!({"roomID": room}).to_string())
+            .await
+            .map(drop)
+    }
+
+    /// `logout`: end the session (and leave every room).
+    pub async fn logout(&self, http: &mut Http, who: &Login) -> anyhow::Result<()> {
+        let path = format!("/weapp/rtc_room/logout?{}", who.auth());
+        http.post(&path, "{}").await.map(drop)
+    }
+
     /// The session WebSocket, after its `welcome` frame.
     pub async fn ws(&self, sources: &Sources, who: &Login) -> anyhow::Result<Ws> {
         let mut ws = ws_connect(

@@ -9,6 +9,23 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// A command answered with a non-zero `code` (the scenarios count them by code).
+#[derive(Debug)]
+pub struct ApiCode {
+    /// The answer's `code`.
+    pub code: i64,
+    /// Path and answer, for the log.
+    pub answer: String,
+}
+
+impl std::fmt::Display for ApiCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.answer)
+    }
+}
+
+impl std::error::Error for ApiCode {}
+
 /// One keep-alive connection.
 pub struct Http {
     stream: TcpStream,
@@ -41,9 +58,21 @@ impl Http {
         let body = self.read_response().await?;
         let v: Value = serde_json::from_slice(&body).context("answer is not JSON")?;
         if v["code"] != 0 {
-            bail!("{path}: {v}");
+            return Err(ApiCode {
+                code: v["code"].as_i64().unwrap_or(-1),
+                answer: format!("{path}: {v}"),
+            }
+            .into());
         }
         Ok(v)
+    }
+
+    /// `GET path`: the answer's body as text (`/metrics`).
+    pub async fn get_text(&mut self, path: &str) -> anyhow::Result<String> {
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host);
+        self.stream.write_all(head.as_bytes()).await?;
+        let body = self.read_response().await?;
+        String::from_utf8(body).context("answer is not UTF-8")
     }
 
     async fn read_response(&mut self) -> anyhow::Result<Vec<u8>> {

@@ -56,6 +56,9 @@ enum Scenario {
     Relay(scenario::relay::Opts),
     /// Idle connections held: server memory per connection (rtcroom or PeerJS).
     Conns(scenario::conns::Opts),
+    /// Soak with churn: members held, replaced every second, then everyone
+    /// leaves; server RSS and gauges back to baseline?
+    Soak(scenario::soak::Opts),
 }
 
 fn check_loopback(addr: &SocketAddr) -> anyhow::Result<()> {
@@ -91,6 +94,10 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Conns(o) => {
             check_loopback(&o.target.server)?;
             scenario::conns::run(o).await?
+        }
+        Scenario::Soak(o) => {
+            check_loopback(&o.target.server)?;
+            scenario::soak::run(o).await?
         }
     };
     println!("{out}");

@@ -5,6 +5,7 @@ pub mod fanout;
 pub mod join;
 pub mod members;
 pub mod relay;
+pub mod soak;
 
 use crate::client::Rtcroom;
 use crate::Target;
