@@ -54,6 +54,19 @@ pub fn fd_limit(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
+/// How many members (one socket on each side) both processes can hold, given
+/// their open-file limits: the lower one, less the HTTP pool (`workers`) and a
+/// margin; `wanted` when neither limit is known.
+pub fn member_cap(limits: [Option<u64>; 2], workers: usize, wanted: usize) -> usize {
+    let reserve = (workers + 200) as u64;
+    limits
+        .into_iter()
+        .flatten()
+        .map(|l| l.saturating_sub(reserve) as usize)
+        .min()
+        .unwrap_or(wanted)
+}
+
 /// CPU time (user + system) of `pid` so far, in seconds.
 pub fn cpu_secs(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();

@@ -12,7 +12,7 @@ use super::r1;
 use crate::client::{Login, Rtcroom, Ws};
 use crate::http::Http;
 use crate::net::Sources;
-use crate::stats::{fd_limit, rss_kib, CpuMeter, Latency};
+use crate::stats::{fd_limit, member_cap, rss_kib, CpuMeter, Latency};
 use crate::Target;
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
@@ -115,13 +115,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     // members than its open-file limit (less the HTTP pool and a margin).
     let server_fds = fd_limit(pid);
     let own_fds = fd_limit(std::process::id());
-    let reserve = (o.workers + 200) as u64;
-    let cap = [server_fds, own_fds]
-        .into_iter()
-        .flatten()
-        .map(|l| l.saturating_sub(reserve) as usize)
-        .min()
-        .unwrap_or(o.members);
+    let cap = member_cap([server_fds, own_fds], o.workers, o.members);
     let attempted = o.members.min(cap);
     if attempted < o.members {
         eprintln!(

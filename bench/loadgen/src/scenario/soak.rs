@@ -18,7 +18,7 @@ use super::{r1, room_id};
 use crate::client::{Login, Rtcroom, Ws};
 use crate::http::{ApiCode, Http};
 use crate::net::Sources;
-use crate::stats::{fd_limit, rss_kib, Latency};
+use crate::stats::{fd_limit, member_cap, rss_kib, Latency};
 use crate::Target;
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
@@ -449,13 +449,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     // One socket per member on each side, plus the HTTP pool and a margin.
     let server_fds = fd_limit(pid);
     let own_fds = fd_limit(std::process::id());
-    let reserve = (o.workers + 200) as u64;
-    let cap = [server_fds, own_fds]
-        .into_iter()
-        .flatten()
-        .map(|l| l.saturating_sub(reserve) as usize)
-        .min()
-        .unwrap_or(o.members);
+    let cap = member_cap([server_fds, own_fds], o.workers, o.members);
     let n = o.members.min(cap).max(1);
     if n < o.members {
         eprintln!(
