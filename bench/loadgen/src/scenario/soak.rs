@@ -694,9 +694,15 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     }
     let settle_secs = t_settle.elapsed().as_secs_f64();
     let back = end == Some(baseline);
-    sleep(Duration::from_secs(2)).await; // let freed memory be returned
-    let rss_end = rss_kib(pid);
-    rss_peak = rss_peak.max(rss_end);
+    // The allocator returns freed pages after its decay time (jemalloc: ~10 s
+    // per stage): the RSS the server settles at, read for up to 30 s.
+    let rss_at_teardown = rss_kib(pid);
+    let mut rss_end = rss_at_teardown;
+    for _ in 0..30 {
+        sleep(Duration::from_secs(1)).await;
+        rss_end = rss_end.min(rss_kib(pid));
+    }
+    rss_peak = rss_peak.max(rss_at_teardown);
     eprintln!(
         "[soak] gauges {} baseline after {settle_secs:.1} s: {end:?}; server RSS {rss_baseline} → peak {rss_peak} → end {rss_end} KiB",
         if back { "back to" } else { "NOT back to" }
@@ -743,6 +749,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
         "rss_baseline_kib": rss_baseline,
         "rss_after_ramp_kib": rss_after_ramp,
         "rss_peak_kib": rss_peak,
+        "rss_at_teardown_kib": rss_at_teardown,
         "rss_end_kib": rss_end,
         "rss_end_over_baseline": (rss_end as f64 / rss_baseline.max(1) as f64 * 100.0).round() / 100.0,
         "generator_timer_lag": Latency::of(lag),
