@@ -5,23 +5,32 @@
 
 mod common;
 use common::*;
-use rtcroom_server::config::TurnConfig;
+use rtcroom_server::config::{Config, TurnConfig};
 
-#[tokio::test]
-async fn each_login_gets_its_own_turn_credentials() {
+/// The test config with `[turn]` (secret "turn-secret", 600 s).
+fn turn_config() -> Config {
     let mut cfg = config();
     cfg.turn = Some(TurnConfig {
         secret: "turn-secret".into(),
         ttl_secs: 600,
         urls: vec!["turn:127.0.0.1:3478?transport=udp".into()],
     });
-    let srv = Server::start(cfg).await;
-    let v = srv
-        .login_raw(&format!(
-            "sdkAppID={APP}&accountType=0&userID=alice&userSig={}",
-            urlencode(&sig("alice"))
-        ))
-        .await;
+    cfg
+}
+
+/// alice's raw `login` answer.
+async fn login_alice(srv: &Server) -> serde_json::Value {
+    srv.login_raw(&format!(
+        "sdkAppID={APP}&accountType=0&userID=alice&userSig={}",
+        urlencode(&sig("alice"))
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn each_login_gets_its_own_turn_credentials() {
+    let srv = Server::start(turn_config()).await;
+    let v = login_alice(&srv).await;
     assert_eq!(v["code"], 0, "{v}");
     let turn = &v["iceServers"][0];
     assert_eq!(turn["urls"][0], "turn:127.0.0.1:3478?transport=udp");
@@ -36,12 +45,7 @@ async fn each_login_gets_its_own_turn_credentials() {
     );
     // Without [turn], no ICE servers at all (never a public STUN server).
     let plain = Server::start(config()).await;
-    let v = plain
-        .login_raw(&format!(
-            "sdkAppID={APP}&accountType=0&userID=alice&userSig={}",
-            urlencode(&sig("alice"))
-        ))
-        .await;
+    let v = login_alice(&plain).await;
     assert_eq!(v["iceServers"], serde_json::json!([]));
 }
 
@@ -59,19 +63,8 @@ fn turn_expiry(turn: &serde_json::Value, user: &str) -> i64 {
 
 #[tokio::test]
 async fn each_welcome_carries_fresh_turn_credentials_a_resume_included() {
-    let mut cfg = config();
-    cfg.turn = Some(TurnConfig {
-        secret: "turn-secret".into(),
-        ttl_secs: 600,
-        urls: vec!["turn:127.0.0.1:3478?transport=udp".into()],
-    });
-    let srv = Server::start(cfg).await;
-    let v = srv
-        .login_raw(&format!(
-            "sdkAppID={APP}&accountType=0&userID=alice&userSig={}",
-            urlencode(&sig("alice"))
-        ))
-        .await;
+    let srv = Server::start(turn_config()).await;
+    let v = login_alice(&srv).await;
     let at_login = turn_expiry(&v["iceServers"][0], "alice");
     let alice = srv.login("alice").await;
     let ws = alice.ws().await;

@@ -65,26 +65,10 @@ async fn reports_are_accepted_and_counted() {
     let url = format!("{}/weapp/utils/report", srv.base);
     let body = r#"{"reportID":1,"data":{"str_roomid":"r","int64_tc_add_pusher":42}}"#;
     for _ in 0..2 {
-        let v: Value = http
-            .post(&url)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = post_json(&http, &url, body).await;
         assert_eq!(v["code"], 0, "{v}");
     }
-    let v: Value = http
-        .post(&url)
-        .body("{")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = post_json(&http, &url, "{").await;
     assert_eq!(v["code"], 1001, "broken JSON: {v}");
     let metrics = reqwest::get(format!("{}/metrics", srv.base))
         .await

@@ -324,3 +324,15 @@ pub async fn publish(srv: &Server, url: &str) -> u16 {
         .status()
         .as_u16()
 }
+
+/// POSTs `body` to `url` and returns the JSON answer.
+pub async fn post_json(http: &reqwest::Client, url: &str, body: &'static str) -> Value {
+    http.post(url)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
