@@ -36,6 +36,8 @@ pub struct Metrics {
     pub rtmp_publish_refused: AtomicU64,
     /// The RTMP bridge's ffmpeg processes (media/bridge.rs).
     pub bridges: std::sync::Arc<crate::media::ffmpeg::ProcessStats>,
+    /// The RTMP → WebRTC ingests' ffmpeg processes (media/ingest.rs).
+    pub ingests: std::sync::Arc<crate::media::ffmpeg::ProcessStats>,
     errors: Mutex<BTreeMap<i32, u64>>,
     rtmp_refusals: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -108,7 +110,22 @@ impl Metrics {
             "WebRTC to RTMP bridges (ffmpeg processes) running.",
             self.bridges.running.load(Ordering::Relaxed),
         );
-        let counters: [(&str, &str, u64); 16] = [
+        gauge(
+            "rtcroom_ingests_running",
+            "RTMP to WebRTC ingests (ffmpeg processes) running.",
+            self.ingests.running.load(Ordering::Relaxed),
+        );
+        let counters: [(&str, &str, u64); 18] = [
+            (
+                "rtcroom_ingest_starts_total",
+                "Ingest ffmpeg processes started (restarts included).",
+                self.ingests.starts.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_ingest_restarts_total",
+                "Ingest ffmpeg processes restarted after an unexpected exit.",
+                self.ingests.restarts.load(Ordering::Relaxed),
+            ),
             (
                 "rtcroom_bridge_starts_total",
                 "Bridge ffmpeg processes started (restarts included).",

@@ -142,6 +142,7 @@ pub async fn on_publish(State(svc): State<Arc<RoomService>>, body: Bytes) -> Res
                 .rtmp_publish_allowed
                 .fetch_add(1, Ordering::Relaxed);
             tracing::info!(stream = ?name, user = %user.user, app = user.app, addr = ?addr, "rtmp publish allowed");
+            crate::media::rtmp_published(&svc, &user);
             (StatusCode::OK, "ok\n").into_response()
         }
         Err(why) => {

@@ -124,6 +124,8 @@ pub struct Bridges {
     admin_key: String,
     rtmp_members: Mutex<HashMap<RoomKey, HashSet<UserId>>>,
     running: Mutex<HashMap<(RoomKey, UserId), CancellationToken>>,
+    /// The mini-program members' ingests ([`super::ingest`]) running now.
+    ingests: Mutex<HashMap<(RoomKey, UserId), CancellationToken>>,
     /// Parent of every bridge's token: cancelled at shutdown.
     root: CancellationToken,
 }
@@ -136,6 +138,7 @@ impl Bridges {
             admin_key,
             rtmp_members: Mutex::new(HashMap::new()),
             running: Mutex::new(HashMap::new()),
+            ingests: Mutex::new(HashMap::new()),
             root: CancellationToken::new(),
         }
     }
@@ -241,6 +244,84 @@ impl Bridges {
         tokio::spawn(async move { ffmpeg::supervise(label, job, token, &stats).await });
     }
 
+    /// Ingests running now, by room and member (for tests).
+    pub fn ingests(&self) -> Vec<(RoomKey, UserId)> {
+        lock(&self.ingests).keys().cloned().collect()
+    }
+
+    /// Mini-program members of `key`.
+    pub fn rtmp_members(&self, key: &RoomKey) -> Vec<UserId> {
+        lock(&self.rtmp_members)
+            .get(key)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Rooms where `user` of `app` is a mini-program member.
+    pub fn rooms_of_rtmp_member(&self, app: u64, user: &UserId) -> Vec<RoomKey> {
+        lock(&self.rtmp_members)
+            .iter()
+            .filter(|(k, s)| k.app == app && s.contains(user))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Starts mini-program member `user`'s ingest into `target` unless one runs.
+    pub fn start_ingest(
+        &self,
+        svc: Weak<RoomService>,
+        sfu: Weak<super::Sfu>,
+        stats: Arc<ProcessStats>,
+        key: &RoomKey,
+        user: &UserId,
+        target: super::ingest::Target,
+    ) {
+        let token = {
+            let mut ingests = lock(&self.ingests);
+            if ingests.contains_key(&(key.clone(), user.clone())) {
+                return;
+            }
+            let token = self.root.child_token();
+            ingests.insert((key.clone(), user.clone()), token.clone());
+            token
+        };
+        let job = super::ingest::IngestJob::new(
+            svc,
+            sfu,
+            key.clone(),
+            user.clone(),
+            self.ffmpeg.clone(),
+            target,
+        );
+        let label = format!("ingest {}/{}", key.room, user);
+        tracing::info!(room = %key.room, user = %user, "ingest starts");
+        tokio::spawn(async move { ffmpeg::supervise(label, job, token, &stats).await });
+    }
+
+    /// Stops `user`'s ingest in `key`, if one runs; whether one did.
+    pub fn stop_ingest(&self, key: &RoomKey, user: &UserId) -> bool {
+        match lock(&self.ingests).remove(&(key.clone(), user.clone())) {
+            Some(t) => {
+                tracing::info!(room = %key.room, user = %user, "ingest stops");
+                t.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops every ingest of `key` (nobody left to watch them).
+    pub fn stop_ingests(&self, key: &RoomKey) {
+        lock(&self.ingests).retain(|(k, _), t| {
+            if k == key {
+                t.cancel();
+                false
+            } else {
+                true
+            }
+        });
+    }
+
     /// Stops `user`'s bridge in `key`, if one runs.
     pub fn stop(&self, key: &RoomKey, user: &UserId) {
         if let Some(t) = lock(&self.running).remove(&(key.clone(), user.clone())) {
@@ -262,15 +343,20 @@ impl Bridges {
         });
     }
 
-    /// `key` closed: its bridges stop and its mini-program members are forgotten.
+    /// `key` closed: its bridges and ingests stop and its mini-program members are forgotten.
     pub fn forget_room(&self, key: &RoomKey) {
         self.stop_room(key);
+        self.stop_ingests(key);
         lock(&self.rtmp_members).remove(key);
     }
 
-    /// Stops every bridge (Janus went away: every forward is gone).
+    /// Stops every bridge and ingest (Janus went away: every forward and
+    /// remote publisher is gone).
     pub fn stop_all(&self) {
         for (_, t) in lock(&self.running).drain() {
+            t.cancel();
+        }
+        for (_, t) in lock(&self.ingests).drain() {
             t.cancel();
         }
     }

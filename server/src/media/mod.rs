@@ -4,13 +4,15 @@
 //! `multi_room` past `sfu_threshold` members moves to SFU mode.
 //!
 //! With `[media] ffmpeg` too, browser members of rooms with a mini-program
-//! member are bridged to RTMP ([`bridge`], ffmpeg supervised by [`ffmpeg`]).
+//! member are bridged to RTMP ([`bridge`], ffmpeg supervised by [`ffmpeg`]),
+//! and mini-program members to the browsers ([`ingest`]).
 //!
 //! The functions here are the few hooks the rest of the server calls; each
 //! does nothing without a media server.
 
 pub mod bridge;
 pub mod ffmpeg;
+pub mod ingest;
 pub mod janus;
 pub mod sfu;
 
@@ -118,6 +120,14 @@ pub fn fetched(svc: &RoomService, caller: &Caller, room: &rtcroom_protocol::http
             };
             sfu.remind(svc, &key, &caller.key.user);
         }
+    }
+}
+
+/// nginx-rtmp accepted `user`'s push: its ingests (RTMP → Janus) restart now.
+pub fn rtmp_published(svc: &RoomService, user: &crate::store::UserKey) {
+    if let Some(sfu) = svc.media.clone() {
+        let user = user.clone();
+        tokio::spawn(async move { sfu.rtmp_published(user.app, &user.user).await });
     }
 }
 

@@ -469,6 +469,7 @@ impl Sfu {
             match self.create_janus_room(janus).await {
                 Ok(r) => {
                     st.janus_room = Some(r);
+                    self.start_ingests(&room, &st);
                     let users: Vec<UserId> = st.members.keys().cloned().collect();
                     drop(st);
                     self.tell_room(&room.key, users, SfuState::Ready).await;
@@ -642,6 +643,7 @@ impl Sfu {
                 self.start_bridge(&room, &st, &u);
             }
         }
+        self.start_ingests(&room, &st);
         let event = Encoded::of(&SfuServerEvent::RoomMode {
             room_id: key.room.clone(),
             mode: RoomMode::Sfu,
@@ -671,6 +673,17 @@ impl Sfu {
     pub fn departed(self: &Arc<Self>, dep: &Departure) {
         if let Some(b) = &self.bridges {
             b.stop(&dep.room, &dep.pusher.user_id);
+            let was_rtmp = b.stop_ingest(&dep.room, &dep.pusher.user_id)
+                || b.is_rtmp_member(&dep.room, &dep.pusher.user_id);
+            if !was_rtmp
+                && !dep
+                    .remaining
+                    .iter()
+                    .any(|u| !b.is_rtmp_member(&dep.room, u))
+            {
+                // The last browser member left: nobody watches the ingests.
+                b.stop_ingests(&dep.room);
+            }
             if b.remove_member(&dep.room, &dep.pusher.user_id) {
                 // No mini-program member left: nobody watches the bridges.
                 b.stop_room(&dep.room);
@@ -1068,6 +1081,99 @@ impl Sfu {
                 tracks: m.tracks.clone(),
             },
         );
+    }
+
+    /// Starts the ingest of each mini-program member of `room` when it has a
+    /// browser member to watch them (and its Janus room is up).
+    fn start_ingests(&self, room: &RoomMedia, st: &RoomState) {
+        let (Some(b), Some(svc), Some(janus_room), Ok(janus)) = (
+            &self.bridges,
+            self.svc.get(),
+            st.janus_room.clone(),
+            self.current(),
+        ) else {
+            return;
+        };
+        let key = &room.key;
+        if !st.members.keys().any(|u| !b.is_rtmp_member(key, u)) {
+            return;
+        }
+        let Some(service) = svc.upgrade() else { return };
+        let Some(me) = service.media.as_ref().map(Arc::downgrade) else {
+            return;
+        };
+        for user in b.rtmp_members(key) {
+            let Some(m) = st.members.get(&user) else {
+                continue;
+            };
+            b.start_ingest(
+                svc.clone(),
+                me.clone(),
+                service.metrics.ingests.clone(),
+                key,
+                &user,
+                super::ingest::Target {
+                    janus: janus.clone(),
+                    janus_room: janus_room.clone(),
+                    feed: m.feed.clone(),
+                },
+            );
+        }
+    }
+
+    /// A mini-program member pushes again (nginx-rtmp accepted its publish):
+    /// its ingests start over at once instead of waiting out a back-off.
+    pub async fn rtmp_published(self: &Arc<Self>, app: u64, user: &UserId) {
+        let Some(b) = &self.bridges else { return };
+        for key in b.rooms_of_rtmp_member(app, user) {
+            if !b.stop_ingest(&key, user) {
+                continue;
+            }
+            let Some(room) = lock(&self.rooms).get(&key).cloned() else {
+                continue;
+            };
+            // The old ingest removes its remote publisher as it stops; the
+            // new one adds it again.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let st = room.state.lock().await;
+            self.start_ingests(&room, &st);
+        }
+    }
+
+    /// A mini-program member's remote publisher is on the Janus room: the
+    /// browser members subscribe to it like to any publisher.
+    pub(super) async fn remote_publisher_up(self: &Arc<Self>, key: &RoomKey, user: &UserId) {
+        let Some(room) = lock(&self.rooms).get(key).cloned() else {
+            return;
+        };
+        let feed = room
+            .state
+            .lock()
+            .await
+            .members
+            .get(user)
+            .map(|m| m.feed.clone());
+        if let Some(feed) = feed {
+            lock(&room.feeds).insert(feed, user.clone());
+            self.publisher_up(&room, user).await;
+        }
+    }
+
+    /// A mini-program member's remote publisher `feed` went (Janus tells the
+    /// subscribers itself and renegotiates them).
+    pub(super) async fn remote_publisher_down(&self, key: &RoomKey, user: &UserId, feed: &str) {
+        let Some(room) = lock(&self.rooms).get(key).cloned() else {
+            return;
+        };
+        let mut st = room.state.lock().await;
+        if let Some(m) = st.members.get_mut(user).filter(|m| m.feed == feed) {
+            m.published = false;
+        }
+        for other in st.members.values_mut() {
+            if let Some(sub) = &mut other.subscriber {
+                sub.feeds.remove(feed);
+            }
+        }
     }
 
     /// Forwards what Janus says on its own about one handle to its member.
