@@ -132,6 +132,14 @@ function closeRoom(note) {
   guarded(refresh);
 }
 
+// Debug servers with the RTMP bridge: a test mini-program member (an ffmpeg
+// test pattern pushed over RTMP as <live-pusher> would) enters this room.
+$('add-test-mp').onclick = () => guarded(async () => {
+  const r = await (await fetch(`${location.origin}/weapp/utils/debug_add_test_member`, { method: 'POST', body: JSON.stringify({ roomID: currentRoom }) })).json();
+  if (r.code !== 0) throw r;
+  demo.log.push(['test-member', r.userID]);
+});
+
 $('leave').onclick = () => guarded(async () => {
   await room.exitRoom();
   closeRoom();

@@ -122,6 +122,9 @@ codes! {
         PrivilegeNotGranted = 1027, "privateMapKey does not grant this";
         /// The `privateMapKey` verifies but carries no valid privilege map.
         PrivilegeKeyMalformed = 1028, "privateMapKey has no valid privilege map";
+        /// A test mini-program member needs the RTMP bridge (`[media]
+        /// janus_url` and `ffmpeg`) and an app to log it into.
+        BridgeUnavailable = 1035, "the RTMP bridge is not configured on this server";
         /// UserSig is not valid base64url.
         UserSigBase64 = 7001, "userSig is not valid base64";
         /// UserSig does not inflate (zlib).

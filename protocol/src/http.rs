@@ -414,6 +414,21 @@ pub struct TestRtmpAccUrl {
     pub url_rtmpacc: String,
 }
 
+/// `utils/debug_add_test_member` answer (debug mode only): the test
+/// mini-program member RoomService made, pushing a test pattern into the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestMemberAdded {
+    /// The room it entered.
+    #[serde(rename = "roomID")]
+    pub room_id: RoomId,
+    /// Its userID (`test-…`).
+    #[serde(rename = "userID")]
+    pub user_id: UserId,
+    /// The signed RTMP push URL its ffmpeg pushes to.
+    #[serde(rename = "pushURL")]
+    pub push_url: String,
+}
+
 /// `utils/report` body: a client's event report (`report.js` of the 2018
 /// mini-program, Android `HttpRequests.report`). Accepted and logged only.
 #[cfg(feature = "server")]

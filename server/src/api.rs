@@ -49,6 +49,10 @@ pub fn router(svc: Arc<RoomService>, shutdown: CancellationToken) -> Router {
             get(crate::utils_cmds::test_rtmp_acc_url).post(crate::utils_cmds::test_rtmp_acc_url),
         )
         .route(
+            &format!("{p}/utils/debug_add_test_member"),
+            post(crate::utils_cmds::add_test_member),
+        )
+        .route(
             &format!("{p}/utils/report"),
             post(crate::utils_cmds::report),
         )

@@ -38,6 +38,8 @@ pub struct Metrics {
     pub bridges: std::sync::Arc<crate::media::ffmpeg::ProcessStats>,
     /// The RTMP → WebRTC ingests' ffmpeg processes (media/ingest.rs).
     pub ingests: std::sync::Arc<crate::media::ffmpeg::ProcessStats>,
+    /// The debug test members' pushing ffmpeg processes (media/test_member.rs).
+    pub test_pushers: std::sync::Arc<crate::media::ffmpeg::ProcessStats>,
     errors: Mutex<BTreeMap<i32, u64>>,
     rtmp_refusals: Mutex<BTreeMap<&'static str, u64>>,
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// Bytes of a report's `data` written to the log at most.
 const LOGGED_REPORT_BYTES: usize = 1024;
 
-fn json<T: Serialize>(svc: &RoomService, result: Result<T, ApiError>) -> Response {
+pub(crate) fn json<T: Serialize>(svc: &RoomService, result: Result<T, ApiError>) -> Response {
     let (status, text) = match result {
         Ok(body) => (
             StatusCode::OK,
@@ -50,7 +50,7 @@ fn json<T: Serialize>(svc: &RoomService, result: Result<T, ApiError>) -> Respons
 
 /// A fresh test user of the first app, `test-{hex}`, whose stream `{bizid}_{app}_test-{hex}`
 /// the on_publish hook accepts like any user's.
-fn test_user(svc: &RoomService) -> Result<(u64, UserId), ApiError> {
+pub(crate) fn test_user(svc: &RoomService) -> Result<(u64, UserId), ApiError> {
     if !svc.config.debug {
         return Err(ErrorCode::DebugDisabled.into());
     }
@@ -102,6 +102,19 @@ pub async fn test_rtmp_acc_url(State(svc): State<Arc<RoomService>>) -> Response 
     let result = test_user(&svc).map(|(app, user)| TestRtmpAccUrl {
         url_rtmpacc: svc.signer().accelerate_url(&svc.stream_of(app, &user), now),
     });
+    json(&svc, result)
+}
+
+/// `utils/debug_add_test_member` (debug mode only): a test mini-program
+/// member pushing a test pattern into the body's `roomID` (media/test_member.rs).
+pub async fn add_test_member(State(svc): State<Arc<RoomService>>, body: Bytes) -> Response {
+    if !svc.config.debug {
+        return json::<rtcroom_protocol::http::Empty>(&svc, Err(ErrorCode::DebugDisabled.into()));
+    }
+    let result = match parse_body::<rtcroom_protocol::http::RoomUserRequest>(&body) {
+        Ok(room) => crate::media::test_member::add(&svc, room).await,
+        Err(e) => Err(e),
+    };
     json(&svc, result)
 }
 

@@ -84,3 +84,28 @@ async fn reports_are_accepted_and_counted() {
     );
     srv.shutdown.cancel();
 }
+
+#[tokio::test]
+async fn the_test_mini_program_member_is_debug_only_and_needs_the_bridge() {
+    let add = |base: String| async move {
+        let r = reqwest::Client::new()
+            .post(format!("{base}/weapp/utils/debug_add_test_member"))
+            .body(r#"{"roomID":"r1"}"#)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    let srv = Server::start(config()).await;
+    let (status, v) = add(srv.base.clone()).await;
+    assert_eq!((status, v["code"].as_i64()), (404, Some(1010)), "{v}");
+    srv.shutdown.cancel();
+
+    // Debug mode without Janus and ffmpeg: refused with its own code.
+    let mut c = config();
+    c.debug = true;
+    let srv = Server::start(c).await;
+    let (status, v) = add(srv.base.clone()).await;
+    assert_eq!((status, v["code"].as_i64()), (200, Some(1035)), "{v}");
+    srv.shutdown.cancel();
+}

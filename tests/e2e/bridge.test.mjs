@@ -409,8 +409,8 @@ test('a mini-program member plays in a browser through the RTMP → Janus ingest
     await page.evaluate((a) => window.sfu.start(a), { userID, roomID: room });
     return { page, errors };
   };
-  const plays = async (page, what, timeoutMs = 20000) => until(what, async () => {
-    const m = await remoteMedia(page, 'mp1', 500);
+  const plays = async (page, what, timeoutMs = 20000, user = 'mp1') => until(what, async () => {
+    const m = await remoteMedia(page, user, 500);
     return m.videoWidth === 640 && m.frames >= 3 && m.audio[1] > m.audio[0] ? m : null;
   }, timeoutMs);
   try {
@@ -466,13 +466,34 @@ test('a mini-program member plays in a browser through the RTMP → Janus ingest
     await until('the ingest to stop with the last browser member', () => ffmpegChildrenOf(server.proc.pid).length === 0 && !alive(running[0].pid), 10000);
     await until('rtcroom_ingests_running 0', async () => await metric(server.base, 'rtcroom_ingests_running') === 0, 2000);
 
-    // A browser member again, then the mini-program member leaves: its ingest stops.
+    // A browser member again. The demo's test mini-program member (debug mode): RoomService pushes
+    // a test pattern into the room as <live-pusher> would, and b3 plays it too.
     const b3 = await browserPage('b3');
     await plays(b3.page, 'b3 to play mp1');
-    const third = ffmpegChildrenOf(server.proc.pid, 'ingest')[0];
+    const added = await (await fetch(`${server.base}/weapp/utils/debug_add_test_member`, { method: 'POST', body: JSON.stringify({ roomID: room }) })).json();
+    assert.equal(added.code, 0, JSON.stringify(added));
+    assert.match(added.userID, /^test-/);
+    await plays(b3.page, 'b3 to play the test mini-program member', 20000, added.userID);
+    assert.equal(ffmpegChildrenOf(server.proc.pid, 'ingest').length, 2, 'the test member is ingested like any mini-program member');
+
+    // Another mini-program member enters and leaves: its ingest (only) stops.
+    const before = ffmpegChildrenOf(server.proc.pid, 'ingest').map((p) => p.pid);
+    const mp2 = await miniProgramLogin(server.base, 'mp2');
+    const second = await miniProgramEnters(mp2, room, 'mp2', stack.nginxLog);
+    await plays(b3.page, 'b3 to play mp2', 20000, 'mp2');
+    const mp2Ingest = ffmpegChildrenOf(server.proc.pid, 'ingest').find((p) => !before.includes(p.pid));
+    assert.ok(mp2Ingest, 'an ingest for mp2');
+    clearInterval(second.heartbeat);
+    await mp2.api('delete_pusher', { roomID: room });
+    await until('mp2\'s ingest to stop with its member', () => !alive(mp2Ingest.pid), 10000);
+    second.pusher.proc.kill('SIGKILL');
+    assert.deepEqual(ffmpegChildrenOf(server.proc.pid, 'ingest').map((p) => p.pid).sort(), [...before].sort(), 'the others\' ingests go on');
+
+    // The creator (mp1) leaves: the room closes, every ingest stops, the test member goes too.
     clearInterval(heartbeat);
     await mp.api('delete_pusher', { roomID: room });
-    await until('the ingest to stop with its member', () => !alive(third.pid) && ffmpegChildrenOf(server.proc.pid, 'ingest').length === 0, 10000);
+    await until('every ffmpeg of the room to stop with it', () => ffmpegChildrenOf(server.proc.pid).length === 0, 20000);
+    await until('rtcroom_ingests_running 0', async () => await metric(server.base, 'rtcroom_ingests_running') === 0, 2000);
     assert.equal(await metric(server.base, 'rtcroom_ingest_restarts_total'), 0);
     for (const e of [...b1.errors, ...b2.errors, ...b3.errors]) assert.fail(`page error: ${e}`);
   } catch (e) {

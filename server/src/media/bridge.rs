@@ -152,6 +152,11 @@ impl Bridges {
         });
     }
 
+    /// A token cancelled at shutdown (for other processes of the bridge's kind).
+    pub fn child_token(&self) -> CancellationToken {
+        self.root.child_token()
+    }
+
     /// `user` entered `key` as a mini-program member.
     pub fn add_rtmp_member(&self, key: &RoomKey, user: &UserId) {
         lock(&self.rtmp_members)

@@ -98,11 +98,12 @@ fn ffmpeg_args(play_url: &str, port: u16, rtcp: u16) -> Vec<String> {
         "low_delay",
         "-rw_timeout",
         RTMP_READ_TIMEOUT_US,
-        // nginx-rtmp holds video back until the next keyframe (`wait_key`):
-        // a player that joins mid-GOP sees audio first, and must wait up to a
-        // GOP for the video's parameters (probing ends once both are known).
+        // FLV streams appear as their first packets come, so ffmpeg probes
+        // this long whatever it finds; nginx-rtmp starts a new player at a
+        // keyframe with audio held back until then (`wait_key`,
+        // `wait_video`), so both streams show up within it.
         "-analyzeduration",
-        "3000000",
+        "1000000",
         "-i",
         play_url,
     ]

@@ -15,6 +15,7 @@ pub mod ffmpeg;
 pub mod ingest;
 pub mod janus;
 pub mod sfu;
+pub mod test_member;
 
 pub use sfu::{Admission, Sfu};
 
