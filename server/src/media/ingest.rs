@@ -221,7 +221,8 @@ impl IngestJob {
         self.remote = Some((handle, port, rtcp));
         tracing::info!(room = %self.key.room, user = %self.user, port, rtcp, "remote publisher added");
         if let Some(sfu) = self.sfu.upgrade() {
-            sfu.remote_publisher_up(&self.key, &self.user).await;
+            sfu.remote_publisher_up(&self.key, &self.user, &self.target.feed)
+                .await;
         }
         Ok((handle, port, rtcp))
     }

@@ -843,6 +843,9 @@ impl Sfu {
                 Ok(())
             }
             SfuClientFrame::SfuSubscribe { restart, .. } => {
+                // A browser member that entered before the room went SFU is
+                // known here first: the mini-program members now have a viewer.
+                self.start_ingests(&room, &st);
                 let sub = st.members.get_mut(&user).map(|m| {
                     m.wants_subscriber = true;
                     m.subscriber.as_ref().map(|s| (s.handle, s.offer_pending()))
@@ -1103,9 +1106,9 @@ impl Sfu {
             return;
         };
         for user in b.rtmp_members(key) {
-            let Some(m) = st.members.get(&user) else {
+            if !st.members.contains_key(&user) {
                 continue;
-            };
+            }
             b.start_ingest(
                 svc.clone(),
                 me.clone(),
@@ -1115,7 +1118,9 @@ impl Sfu {
                 super::ingest::Target {
                     janus: janus.clone(),
                     janus_room: janus_room.clone(),
-                    feed: m.feed.clone(),
+                    // A feed id of its own: a restarted ingest never waits
+                    // for its predecessor's remote publisher to go.
+                    feed: random_id("r"),
                 },
             );
         }
@@ -1142,19 +1147,24 @@ impl Sfu {
 
     /// A mini-program member's remote publisher is on the Janus room: the
     /// browser members subscribe to it like to any publisher.
-    pub(super) async fn remote_publisher_up(self: &Arc<Self>, key: &RoomKey, user: &UserId) {
+    pub(super) async fn remote_publisher_up(
+        self: &Arc<Self>,
+        key: &RoomKey,
+        user: &UserId,
+        feed: &str,
+    ) {
         let Some(room) = lock(&self.rooms).get(key).cloned() else {
             return;
         };
-        let feed = room
-            .state
-            .lock()
-            .await
-            .members
-            .get(user)
-            .map(|m| m.feed.clone());
-        if let Some(feed) = feed {
-            lock(&room.feeds).insert(feed, user.clone());
+        let known = match room.state.lock().await.members.get_mut(user) {
+            Some(m) => {
+                m.feed = feed.to_owned();
+                true
+            }
+            None => false,
+        };
+        if known {
+            lock(&room.feeds).insert(feed.to_owned(), user.clone());
             self.publisher_up(&room, user).await;
         }
     }
@@ -1169,6 +1179,7 @@ impl Sfu {
         if let Some(m) = st.members.get_mut(user).filter(|m| m.feed == feed) {
             m.published = false;
         }
+        lock(&room.feeds).remove(feed);
         for other in st.members.values_mut() {
             if let Some(sub) = &mut other.subscriber {
                 sub.feeds.remove(feed);

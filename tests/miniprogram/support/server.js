@@ -17,8 +17,8 @@ const BIZID = '8888'
 const PUSH_HOST = '127.0.0.1:19350'
 const PLAY_HOST = '127.0.0.1:19351'
 
-/** Starts RoomService; resolves with {base, http, stop}. */
-async function startServer() {
+/** Starts RoomService (`extraToml` appended to its configuration); resolves with {base, http, stop}. */
+async function startServer({ extraToml = '' } = {}) {
   const bin = process.env.RTCROOM_SERVER_BIN || path.join(REPO, 'target/debug/rtcroom-server')
   if (!fs.existsSync(bin)) throw new Error(`${bin} missing: run scripts/test-miniprogram (it builds it)`)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtcroom-mp-'))
@@ -31,6 +31,7 @@ async function startServer() {
     `push_key = "${PUSH_KEY}"`,
     `push_host = "${PUSH_HOST}"`,
     `play_host = "${PLAY_HOST}"`,
+    extraToml,
     '',
   ].join('\n'))
   const child = spawn(bin, ['--config', config], {
