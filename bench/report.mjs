@@ -206,6 +206,12 @@ if (files.includes('size.json')) {
     c === ours ? '1.00×' : ratio(c.gzip, ours.gzip),
   ]));
   summary.push(['client size (wasm + glue)', '≤ 60 KB gz', `${kb(ours.gzip)} KB gz, ${kb(ours.brotli)} KB br`, verdict(ours.gzip <= 60000)]);
+  if (s.target) {
+    const t = s.target;
+    const mini = t.miniprogram_gzip === null ? 'mini-program not built' : `mini-program ${kb(t.miniprogram_gzip)} KB gz`;
+    summary.push(['client size, both hosts (issue 15)', '≤ 80 KB gz, mini-program within 10%', `browser ${kb(t.browser_gzip)} KB gz, ${mini}`,
+      verdict(t.browser_ok && t.miniprogram_within_10pct !== false)]);
+  }
 }
 
 // A partial run (BENCH_ONLY, or bench/browser.mjs alone) replaces only its own summary rows.

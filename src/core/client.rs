@@ -145,29 +145,38 @@ impl Client {
     /// Completes a call; each open call completes exactly once.
     pub(super) fn finish(&mut self, id: CallId, result: Result<CallOk, ApiError>) {
         if self.open_calls.remove(&id).is_some() {
-            self.out.push_back(Output::CallDone { id, result });
+            self.push(Output::CallDone { id, result });
         } else {
             self.debug(|| format!("{id} completed twice (ignored)"));
         }
     }
 
     pub(super) fn emit(&mut self, e: Event) {
-        self.out.push_back(Output::Event(e));
+        self.push(Output::Event(e));
     }
 
     pub(super) fn peer(&mut self, a: PeerAction) {
-        self.out.push_back(Output::Peer(a));
+        self.push(Output::Peer(a));
     }
 
+    /// Queues `o`. Never inlined: the core has ~150 outputs to queue, and
+    /// each inlined `push_back` of the large `Output` costs the wasm a copy.
+    #[inline(never)]
     pub(super) fn push(&mut self, o: Output) {
         self.out.push_back(o);
     }
 
+    /// A debug line, built only when `debugLog` is on.
     pub(super) fn debug(&mut self, msg: impl FnOnce() -> String) {
         if self.cfg.debug_log {
-            let m = msg();
-            self.emit(Event::DebugLog(m));
+            self.debug_line(msg());
         }
+    }
+
+    /// The non-generic half of [`Self::debug`], shared by its ~50 callers.
+    #[inline(never)]
+    fn debug_line(&mut self, line: String) {
+        self.emit(Event::DebugLog(line));
     }
 
     /// Issues a request to an explicit URL.

@@ -4,7 +4,7 @@
 use super::client::Client;
 use super::ids::{CallId, RequestId};
 use super::output::CallOk;
-use super::reply::ReplyBody;
+use super::reply::{ReplyBody, ReplyKind};
 use super::session::ends_session;
 use super::url::Urls;
 use rtcroom_protocol::ClientError;
@@ -65,9 +65,14 @@ fn expect<T>(
 ) -> Result<T, ApiError> {
     let body = r?;
     let kind = body.kind();
-    pick(body).ok_or_else(|| {
-        ClientError::BadReply.with_message(format!("unexpected reply kind {kind:?}"))
-    })
+    pick(body).ok_or_else(|| unexpected(kind))
+}
+
+/// The error of [`expect`], once for all its instances.
+#[cold]
+#[inline(never)]
+fn unexpected(kind: ReplyKind) -> ApiError {
+    ClientError::BadReply.with_message(format!("unexpected reply kind {kind:?}"))
 }
 
 /// Success or failure of a command whose reply fields are ignored.

@@ -248,7 +248,10 @@ impl Client {
             return;
         }
         self.socket.touch_rx(self.now);
-        self.debug(|| format!("{conn}: skipped undecodable frame (seq {seq:?}): {error}"));
+        self.debug(|| match seq {
+            Some(n) => format!("{conn}: skipped undecodable frame (seq {n}): {error}"),
+            None => format!("{conn}: skipped undecodable frame (no seq): {error}"),
+        });
         if let Some(seq) = seq {
             self.check_seq(seq);
         }

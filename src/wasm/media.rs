@@ -130,7 +130,8 @@ impl RoomCore {
         })?;
         let state = PeerState::from_ice(state).ok_or_else(|| {
             js::error_value(
-                &ClientError::InvalidArgument.with_message(format!("unknown ICE state {state:?}")),
+                &ClientError::InvalidArgument
+                    .with_message(format!("unknown ICE state \"{state}\"")),
             )
         })?;
         pump(self.driver(), Input::PeerState { user, state });
