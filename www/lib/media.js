@@ -184,6 +184,7 @@ export class WebRtcMedia {
   }
 
   makeSpare(iceServers) {
+    if (this.sfu.size) return; // an SFU room makes no more mesh peers
     const key = JSON.stringify(iceServers ?? []);
     if (this.spare && this.spare.key === key) return;
     this.dropSpare();
@@ -327,6 +328,7 @@ export class WebRtcMedia {
 
   openSfu(link, iceServers) {
     this.closeSfu(link);
+    this.dropSpare();
     const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
     const l = { pc, chain: Promise.resolve() };
     this.sfu.set(link, l);
