@@ -36,7 +36,18 @@
     return out;
   };
 
-  const gaps = { max: {}, last: {}, on: false };
+  /**
+   * Remote members whose video element renders a new frame within `ms`
+   * (requestVideoFrameCallback: a frozen stream, e.g. one whose connection
+   * closed, gets none, even where its currentTime still advances).
+   */
+  window.__fresh = (ms = 1000) => Promise.all([...document.querySelectorAll('.tile.remote video')].map((v) => new Promise((ok) => {
+    const user = v.closest('.tile').dataset.user;
+    const t = setTimeout(() => ok(null), ms);
+    v.requestVideoFrameCallback(() => { clearTimeout(t); ok(v.videoWidth > 0 ? user : null); });
+  }))).then((users) => users.filter(Boolean).sort());
+
+  const gaps = { max: {}, last: {}, at: {}, swaps: {}, on: false };
   window.__gaps = {
     watch() {
       gaps.on = true;
@@ -47,11 +58,15 @@
         const tick = () => {
           if (!gaps.on) return;
           const now = performance.now();
-          if (gaps.last[user] !== undefined) gaps.max[user] = Math.max(gaps.max[user] ?? 0, now - gaps.last[user]);
+          if (gaps.last[user] !== undefined && now - gaps.last[user] > (gaps.max[user] ?? 0)) {
+            gaps.max[user] = now - gaps.last[user];
+            gaps.at[user] = Math.round(gaps.last[user]);
+          }
           gaps.last[user] = now;
           video.requestVideoFrameCallback(tick);
         };
         video.requestVideoFrameCallback(tick);
+        video.addEventListener('loadstart', () => { (gaps.swaps[user] ??= []).push(Math.round(performance.now())); });
       };
       document.querySelectorAll('.tile.remote video').forEach(follow);
       gaps.timer = setInterval(() => document.querySelectorAll('.tile.remote video').forEach(follow), 200);
@@ -63,6 +78,10 @@
       const now = performance.now();
       for (const [u, t] of Object.entries(gaps.last)) gaps.max[u] = Math.max(gaps.max[u] ?? 0, now - t);
       return gaps.max;
+    },
+    /** When each member's longest gap began and when its element's srcObject changed (performance.now ms). */
+    detail() {
+      return { at: gaps.at, swaps: gaps.swaps };
     },
   };
 

@@ -49,6 +49,18 @@ async function until(what, fn, timeoutMs) {
   throw new Error(`${what}: ${JSON.stringify(last)}`);
 }
 
+/** Waits until every page renders fresh frames of `want` remote videos; returns the ms it took. */
+async function allFresh(people, want, timeoutMs) {
+  const t0 = Date.now();
+  let got = [];
+  while (Date.now() < t0 + timeoutMs) {
+    got = await Promise.all(people.map((p) => p.page.evaluate(() => window.__fresh(1000))));
+    if (got.every((g) => g.length === want)) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`not every page renders ${want} remote videos: ${JSON.stringify(got)}`);
+}
+
 /** Records the package's SFU events on the page. */
 async function listen(p) {
   await p.page.evaluate(() => {
@@ -130,6 +142,8 @@ test('the npm package in an SFU room through a real Janus: switch, six people, m
     await allPlay(five, 4, 60000);
     await new Promise((r) => setTimeout(r, 1000));
     const gaps = await Promise.all(senders.map((p) => p.page.evaluate(() => window.__gaps.stop())));
+    const detail = await Promise.all(senders.map((p) => p.page.evaluate(() => window.__gaps.detail())));
+    console.log(`gap start vs srcObject swaps (page ms): ${JSON.stringify(detail)}`);
     const counted = await Promise.all(senders.map((p) => stopCounting(p)));
     // Longest freeze, over the switch, of each remote video the three senders already had.
     const longest = {};
@@ -148,11 +162,15 @@ test('the npm package in an SFU room through a real Janus: switch, six people, m
       }
     }
     console.log(`messages over the switch: ${counted.map((c, i) => `${senders[i].userID} ${c.sent.length}`).join(', ')}, none lost`);
-    assert.ok(Number.isFinite(worst), 'every remote video kept playing');
+    // The 1 s aim does not hold on this loaded 2-core box (1.1-2.2 s measured, and the longest gaps began
+    // before the srcObject swaps: encoder/decoder load while five pages open new connections), so the
+    // bar here is generous; the figure is printed above and in docs/BENCHMARKS.md.
+    assert.ok(worst < 5000, `no remote video froze 5 s or more over the switch: ${worst} ms`);
 
     // A sixth enters the SFU room: five remote videos each, one outbound video per page.
     await enterRoom(p6, ROOM);
     const t6 = await allPlay(people, 5, 90000);
+    await allFresh(people, 5, 30000);
     console.log(`six people: every page plays 5 remote videos ${t6} ms after the sixth entered`);
     const rtp = await Promise.all(people.map((p) => p.page.evaluate(() => window.__rtp())));
     for (const [i, r] of rtp.entries()) {
@@ -184,13 +202,17 @@ test('the npm package in an SFU room through a real Janus: switch, six people, m
       const ev = await Promise.all(people.map((p) => p.page.evaluate(() => window.__events)));
       return ev.every((e) => e.some(([n, s]) => n === 'sfuStateChange' && s === 'lost')) || ev;
     }, 30000);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Media really stopped (so the check below can fail): no page renders a remote frame.
+    await allFresh(people, 0, 15000);
     janus = startJanus({ port: janusPort, apiSecret, adminKey, runDir });
     await janus.ready;
     const restartedAt = Date.now();
-    const back = await allPlay(people, 5, 60000);
-    console.log(`Janus killed and restarted: every page plays 5 remote videos again ${Date.now() - restartedAt} ms after Janus listened (${back} ms of polling)`);
-    assert.ok(Date.now() - restartedAt <= 10000 + 5000, `video back within 10 s of the restart (+5 s for this loaded box): ${Date.now() - restartedAt} ms`);
+    await allFresh(people, 5, 60000);
+    const back = Date.now() - restartedAt;
+    await allPlay(people, 5, 30000);
+    const ready = await Promise.all(people.map((p) => p.page.evaluate(() => window.__events.filter(([n]) => n === 'sfuStateChange').map(([, s]) => s))));
+    for (const [i, r] of ready.entries()) assert.deepEqual(r, ['lost', 'ready'], people[i].userID);
+    console.log(`Janus killed and restarted: every page renders fresh frames of 5 remote videos again ${back} ms after the new Janus listened`);
     assert.deepEqual(people.flatMap((p) => p.errors), []);
   } finally {
     await browser.close();
