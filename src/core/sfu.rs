@@ -235,7 +235,11 @@ impl Client {
         }
         match &mut self.room.phase {
             Phase::Entering(e) => e.sfu = true,
-            Phase::InRoom(_) => self.start_sfu(true),
+            // A re-join (our peers are closed) starts like an entry; else switch.
+            Phase::InRoom(r) => {
+                let rejoining = r.sync.as_ref().is_some_and(|s| s.rejoin_prev.is_some());
+                self.start_sfu(!rejoining)
+            }
             Phase::Idle | Phase::Creating { .. } => {}
         }
     }

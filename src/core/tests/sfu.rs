@@ -371,3 +371,42 @@ fn a_host_without_sfu_links_keeps_its_mesh() {
     assert!(h.actions().is_empty());
     assert!(h.sfu_sent().is_empty());
 }
+
+#[test]
+fn dropped_from_an_sfu_room_re_joins_with_fresh_links() {
+    let mut h = in_sfu_room(&["alice"]);
+    h.drop_socket();
+    h.advance(250);
+    h.ws_connect();
+    h.seq = 10;
+    h.welcome(false);
+    let get = h.http("get_pushers");
+    h.clear();
+    // The list no longer has us: the server dropped our membership and our SFU handles.
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &["alice"])));
+    assert_eq!(
+        h.actions(),
+        [
+            PeerAction::SfuClose { link: PUB },
+            PeerAction::SfuClose { link: SUB }
+        ],
+        "no mesh peer to close"
+    );
+    let add = h.http("add_pusher");
+    h.ok(&add);
+    // The entry's room_mode comes first, then the list.
+    h.sfu(mode());
+    let get = h.http("get_pushers");
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &["alice", ME])));
+    assert_eq!(
+        h.actions(),
+        [opened(PUB), opened(SUB)],
+        "fresh links, no mesh peer"
+    );
+    assert_eq!(h.sfu_sent(), [subscribe(false)]);
+    h.advance(test_config().sfu_switch_timeout_ms);
+    assert!(
+        h.actions().is_empty(),
+        "no switch fallback: there was no mesh peer"
+    );
+}
