@@ -341,6 +341,9 @@ export class WebRtcMedia {
     pc.onconnectionstatechange = () => {
       this.log(`sfu ${link}: ${pc.connectionState}`);
       if (pc.connectionState === 'failed') report('failed');
+      // Publishing: the mesh copies still sent during the switch go at half size, so the page is
+      // not starved encoding five streams while its peers' SFU video starts.
+      if (link === 'publisher' && pc.connectionState === 'connected') this.shrinkMesh();
     };
     if (link === 'publisher') {
       pc.addTransceiver('audio', { direction: 'sendonly' });
@@ -403,6 +406,18 @@ export class WebRtcMedia {
     }
     this.sfuMembers.clear();
     this.mids = new Map();
+  }
+
+  shrinkMesh() {
+    for (const peer of this.peers.values()) {
+      for (const sender of peer.pc.getSenders()) {
+        if (!sender.track || sender.track.kind !== 'video') continue;
+        const params = sender.getParameters();
+        if (!params.encodings || !params.encodings.length) continue;
+        for (const e of params.encodings) e.scaleResolutionDownBy = 2;
+        sender.setParameters(params).catch((e) => this.log(`mesh sender: ${e}`));
+      }
+    }
   }
 
   sfuQueue(link, op) {
