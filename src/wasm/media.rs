@@ -87,7 +87,12 @@ extern "C" {
 }
 
 /// The host's media glue, checked.
-pub struct Media(Option<MediaGlue>, bool);
+pub struct Media {
+    /// `None`: this host has no WebRTC.
+    glue: Option<MediaGlue>,
+    /// The glue has the SFU group.
+    sfu: bool,
+}
 
 fn missing_method(glue: &JsValue, methods: &[&'static str]) -> Result<(), ApiError> {
     match methods.iter().find(|m| !js::get(glue, m).is_function()) {
@@ -115,24 +120,30 @@ impl Media {
     /// Checks `glue` has every method; `null`/`undefined` is "no WebRTC here".
     pub fn new(glue: JsValue) -> Result<Self, ApiError> {
         if glue.is_undefined() || glue.is_null() {
-            return Ok(Media(None, false));
+            return Ok(Media {
+                glue: None,
+                sfu: false,
+            });
         }
         missing_method(&glue, &METHODS)?;
         let sfu = js::get(&glue, SFU_METHODS[0]).is_function();
         if sfu {
             missing_method(&glue, &SFU_METHODS)?;
         }
-        Ok(Media(Some(glue.unchecked_into()), sfu))
+        Ok(Media {
+            glue: Some(glue.unchecked_into()),
+            sfu,
+        })
     }
 
     /// Whether the glue opens SFU links.
     pub fn sfu(&self) -> bool {
-        self.1
+        self.sfu
     }
 
     /// Runs `action` on the glue; its exception, if any, as a line for the console.
     pub fn apply(&self, action: &PeerAction) -> Result<(), String> {
-        let Some(glue) = &self.0 else {
+        let Some(glue) = &self.glue else {
             return Ok(());
         };
         if let Some(result) = self.apply_sfu(glue, action) {
