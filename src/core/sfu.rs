@@ -258,15 +258,7 @@ impl Client {
         let remote = std::mem::take(&mut p.remote_ice);
         let local = std::mem::take(&mut p.local_ice);
         let link = SfuLink::Publisher;
-        self.peer(PeerAction::SfuRemoteSdp {
-            link,
-            kind: SdpKind::Answer,
-            sdp,
-            streams: Vec::new(),
-        });
-        for candidate in remote {
-            self.peer(PeerAction::SfuAddIce { link, candidate });
-        }
+        self.apply_sfu_remote(link, SdpKind::Answer, sdp, Vec::new(), remote);
         for candidate in local {
             let room_id = room_id.clone();
             self.send_frame(
@@ -291,14 +283,25 @@ impl Client {
         s.answers_due = s.answers_due.saturating_add(1);
         s.remote_sdp = true;
         let remote = std::mem::take(&mut s.remote_ice);
-        let link = SfuLink::Subscriber;
+        self.apply_sfu_remote(SfuLink::Subscriber, SdpKind::Offer, sdp, streams, remote);
+    }
+
+    /// The media server's description to `link`, then the candidates held for it.
+    fn apply_sfu_remote(
+        &mut self,
+        link: SfuLink,
+        kind: SdpKind,
+        sdp: String,
+        streams: Vec<SfuStream>,
+        held: Vec<IceCandidate>,
+    ) {
         self.peer(PeerAction::SfuRemoteSdp {
             link,
-            kind: SdpKind::Offer,
+            kind,
             sdp,
             streams,
         });
-        for candidate in remote {
+        for candidate in held {
             self.peer(PeerAction::SfuAddIce { link, candidate });
         }
     }

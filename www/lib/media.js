@@ -288,11 +288,16 @@ export class WebRtcMedia {
 
   /** Runs peer operations one after another (remote SDP before its candidates). */
   queue(userID, op) {
-    const peer = this.peers.get(userID);
-    if (!peer) return;
-    peer.chain = peer.chain
-      .then(() => (this.peers.get(userID) === peer ? op(peer) : undefined))
-      .catch((e) => this.log(`peer ${userID}: ${e && e.message ? e.message : e}`));
+    this.chain(this.peers, userID, op, `peer ${userID}`);
+  }
+
+  /** Chains `op` on the connection `key` of `map`, skipped if that connection was replaced meanwhile. */
+  chain(map, key, op, label) {
+    const conn = map.get(key);
+    if (!conn) return;
+    conn.chain = conn.chain
+      .then(() => (map.get(key) === conn ? op(conn) : undefined))
+      .catch((e) => this.log(`${label}: ${e && e.message ? e.message : e}`));
   }
 
   // ---- views ----
@@ -421,11 +426,7 @@ export class WebRtcMedia {
   }
 
   sfuQueue(link, op) {
-    const l = this.sfu.get(link);
-    if (!l) return;
-    l.chain = l.chain
-      .then(() => (this.sfu.get(link) === l ? op(l) : undefined))
-      .catch((e) => this.log(`sfu ${link}: ${e && e.message ? e.message : e}`));
+    this.chain(this.sfu, link, op, `sfu ${link}`);
   }
 
   /** A subscriber track: file it under its member; a video goes live on its first decoded frame. */

@@ -358,6 +358,16 @@ impl H {
         self.handle(Input::WsFrame { conn, frame });
     }
 
+    /// The socket drops and comes back too late to resume: `welcome {resumed: false}`
+    /// (the server numbered 10 frames meanwhile).
+    pub(crate) fn reconnect_unresumed(&mut self) {
+        self.drop_socket();
+        self.advance(250);
+        self.ws_connect();
+        self.seq = 10;
+        self.welcome(false);
+    }
+
     /// The current socket drops.
     pub(crate) fn drop_socket(&mut self) {
         let conn = self.conn.take().expect("no socket");

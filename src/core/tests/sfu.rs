@@ -375,11 +375,7 @@ fn a_host_without_sfu_links_keeps_its_mesh() {
 #[test]
 fn dropped_from_an_sfu_room_re_joins_with_fresh_links() {
     let mut h = in_sfu_room(&["alice"]);
-    h.drop_socket();
-    h.advance(250);
-    h.ws_connect();
-    h.seq = 10;
-    h.welcome(false);
+    h.reconnect_unresumed();
     let get = h.http("get_pushers");
     h.clear();
     // The list no longer has us: the server dropped our membership and our SFU handles.
