@@ -14,6 +14,7 @@
 
 use crate::http::Pusher;
 use crate::ids::{RoomId, UserId};
+use crate::sfu::{RoomMode, SfuLink, SfuState, SfuStream};
 use crate::ws::{
     CloseReason, CustomHead, IceCandidate, QuitReason, ServerEvent, ServerFrame, TextHead,
 };
@@ -63,6 +64,7 @@ required!(
     CloseReason
 );
 required!(TextHead, CustomHead, IceCandidate);
+required!(RoomMode, SfuLink, SfuState, Vec<SfuStream>);
 
 /// Defines the server event enum from one table — each variant with its
 /// `type` and each field with its wire name — and its field-by-field decoder
@@ -124,6 +126,34 @@ pub fn decode_frame<F: Fields>(f: &F) -> Result<ServerFrame, F::Error> {
     let ty = String::read(f, "type")?;
     let event = ServerEvent::decode_fields(&ty, f)?;
     Ok(ServerFrame { seq, event })
+}
+
+/// A server frame of either table: the room protocol's ([`ServerEvent`]) or
+/// the SFU rooms' ([`SfuServerEvent`](crate::sfu::SfuServerEvent)), both
+/// numbered by the same `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyServerFrame {
+    /// A frame of [`ServerEvent`].
+    Room(ServerFrame),
+    /// A frame of an SFU room.
+    Sfu {
+        /// Its sequence number.
+        seq: u64,
+        /// The event.
+        event: crate::sfu::SfuServerEvent,
+    },
+}
+
+/// Decodes a frame of either table, field by field like [`decode_frame`].
+pub fn decode_any_frame<F: Fields>(f: &F) -> Result<AnyServerFrame, F::Error> {
+    let seq = u64::read(f, "seq")?;
+    let ty = String::read(f, "type")?;
+    if crate::sfu::SfuServerEvent::TYPES.contains(&ty.as_str()) {
+        let event = crate::sfu::SfuServerEvent::decode_fields(&ty, f)?;
+        return Ok(AnyServerFrame::Sfu { seq, event });
+    }
+    let event = ServerEvent::decode_fields(&ty, f)?;
+    Ok(AnyServerFrame::Room(ServerFrame { seq, event }))
 }
 
 #[cfg(test)]
@@ -354,5 +384,33 @@ mod tests {
         assert!(err.starts_with("unknown variant `nope`"), "{err}");
         let err = decode(r#"{"seq":1,"type":"ack"}"#).unwrap_err().to_string();
         assert_eq!(err, "missing field `reqID`");
+    }
+
+    #[test]
+    fn sfu_frames_decode_like_the_derived_decoder() {
+        use crate::sfu::SfuServerEvent;
+        let frames = [
+            r#"{"seq":3,"type":"room_mode","roomID":"r","mode":"sfu"}"#,
+            r#"{"seq":4,"type":"sfu_answer","roomID":"r","sdp":"v=0"}"#,
+            r#"{"seq":5,"type":"sfu_offer","roomID":"r","sdp":"v=0","streams":[{"mid":"0","userID":"u","kind":"video"}]}"#,
+            r#"{"seq":6,"type":"sfu_candidate","roomID":"r","link":"publisher","candidate":{"candidate":""}}"#,
+            r#"{"seq":7,"type":"sfu_state","roomID":"r","state":"ready"}"#,
+        ];
+        for json in frames {
+            let value: Value = serde_json::from_str(json).unwrap();
+            let derived: SfuServerEvent = serde_json::from_value(value.clone()).unwrap();
+            let Value::Object(map) = value else { panic!() };
+            match decode_any_frame(&Json(map)).unwrap() {
+                AnyServerFrame::Sfu { event, .. } => assert_eq!(event, derived, "{json}"),
+                other => panic!("{json}: {other:?}"),
+            }
+        }
+        let Value::Object(pong) = serde_json::json!({"seq": 1, "type": "pong"}) else {
+            panic!()
+        };
+        assert!(matches!(
+            decode_any_frame(&Json(pong)).unwrap(),
+            AnyServerFrame::Room(ServerFrame { seq: 1, .. })
+        ));
     }
 }

@@ -14,6 +14,7 @@
 //! server frames numbered by `seq` like every other), so a client that does
 //! not know SFU rooms keeps decoding everything else.
 
+use crate::frame::server_events;
 use crate::ids::{RoomId, UserId};
 use crate::ws::IceCandidate;
 use serde::{Deserialize, Serialize};
@@ -147,58 +148,71 @@ impl SfuClientFrame {
     }
 }
 
-/// Server → client, in SFU rooms (numbered by `seq` like every server frame).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum SfuServerEvent {
-    /// The room's media mode, an ordered room event: sent to every member
-    /// when the room moves to SFU (after the `pusher_join` of the member who
-    /// took it past `sfu_threshold`), and to each member entering a room
-    /// that is already in SFU mode. Rooms never move back to mesh.
-    RoomMode {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Its mode now.
-        mode: RoomMode,
-    },
-    /// The media server's answer to `sfu_publish`.
-    SfuAnswer {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// The answer.
-        sdp: String,
-    },
-    /// An offer for the subscriber connection (first one, or a
-    /// renegotiation as members publish or leave); answer with `sfu_answer`.
-    SfuOffer {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// The offer.
-        sdp: String,
-        /// Which member each active transceiver carries.
-        streams: Vec<SfuStream>,
-    },
-    /// A candidate of the media server for one link (`candidate: ""` ends them).
-    SfuCandidate {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Publisher or subscriber connection.
-        link: SfuLink,
-        /// The candidate.
-        candidate: IceCandidate,
-    },
-    /// The media server was lost or is back.
-    SfuState {
-        /// The room.
-        #[serde(rename = "roomID")]
-        room_id: RoomId,
-        /// Lost or ready.
-        state: SfuState,
-    },
+server_events! {
+    /// Server → client, in SFU rooms (numbered by `seq` like every server
+    /// frame). Defined through the same table macro as
+    /// [`crate::ws::ServerEvent`], so clients decode it field by field too
+    /// ([`SfuServerEvent::decode_fields`]).
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(tag = "type")]
+    pub enum SfuServerEvent {
+        /// The room's media mode, an ordered room event: sent to every member
+        /// when the room moves to SFU (after the `pusher_join` of the member who
+        /// took it past `sfu_threshold`), and to each member entering a room
+        /// that is already in SFU mode. Rooms never move back to mesh.
+        RoomMode = "room_mode" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Its mode now.
+            mode: RoomMode = "mode",
+        },
+        /// The media server's answer to `sfu_publish`.
+        SfuAnswer = "sfu_answer" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// The answer.
+            sdp: String = "sdp",
+        },
+        /// An offer for the subscriber connection (first one, or a
+        /// renegotiation as members publish or leave); answer with `sfu_answer`.
+        SfuOffer = "sfu_offer" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// The offer.
+            sdp: String = "sdp",
+            /// Which member each active transceiver carries.
+            streams: Vec<SfuStream> = "streams",
+        },
+        /// A candidate of the media server for one link (`candidate: ""` ends them).
+        SfuCandidate = "sfu_candidate" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Publisher or subscriber connection.
+            link: SfuLink = "link",
+            /// The candidate.
+            candidate: IceCandidate = "candidate",
+        },
+        /// The media server was lost or is back.
+        SfuState = "sfu_state" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Lost or ready.
+            state: SfuState = "state",
+        },
+    }
+}
+
+impl SfuServerEvent {
+    /// The room the event is about.
+    pub fn room_id(&self) -> &RoomId {
+        match self {
+            Self::RoomMode { room_id, .. }
+            | Self::SfuAnswer { room_id, .. }
+            | Self::SfuOffer { room_id, .. }
+            | Self::SfuCandidate { room_id, .. }
+            | Self::SfuState { room_id, .. } => room_id,
+        }
+    }
 }
 
 #[cfg(test)]

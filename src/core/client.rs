@@ -77,6 +77,11 @@ impl Client {
             Input::LocalSdp { user, kind, sdp } => self.on_local_sdp(user, kind, sdp),
             Input::LocalIce { user, candidate } => self.on_local_ice(user, candidate),
             Input::PeerState { user, state } => self.on_peer_state(user, state),
+            Input::SfuFrame { conn, seq, event } => self.on_sfu_frame(conn, seq, event),
+            Input::SfuLocalSdp { link, kind, sdp } => self.on_sfu_local_sdp(link, kind, sdp),
+            Input::SfuLocalIce { link, candidate } => self.on_sfu_local_ice(link, candidate),
+            Input::SfuLinkState { link, state } => self.on_sfu_link_state(link, state),
+            Input::SfuMedia { user } => self.on_sfu_media(user),
             Input::Timeout => self.timer_asked = None,
         }
         self.run_timers();
@@ -109,10 +114,11 @@ impl Client {
         self.socket_timers();
         self.room_timers();
         self.recovery_timers();
+        self.sfu_timers();
         for e in self.outbox.expire(self.now) {
             match e.call {
                 Some(call) => self.finish(call, Err(ClientError::Timeout.api())),
-                None => self.debug(|| format!("no ack for \"{}\"", frame_type(&e.frame))),
+                None => self.debug(|| format!("no ack for \"{}\"", out_frame_type(&e.frame))),
             }
         }
     }
@@ -123,6 +129,7 @@ impl Client {
             self.room.deadline(),
             self.outbox.next_deadline(),
             self.recovery.deadline(self.cfg.media_disconnect_grace_ms),
+            self.sfu_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -232,6 +239,18 @@ impl Client {
                 id
             }
         }
+    }
+}
+
+/// A queued frame's wire type, for logs.
+pub(super) fn out_frame_type(f: &super::outbox::OutFrame) -> &'static str {
+    use rtcroom_protocol::sfu::SfuClientFrame as Sfu;
+    match f {
+        super::outbox::OutFrame::Room(f) => frame_type(f),
+        super::outbox::OutFrame::Sfu(Sfu::SfuPublish { .. }) => "sfu_publish",
+        super::outbox::OutFrame::Sfu(Sfu::SfuSubscribe { .. }) => "sfu_subscribe",
+        super::outbox::OutFrame::Sfu(Sfu::SfuAnswer { .. }) => "sfu_answer",
+        super::outbox::OutFrame::Sfu(Sfu::SfuCandidate { .. }) => "sfu_candidate",
     }
 }
 

@@ -34,6 +34,13 @@ pub struct Config {
     pub ice_restart_timeout_ms: u64,
     /// Longest wait between two fresh starts of a peer that does not connect.
     pub media_retry_max_ms: u64,
+    /// Whether this host can open SFU connections (the browser glue can; the
+    /// mini-program, whose media is RTMP, cannot: its room stays as it is and
+    /// the server bridges it). Without it `room_mode sfu` changes nothing.
+    pub sfu: bool,
+    /// During the switch to SFU, a member's mesh peer closes once that
+    /// member's SFU video plays, or after this long at the latest.
+    pub sfu_switch_timeout_ms: u64,
     /// Emit [`Event::DebugLog`](super::Event::DebugLog).
     pub debug_log: bool,
 }
@@ -53,6 +60,8 @@ impl Default for Config {
             media_disconnect_grace_ms: 2_000,
             ice_restart_timeout_ms: 5_000,
             media_retry_max_ms: 30_000,
+            sfu: true,
+            sfu_switch_timeout_ms: 8_000,
             debug_log: true,
         }
     }

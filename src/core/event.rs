@@ -2,6 +2,7 @@
 //! (`onGetPusherList`, `onPusherJoin`, …) plus the connection state.
 
 use rtcroom_protocol::http::Pusher;
+use rtcroom_protocol::sfu::{RoomMode, SfuState};
 use rtcroom_protocol::{ApiError, RoomId, UserId};
 use serde::Serialize;
 
@@ -74,6 +75,19 @@ pub enum Event {
     },
     /// The room socket's state changed.
     ConnectionStateChange(ConnectionState),
+    /// The room's media now goes through the SFU (`mode: "sfu"`); views and
+    /// member events stay as they were.
+    RoomMode {
+        /// The room.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Its media mode.
+        mode: RoomMode,
+    },
+    /// The media server's connection state in an SFU room: `lost` (media
+    /// stalls, messages still flow), then `ready` (the client re-publishes
+    /// and re-subscribes by itself).
+    SfuStateChange(SfuState),
     /// A reconnect came too late to resume: `missed` frames (room messages,
     /// member changes, signaling) were lost for good. The member list is
     /// re-fetched by itself (joins and quits are reported as usual); room

@@ -4,6 +4,7 @@
 use super::ids::{CallId, ConnId, RequestId};
 use super::recovery::PeerState;
 use super::reply::ReplyBody;
+use rtcroom_protocol::sfu::{SfuLink, SfuServerEvent};
 use rtcroom_protocol::ws::{IceCandidate, ServerFrame};
 use rtcroom_protocol::{ApiError, RoomId, UserId};
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,46 @@ pub enum Input {
         user: UserId,
         /// Its new state.
         state: PeerState,
+    },
+    /// A decoded SFU-room frame from the socket `conn` (numbered with the
+    /// others: see [`decode_any_frame`](rtcroom_protocol::frame::decode_any_frame)).
+    SfuFrame {
+        /// The socket it came from.
+        conn: ConnId,
+        /// Its sequence number.
+        seq: u64,
+        /// The event.
+        event: SfuServerEvent,
+    },
+    /// The SFU connection `link` produced its offer (publisher) or answer
+    /// (subscriber), after `setLocalDescription`.
+    SfuLocalSdp {
+        /// Which connection.
+        link: SfuLink,
+        /// Offer or answer.
+        kind: SdpKind,
+        /// The session description.
+        sdp: String,
+    },
+    /// The SFU connection `link` gathered an ICE candidate.
+    SfuLocalIce {
+        /// Which connection.
+        link: SfuLink,
+        /// The candidate (`candidate: ""` marks the end of gathering).
+        candidate: IceCandidate,
+    },
+    /// The ICE state of the SFU connection `link` changed.
+    SfuLinkState {
+        /// Which connection.
+        link: SfuLink,
+        /// Its new state.
+        state: PeerState,
+    },
+    /// The subscriber's video track of `user` decoded a frame: the member's
+    /// media now comes through the SFU (its mesh peer, if any, may close).
+    SfuMedia {
+        /// The member.
+        user: UserId,
     },
     /// The time asked for by the last [`Output::Timer`](super::Output::Timer) has come
     /// (early or spurious wake-ups are harmless).

@@ -81,6 +81,7 @@ mod resume;
 mod room;
 mod roster;
 mod session;
+mod sfu;
 mod signaling;
 mod socket;
 mod url;

@@ -4,13 +4,45 @@
 
 use super::ids::{CallId, ConnId};
 use super::vecmap::VecMap;
-use rtcroom_protocol::ws::{ClientEnvelope, ClientFrame};
+use rtcroom_protocol::sfu::SfuClientFrame;
+use rtcroom_protocol::ws::ClientFrame;
+
+/// A frame for the server: of the room protocol or of an SFU room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OutFrame {
+    /// A [`ClientFrame`].
+    Room(ClientFrame),
+    /// An [`SfuClientFrame`].
+    Sfu(SfuClientFrame),
+}
+
+impl OutFrame {
+    /// The room-protocol frame, if it is one.
+    pub(crate) fn room(&self) -> Option<&ClientFrame> {
+        match self {
+            OutFrame::Room(f) => Some(f),
+            OutFrame::Sfu(_) => None,
+        }
+    }
+}
+
+impl From<ClientFrame> for OutFrame {
+    fn from(f: ClientFrame) -> Self {
+        OutFrame::Room(f)
+    }
+}
+
+impl From<SfuClientFrame> for OutFrame {
+    fn from(f: SfuClientFrame) -> Self {
+        OutFrame::Sfu(f)
+    }
+}
 
 /// One frame in the outbox.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     /// The frame.
-    pub(crate) frame: ClientFrame,
+    pub(crate) frame: OutFrame,
     /// The call to complete when it is answered, if any.
     pub(crate) call: Option<CallId>,
     /// When to give up waiting for its answer.
@@ -28,7 +60,7 @@ pub(crate) struct Outbox {
 
 impl Outbox {
     /// Queues `frame`; returns its `reqID`.
-    pub(crate) fn push(&mut self, frame: ClientFrame, call: Option<CallId>, deadline: u64) -> u32 {
+    pub(crate) fn push(&mut self, frame: OutFrame, call: Option<CallId>, deadline: u64) -> u32 {
         self.next_req = self.next_req.wrapping_add(1).max(1);
         let req = self.next_req;
         self.entries.insert(
@@ -43,15 +75,12 @@ impl Outbox {
         req
     }
 
-    /// The queued frames, oldest first, now marked as sent on `conn`.
-    pub(crate) fn take_unsent(&mut self, conn: ConnId) -> Vec<ClientEnvelope> {
+    /// The queued frames with their `reqID`s, oldest first, now marked as sent on `conn`.
+    pub(crate) fn take_unsent(&mut self, conn: ConnId) -> Vec<(u32, OutFrame)> {
         let mut out = Vec::new();
         for (req, e) in self.entries.iter_mut().filter(|(_, e)| e.sent_on.is_none()) {
             e.sent_on = Some(conn);
-            out.push(ClientEnvelope {
-                req_id: Some(*req),
-                frame: e.frame.clone(),
-            });
+            out.push((*req, e.frame.clone()));
         }
         out
     }
@@ -73,7 +102,7 @@ impl Outbox {
     }
 
     /// Queued (not yet sent) frames matching `pred`.
-    pub(crate) fn purge_unsent(&mut self, pred: impl Fn(&ClientFrame) -> bool) -> Vec<Entry> {
+    pub(crate) fn purge_unsent(&mut self, pred: impl Fn(&OutFrame) -> bool) -> Vec<Entry> {
         self.take_where(|e| e.sent_on.is_none() && pred(&e.frame))
     }
 
@@ -105,11 +134,11 @@ mod tests {
     #[test]
     fn queued_frames_go_out_once_in_order() {
         let mut o = Outbox::default();
-        let a = o.push(ClientFrame::Ping, Some(CallId(1)), 100);
-        let b = o.push(ClientFrame::Ping, None, 100);
+        let a = o.push(ClientFrame::Ping.into(), Some(CallId(1)), 100);
+        let b = o.push(ClientFrame::Ping.into(), None, 100);
         let sent = o.take_unsent(ConnId(1));
-        let ids: Vec<_> = sent.iter().map(|e| e.req_id).collect();
-        assert_eq!(ids, [Some(a), Some(b)]);
+        let ids: Vec<_> = sent.iter().map(|(req, _)| *req).collect();
+        assert_eq!(ids, [a, b]);
         assert!(o.take_unsent(ConnId(2)).is_empty());
         assert_eq!(o.resolve(a).and_then(|e| e.call), Some(CallId(1)));
         assert!(o.resolve(a).is_none());
@@ -118,9 +147,9 @@ mod tests {
     #[test]
     fn expiry_purge_and_lost_frames() {
         let mut o = Outbox::default();
-        o.push(ClientFrame::Ping, Some(CallId(1)), 50);
+        o.push(ClientFrame::Ping.into(), Some(CallId(1)), 50);
         o.take_unsent(ConnId(1));
-        o.push(ClientFrame::Ping, Some(CallId(2)), 80);
+        o.push(ClientFrame::Ping.into(), Some(CallId(2)), 80);
         assert_eq!(o.next_deadline(), Some(50));
         assert!(o.expire(49).is_empty());
         assert_eq!(o.take_sent().len(), 1);

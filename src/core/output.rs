@@ -10,6 +10,7 @@ use rtcroom_protocol::http::{
     AddPusherRequest, CreateRoomRequest, Empty, GetPushUrlRequest, GetPushersRequest,
     GetRoomListRequest, IceServer, RoomSummary, RoomUserRequest,
 };
+use rtcroom_protocol::sfu::{SfuClientEnvelope, SfuLink, SfuStream};
 use rtcroom_protocol::ws::{ClientEnvelope, IceCandidate};
 use rtcroom_protocol::{ApiError, RoomId, UserId};
 use serde::Serialize;
@@ -41,6 +42,13 @@ pub enum Output {
         conn: ConnId,
         /// The frame.
         frame: ClientEnvelope,
+    },
+    /// Send the SFU frame `frame` on socket `conn`, like [`Output::WsSend`].
+    WsSendSfu {
+        /// The socket.
+        conn: ConnId,
+        /// The frame.
+        frame: SfuClientEnvelope,
     },
     /// Close socket `conn` and forget it.
     WsClose {
@@ -169,6 +177,51 @@ pub enum PeerAction {
     Close {
         /// The remote member.
         user: UserId,
+    },
+    /// Open the SFU connection `link` (replacing one that exists). The
+    /// publisher sends our tracks (one audio, one video sender) and reports
+    /// its offer with [`Input::SfuLocalSdp`](super::Input::SfuLocalSdp); the
+    /// subscriber waits for [`PeerAction::SfuRemoteSdp`] with the media
+    /// server's offer.
+    SfuOpen {
+        /// Which connection.
+        link: SfuLink,
+        /// STUN/TURN servers from `login`.
+        ice_servers: Vec<IceServer>,
+    },
+    /// Apply the media server's description to `link`: the publisher's
+    /// answer, or a subscriber offer (answer it, in the order given, and
+    /// report the answer). `streams` maps the subscriber's transceivers
+    /// (`mid`) to members; empty for the publisher.
+    SfuRemoteSdp {
+        /// Which connection.
+        link: SfuLink,
+        /// Offer or answer.
+        kind: SdpKind,
+        /// The description.
+        sdp: String,
+        /// Which member and kind each subscriber `mid` carries.
+        streams: Vec<SfuStream>,
+    },
+    /// Add a media-server candidate to `link` (always after its first `SfuRemoteSdp`).
+    SfuAddIce {
+        /// Which connection.
+        link: SfuLink,
+        /// The candidate.
+        candidate: IceCandidate,
+    },
+    /// Restart ICE on the publisher: a new offer with fresh ICE credentials,
+    /// reported like the first.
+    SfuRestartIce {
+        /// Which connection (the publisher; the subscriber's restart is the
+        /// media server's offer).
+        link: SfuLink,
+    },
+    /// Close and forget the SFU connection `link`; views keep their element
+    /// (and swap back to a mesh stream when one plays).
+    SfuClose {
+        /// Which connection.
+        link: SfuLink,
     },
     /// A hint on entering a room: make a spare peer connection with its offer
     /// already created (and its candidates gathering), so that the next

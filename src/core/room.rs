@@ -14,9 +14,11 @@ use super::client::Client;
 use super::event::Event;
 use super::heartbeat::Heartbeat;
 use super::ids::{CallId, RequestId};
+use super::outbox::OutFrame;
 use super::output::{CallOk, PeerAction};
 use super::peers::{is_offerer, Peer};
 use super::requests::Req;
+use super::sfu::SfuLinks;
 use super::vecmap::VecMap;
 use rtcroom_protocol::command as cmd;
 use rtcroom_protocol::http::{
@@ -65,6 +67,8 @@ pub(crate) struct Entering {
     pub(crate) step: EnterStep,
     /// Room events held until the member list arrives.
     pub(crate) held: Vec<ServerEvent>,
+    /// `room_mode sfu` came while entering: start in SFU mode.
+    pub(crate) sfu: bool,
 }
 
 /// The steps of entering.
@@ -86,6 +90,8 @@ pub(crate) struct InRoom {
     pub(crate) members: VecMap<UserId, Member>,
     /// A re-sync under way (events are held meanwhile).
     pub(crate) sync: Option<Sync>,
+    /// In SFU mode: our two connections to the media server (see [`sfu`](super::sfu)).
+    pub(crate) sfu: Option<SfuLinks>,
 }
 
 /// Another member and our peer connection to it.
@@ -145,7 +151,11 @@ impl Room {
 }
 
 /// The room a client frame is about.
-pub(crate) fn frame_room(f: &ClientFrame) -> Option<&RoomId> {
+pub(crate) fn frame_room(f: &OutFrame) -> Option<&RoomId> {
+    let f = match f {
+        OutFrame::Room(f) => f,
+        OutFrame::Sfu(f) => return Some(f.room_id()),
+    };
     match f {
         ClientFrame::Ping => None,
         ClientFrame::RoomText { room_id, .. }
@@ -158,8 +168,8 @@ pub(crate) fn frame_room(f: &ClientFrame) -> Option<&RoomId> {
 }
 
 /// The member a client frame is addressed to.
-pub(crate) fn frame_to(f: &ClientFrame) -> Option<&UserId> {
-    match f {
+pub(crate) fn frame_to(f: &OutFrame) -> Option<&UserId> {
+    match f.room()? {
         ClientFrame::Offer { to, .. }
         | ClientFrame::Answer { to, .. }
         | ClientFrame::Candidate { to, .. }
@@ -249,6 +259,7 @@ impl Client {
             room_info,
             step,
             held: Vec::new(),
+            sfu: false,
         });
     }
 
@@ -362,14 +373,19 @@ impl Client {
             room_id: room_id.clone(),
             members,
             sync: None,
+            sfu: None,
         });
-        // The peers first: their offers start before the app's listeners run.
+        if e.sfu {
+            self.start_sfu(false);
+        }
+        // The peers first: their offers start before the app's listeners run
+        // (none in SFU mode: `create_peer` makes none there).
         for p in &list {
             self.create_peer(&p.user_id);
         }
         // Then a spare offer for whoever joins next (we offer to the later
         // ones whose userID sorts after ours).
-        if let Some(a) = self.session.auth() {
+        if let (Some(a), false) = (self.session.auth(), self.in_sfu_mode()) {
             let ice_servers = a.ice_servers.clone();
             self.peer(PeerAction::Prepare { ice_servers });
         }
@@ -469,7 +485,15 @@ impl Client {
     /// Closes every peer, drops the room's queued frames (failing their calls
     /// with `reason`) and stops the heartbeat.
     fn close_room(&mut self, r: InRoom, reason: &ApiError) {
-        for user in r.members.keys() {
+        // The SFU links first: their handles go before our `delete_pusher`.
+        let mesh: Vec<UserId> = match &r.sfu {
+            Some(links) => {
+                self.close_sfu_links();
+                links.mesh_peers().cloned().collect()
+            }
+            None => r.members.keys().cloned().collect(),
+        };
+        for user in &mesh {
             self.close_peer(&r.room_id, user);
         }
         for e in self
@@ -483,7 +507,12 @@ impl Client {
         self.room.heartbeat = None;
     }
 
+    /// Creates the mesh peer to `user`; none in SFU mode (the member's media
+    /// comes through the subscriber).
     pub(super) fn create_peer(&mut self, user: &UserId) {
+        if self.in_sfu_mode() {
+            return self.debug(|| format!("SFU room: no mesh peer to {user}"));
+        }
         let (offerer, ice_servers) = match self.session.auth() {
             Some(a) => (is_offerer(&a.user_id, user), a.ice_servers.clone()),
             None => return,
@@ -497,7 +526,9 @@ impl Client {
 
     /// Closes the peer to `user` and drops signaling still queued for it.
     pub(super) fn close_peer(&mut self, room_id: &RoomId, user: &UserId) {
-        self.peer(PeerAction::Close { user: user.clone() });
+        if self.forget_mesh_peer(user) {
+            self.peer(PeerAction::Close { user: user.clone() });
+        }
         self.recovery.forget(user);
         self.outbox
             .purge_unsent(|f| frame_room(f) == Some(room_id) && frame_to(f) == Some(user));

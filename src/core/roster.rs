@@ -327,6 +327,14 @@ impl Client {
         for user in prev.keys() {
             self.close_peer(&room_id, user);
         }
+        // The server dropped our SFU handles with our membership: the entry's
+        // `room_mode` opens fresh links.
+        if self.in_sfu_mode() {
+            self.close_sfu_links();
+            if let Phase::InRoom(r) = &mut self.room.phase {
+                r.sfu = None;
+            }
+        }
         let req = self.send_add_pusher(&room_id, None);
         if let Phase::InRoom(InRoom { sync, .. }) = &mut self.room.phase {
             *sync = Some(Sync {

@@ -141,7 +141,7 @@ impl Client {
         self.recovery.forget(user);
         let room_id = r.room_id.clone();
         self.outbox.purge_unsent(|f| {
-            !matches!(f, ClientFrame::Renegotiate { .. })
+            !matches!(f.room(), Some(ClientFrame::Renegotiate { .. }))
                 && frame_room(f) == Some(&room_id)
                 && frame_to(f) == Some(user)
         });

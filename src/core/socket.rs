@@ -4,16 +4,17 @@
 //! they reach the room.
 
 use super::backoff::Backoff;
-use super::client::{frame_type, Client};
+use super::client::{out_frame_type, Client};
 use super::config::Config;
 use super::event::{ConnectionState, Event};
 use super::ids::{CallId, ConnId};
-use super::outbox::Entry;
+use super::outbox::{Entry, OutFrame};
 use super::output::{CallOk, Output};
 use super::resume::{SeqTracker, Verdict, Welcome};
 use super::session::{ends_session, Session};
 use rtcroom_protocol::command::{self as cmd, Command};
 use rtcroom_protocol::http::IceServer;
+use rtcroom_protocol::sfu::{SfuClientEnvelope, SfuServerEvent};
 use rtcroom_protocol::ws::{ClientEnvelope, ClientFrame, ServerEvent, ServerFrame};
 use rtcroom_protocol::ApiError;
 use rtcroom_protocol::ClientError;
@@ -161,9 +162,9 @@ impl Client {
     }
 
     /// Queues `frame` (answered by `ack`/`error`) and sends it if the socket is up.
-    pub(super) fn send_frame(&mut self, frame: ClientFrame, call: Option<CallId>) {
+    pub(super) fn send_frame(&mut self, frame: impl Into<OutFrame>, call: Option<CallId>) {
         let deadline = self.now.saturating_add(self.cfg.ack_timeout_ms);
-        self.outbox.push(frame, call, deadline);
+        self.outbox.push(frame.into(), call, deadline);
         self.flush_outbox();
     }
 
@@ -175,8 +176,18 @@ impl Client {
         if !frames.is_empty() {
             self.socket.touch_tx(self.now);
         }
-        for frame in frames {
-            self.push(Output::WsSend { conn, frame });
+        for (req, frame) in frames {
+            let req_id = Some(req);
+            self.push(match frame {
+                OutFrame::Room(frame) => Output::WsSend {
+                    conn,
+                    frame: ClientEnvelope { req_id, frame },
+                },
+                OutFrame::Sfu(frame) => Output::WsSendSfu {
+                    conn,
+                    frame: SfuClientEnvelope { req_id, frame },
+                },
+            });
         }
     }
 
@@ -294,6 +305,17 @@ impl Client {
         }
     }
 
+    /// An SFU-room frame: numbered like the others, then to [`sfu`](super::sfu).
+    pub(super) fn on_sfu_frame(&mut self, conn: ConnId, seq: u64, event: SfuServerEvent) {
+        if self.socket.current() != Some(conn) {
+            return self.debug(|| format!("{conn}: frame from an old socket dropped"));
+        }
+        self.socket.touch_rx(self.now);
+        if self.check_seq(seq) {
+            self.on_sfu_event(event);
+        }
+    }
+
     /// Whether the frame numbered `seq` is the next one; reconnects on a gap.
     fn check_seq(&mut self, seq: u64) -> bool {
         match self.socket.seq.on_frame(seq) {
@@ -354,7 +376,9 @@ impl Client {
             for e in self.outbox.take_sent() {
                 match e.call {
                     Some(call) => self.finish(call, Err(ClientError::ConnectionLost.api())),
-                    None => self.debug(|| format!("{} lost in reconnect", frame_type(&e.frame))),
+                    None => {
+                        self.debug(|| format!("{} lost in reconnect", out_frame_type(&e.frame)))
+                    }
                 }
             }
             self.room_resync();
@@ -406,7 +430,7 @@ impl Client {
                         call: Some(call), ..
                     }) => self.finish(call, Err(err)),
                     Some(e) => {
-                        self.debug(|| format!("{} rejected: {err}", frame_type(&e.frame)));
+                        self.debug(|| format!("{} rejected: {err}", out_frame_type(&e.frame)));
                     }
                     None => self.debug(|| format!("error for unknown reqID {req_id}: {err}")),
                 }

@@ -125,6 +125,7 @@ impl RoomCore {
                 *slot = v;
             }
         }
+        cfg.sfu = media.sfu();
         cfg.jitter_seed = Some((js_sys::Math::random() * 4_294_967_296.0) as u64);
         let client = crate::core::Client::new(cfg);
         Ok(RoomCore {

@@ -1,14 +1,13 @@
 //! What both transports hand back, decoded the same way: an HTTP reply's
 //! status and text (non-2xx, then `{code, message}`, then on code 0 the typed
 //! body through [`decode_reply`]), and a socket's text frames (through
-//! [`decode_frame`], field by field; a frame we cannot read still reports its
+//! [`decode_any_frame`], field by field; a frame we cannot read still reports its
 //! `seq`).
 
 use super::js;
-use crate::core::{
-    decode_frame, decode_reply, ClientError, ConnId, Fields, Input, ReplyBody, ReplyKind,
-};
+use crate::core::{decode_reply, ClientError, ConnId, Fields, Input, ReplyBody, ReplyKind};
 use crate::de;
+use rtcroom_protocol::frame::{decode_any_frame, AnyServerFrame};
 use rtcroom_protocol::ApiError;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
@@ -38,8 +37,9 @@ pub fn frame(conn: ConnId, text: &str) -> Input {
             error: "frame is not JSON".into(),
         };
     };
-    match decode_frame(&JsFields(&value)) {
-        Ok(frame) => Input::WsFrame { conn, frame },
+    match decode_any_frame(&JsFields(&value)) {
+        Ok(AnyServerFrame::Room(frame)) => Input::WsFrame { conn, frame },
+        Ok(AnyServerFrame::Sfu { seq, event }) => Input::SfuFrame { conn, seq, event },
         Err(e) => Input::WsUndecodable {
             conn,
             seq: js::get_uint(&value, "seq"),
@@ -48,7 +48,7 @@ pub fn frame(conn: ConnId, text: &str) -> Input {
     }
 }
 
-/// A parsed frame lent to [`decode_frame`], which reads it field by field.
+/// A parsed frame lent to [`decode_any_frame`], which reads it field by field.
 struct JsFields<'a>(&'a JsValue);
 
 impl Fields for JsFields<'_> {

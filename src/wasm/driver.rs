@@ -137,15 +137,8 @@ fn perform(d: &Shared, out: Output) {
                 Err(reason) => pump(d, Input::WsClosed { conn, reason }),
             }
         }
-        Output::WsSend { conn, frame } => {
-            let st = d.state.borrow();
-            if let (Some((_, s)), Some(text)) = (
-                st.socket.as_ref().filter(|(c, _)| *c == conn),
-                js::to_json(&frame),
-            ) {
-                s.send(&text);
-            }
-        }
+        Output::WsSend { conn, frame } => send_on(d, conn, &frame),
+        Output::WsSendSfu { conn, frame } => send_on(d, conn, &frame),
         Output::WsClose { conn } => {
             let old = {
                 let mut st = d.state.borrow_mut();
@@ -187,6 +180,17 @@ fn perform(d: &Shared, out: Output) {
             });
             d.state.borrow_mut().timer = timer;
         }
+    }
+}
+
+/// Sends `frame` as JSON text on socket `conn`, if that is still the socket.
+fn send_on(d: &Shared, conn: ConnId, frame: &impl serde::Serialize) {
+    let st = d.state.borrow();
+    if let (Some((_, s)), Some(text)) = (
+        st.socket.as_ref().filter(|(c, _)| *c == conn),
+        js::to_json(frame),
+    ) {
+        s.send(&text);
     }
 }
 

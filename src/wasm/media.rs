@@ -11,11 +11,20 @@
 //!
 //! [`PeerAction::Prepare`] is a hint: it calls the optional `preparePeer`
 //! when the glue has one.
+//!
+//! **SFU links** are a second, optional group, [`SFU_METHODS`]: a glue with
+//! `openSfu` must have all of them (else -1012) and makes the core SFU-capable
+//! ([`Config::sfu`](crate::core::Config::sfu)); a glue without any (or no glue:
+//! the mini-program) keeps the room as it is. Back: `feedSfuSdp`,
+//! `feedSfuIce`, `feedSfuState` (a link's ICE state) and `feedSfuMedia`
+//! (a member's SFU video decoded a frame).
 
 use super::api::RoomCore;
 use super::driver::pump;
 use super::js;
 use crate::core::{ClientError, Input, PeerAction, PeerState, SdpKind};
+use rtcroom_protocol::sfu::SfuLink;
+use rtcroom_protocol::ws::IceCandidate;
 use rtcroom_protocol::ApiError;
 use rtcroom_protocol::UserId;
 use wasm_bindgen::prelude::*;
@@ -27,6 +36,15 @@ pub const METHODS: [&str; 5] = [
     "addIce",
     "restartIce",
     "closePeer",
+];
+
+/// The SFU-link methods, all or none (see the module doc).
+pub const SFU_METHODS: [&str; 5] = [
+    "openSfu",
+    "setSfuRemoteSdp",
+    "addSfuIce",
+    "restartSfuIce",
+    "closeSfu",
 ];
 
 #[wasm_bindgen]
@@ -50,29 +68,87 @@ extern "C" {
     fn close_peer(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = preparePeer)]
     fn prepare_peer(this: &MediaGlue, ice_servers: JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = openSfu)]
+    fn open_sfu(this: &MediaGlue, link: &str, ice_servers: JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setSfuRemoteSdp)]
+    fn set_sfu_remote_sdp(
+        this: &MediaGlue,
+        link: &str,
+        kind: &str,
+        sdp: &str,
+        streams: JsValue,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = addSfuIce)]
+    fn add_sfu_ice(this: &MediaGlue, link: &str, candidate: JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = restartSfuIce)]
+    fn restart_sfu_ice(this: &MediaGlue, link: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = closeSfu)]
+    fn close_sfu(this: &MediaGlue, link: &str) -> Result<(), JsValue>;
 }
 
 /// The host's media glue, checked.
-pub struct Media(Option<MediaGlue>);
+pub struct Media {
+    /// `None`: this host has no WebRTC.
+    glue: Option<MediaGlue>,
+    /// The glue has the SFU group.
+    sfu: bool,
+}
+
+fn missing_method(glue: &JsValue, methods: &[&'static str]) -> Result<(), ApiError> {
+    match methods.iter().find(|m| !js::get(glue, m).is_function()) {
+        Some(missing) => Err(ClientError::InvalidArgument
+            .with_message(format!("media glue has no {missing}() method"))),
+        None => Ok(()),
+    }
+}
+
+fn link_name(link: SfuLink) -> &'static str {
+    match link {
+        SfuLink::Publisher => "publisher",
+        SfuLink::Subscriber => "subscriber",
+    }
+}
+
+fn kind_name(kind: SdpKind) -> &'static str {
+    match kind {
+        SdpKind::Offer => "offer",
+        SdpKind::Answer => "answer",
+    }
+}
 
 impl Media {
     /// Checks `glue` has every method; `null`/`undefined` is "no WebRTC here".
     pub fn new(glue: JsValue) -> Result<Self, ApiError> {
         if glue.is_undefined() || glue.is_null() {
-            return Ok(Media(None));
+            return Ok(Media {
+                glue: None,
+                sfu: false,
+            });
         }
-        if let Some(missing) = METHODS.iter().find(|m| !js::get(&glue, m).is_function()) {
-            return Err(ClientError::InvalidArgument
-                .with_message(format!("media glue has no {missing}() method")));
+        missing_method(&glue, &METHODS)?;
+        let sfu = js::get(&glue, SFU_METHODS[0]).is_function();
+        if sfu {
+            missing_method(&glue, &SFU_METHODS)?;
         }
-        Ok(Media(Some(glue.unchecked_into())))
+        Ok(Media {
+            glue: Some(glue.unchecked_into()),
+            sfu,
+        })
+    }
+
+    /// Whether the glue opens SFU links.
+    pub fn sfu(&self) -> bool {
+        self.sfu
     }
 
     /// Runs `action` on the glue; its exception, if any, as a line for the console.
     pub fn apply(&self, action: &PeerAction) -> Result<(), String> {
-        let Some(glue) = &self.0 else {
+        let Some(glue) = &self.glue else {
             return Ok(());
         };
+        if let Some(result) = self.apply_sfu(glue, action) {
+            return result.map_err(|e| format!("media glue failed: {}", js::describe(&e)));
+        }
         if let PeerAction::Prepare { ice_servers } = action {
             if !js::get(glue, "preparePeer").is_function() {
                 return Ok(());
@@ -87,7 +163,7 @@ impl Media {
             PeerAction::AddIce { user, .. } => (METHODS[2], user),
             PeerAction::RestartIce { user } => (METHODS[3], user),
             PeerAction::Close { user } => (METHODS[4], user),
-            PeerAction::Prepare { .. } => return Ok(()),
+            _ => return Ok(()),
         };
         let result = match action {
             PeerAction::Create {
@@ -96,18 +172,14 @@ impl Media {
                 ice_servers,
             } => glue.create_peer(user.as_str(), *offerer, js::to_js(ice_servers)),
             PeerAction::SetRemoteSdp { user, kind, sdp } => {
-                let kind = match kind {
-                    SdpKind::Offer => "offer",
-                    SdpKind::Answer => "answer",
-                };
-                glue.set_remote_sdp(user.as_str(), kind, sdp)
+                glue.set_remote_sdp(user.as_str(), kind_name(*kind), sdp)
             }
             PeerAction::AddIce { user, candidate } => {
                 glue.add_ice(user.as_str(), js::to_js(candidate))
             }
             PeerAction::RestartIce { user } => glue.restart_ice(user.as_str()),
             PeerAction::Close { user } => glue.close_peer(user.as_str()),
-            PeerAction::Prepare { .. } => return Ok(()),
+            _ => return Ok(()),
         };
         result.map_err(|e| {
             format!(
@@ -115,6 +187,88 @@ impl Media {
                 js::describe(&e)
             )
         })
+    }
+}
+
+impl Media {
+    /// An SFU action on the glue (`None` for the mesh ones); a glue without
+    /// the SFU group never gets one (the core is not SFU-capable then).
+    fn apply_sfu(&self, glue: &MediaGlue, action: &PeerAction) -> Option<Result<(), JsValue>> {
+        Some(match action {
+            PeerAction::SfuOpen { link, ice_servers } => {
+                glue.open_sfu(link_name(*link), js::to_js(ice_servers))
+            }
+            PeerAction::SfuRemoteSdp {
+                link,
+                kind,
+                sdp,
+                streams,
+            } => {
+                glue.set_sfu_remote_sdp(link_name(*link), kind_name(*kind), sdp, js::to_js(streams))
+            }
+            PeerAction::SfuAddIce { link, candidate } => {
+                glue.add_sfu_ice(link_name(*link), js::to_js(candidate))
+            }
+            PeerAction::SfuRestartIce { link } => glue.restart_sfu_ice(link_name(*link)),
+            PeerAction::SfuClose { link } => glue.close_sfu(link_name(*link)),
+            _ => return None,
+        })
+    }
+}
+
+fn link_arg(link: &str) -> Result<SfuLink, JsValue> {
+    match link {
+        "publisher" => Ok(SfuLink::Publisher),
+        "subscriber" => Ok(SfuLink::Subscriber),
+        other => Err(bad(format!("unknown SFU link {other:?}"))),
+    }
+}
+
+fn bad(message: String) -> JsValue {
+    js::error_value(&ClientError::InvalidArgument.with_message(message))
+}
+
+#[wasm_bindgen]
+impl RoomCore {
+    /// Glue → core: the local offer (publisher) or answer (subscriber) of an SFU link.
+    #[wasm_bindgen(js_name = feedSfuSdp)]
+    pub fn feed_sfu_sdp(&self, link: &str, kind: &str, sdp: String) -> Result<(), JsValue> {
+        let link = link_arg(link)?;
+        let kind = if kind == "answer" {
+            SdpKind::Answer
+        } else {
+            SdpKind::Offer
+        };
+        pump(self.driver(), Input::SfuLocalSdp { link, kind, sdp });
+        Ok(())
+    }
+
+    /// Glue → core: a local ICE candidate (`RTCIceCandidate.toJSON()`) of an SFU link.
+    #[wasm_bindgen(js_name = feedSfuIce)]
+    pub fn feed_sfu_ice(&self, link: &str, candidate: JsValue) -> Result<(), JsValue> {
+        let link = link_arg(link)?;
+        let candidate = crate::de::from_value::<IceCandidate, _>(candidate)
+            .map_err(|e| bad(format!("candidate: {e}")))?;
+        pump(self.driver(), Input::SfuLocalIce { link, candidate });
+        Ok(())
+    }
+
+    /// Glue → core: an SFU link's `iceConnectionState` changed.
+    #[wasm_bindgen(js_name = feedSfuState)]
+    pub fn feed_sfu_state(&self, link: &str, state: &str) -> Result<(), JsValue> {
+        let link = link_arg(link)?;
+        let state = PeerState::from_ice(state)
+            .ok_or_else(|| bad(format!("unknown ICE state {state:?}")))?;
+        pump(self.driver(), Input::SfuLinkState { link, state });
+        Ok(())
+    }
+
+    /// Glue → core: the subscriber's video of `userID` decoded a frame.
+    #[wasm_bindgen(js_name = feedSfuMedia)]
+    pub fn feed_sfu_media(&self, user_id: &str) -> Result<(), JsValue> {
+        let user = UserId::new(user_id).map_err(|e| bad(format!("userID: {e}")))?;
+        pump(self.driver(), Input::SfuMedia { user });
+        Ok(())
     }
 }
 

@@ -56,6 +56,10 @@ export interface RTCRoomEvents {
   connectionStateChange: (state: ConnectionState) => void;
   /** A reconnect past the server's replay window: `missed` frames (room messages among them) are lost for good (code 1019). */
   resumeGap: (code: number, message: string, missed: number, lastSeq: number) => void;
+  /** The room's media now goes through the SFU (rooms past the server's `sfu_threshold`); views stay. */
+  roomMode: (mode: 'sfu', roomID: string) => void;
+  /** The SFU of the room went away (`lost`: media stalls, messages flow) or is back (`ready`: re-published by itself). */
+  sfuStateChange: (state: 'lost' | 'ready') => void;
 }
 
 /** Event names as `on()` takes them: bare (`pusherJoin`) or with the prefix (`onPusherJoin`). */
@@ -75,6 +79,8 @@ export interface RTCRoomListener {
   onError?: RTCRoomEvents['error'];
   onConnectionStateChange?: RTCRoomEvents['connectionStateChange'];
   onResumeGap?: RTCRoomEvents['resumeGap'];
+  onRoomMode?: RTCRoomEvents['roomMode'];
+  onSfuStateChange?: RTCRoomEvents['sfuStateChange'];
 }
 
 /** A view: a <video>, a container element (a <video> is created inside), or a CSS selector. */
@@ -97,6 +103,29 @@ export interface MediaGlue {
   onLocalIce: ((userID: string, candidate: RTCIceCandidateInit) => void) | null;
   /** Each peer connection's `iceConnectionState` (and `connectionState` "failed"): drives media recovery. */
   onPeerState: ((userID: string, state: RTCIceConnectionState) => void) | null;
+  /**
+   * SFU links, all or none (a glue without `openSfu` keeps every room mesh on its side): the publisher
+   * (offers: report it through onSfuSdp) and the multistream subscriber (answer each offer in order;
+   * `streams` maps each `mid` to its member).
+   */
+  openSfu?(link: SfuLink, iceServers: RTCIceServer[]): void;
+  setSfuRemoteSdp?(link: SfuLink, kind: 'offer' | 'answer', sdp: string, streams: SfuStream[]): void;
+  addSfuIce?(link: SfuLink, candidate: RTCIceCandidateInit): void;
+  restartSfuIce?(link: SfuLink): void;
+  closeSfu?(link: SfuLink): void;
+  onSfuSdp?: ((link: SfuLink, kind: 'offer' | 'answer', sdp: string) => void) | null;
+  onSfuIce?: ((link: SfuLink, candidate: RTCIceCandidateInit) => void) | null;
+  onSfuState?: ((link: SfuLink, state: RTCIceConnectionState) => void) | null;
+  /** A member's video through the subscriber decoded a frame (its mesh peer may close). */
+  onSfuMedia?: ((userID: string) => void) | null;
+}
+
+export type SfuLink = 'publisher' | 'subscriber';
+
+export interface SfuStream {
+  mid: string;
+  userID: string;
+  kind: 'audio' | 'video';
 }
 
 export interface RTCRoomOptions {

@@ -34,6 +34,10 @@ const EVENTS = {
   debugLog: (line) => [line],
   error: (e) => [e.code, e.message],
   connectionStateChange: (state) => [state],
+  // The room's media moved to the SFU ('sfu'); views and member events stay as they were.
+  roomMode: (m) => [m.mode, m.roomID],
+  // The media server of an SFU room: 'lost' (media stalls), then 'ready' (re-published by itself).
+  sfuStateChange: (state) => [state],
   // A reconnect past the replay window: code 1019, how many frames were lost for good.
   resumeGap: (g) => [g.code, g.message, g.missed, g.lastSeq],
 };
@@ -60,6 +64,10 @@ export class RTCRoom {
     this.media.onLocalSdp = (user, kind, sdp) => this.core.feedLocalSdp(user, kind, sdp);
     this.media.onLocalIce = (user, candidate) => this.core.feedLocalIce(user, candidate);
     this.media.onPeerState = (user, state) => this.core.feedPeerState(user, state);
+    this.media.onSfuSdp = (link, kind, sdp) => this.core.feedSfuSdp(link, kind, sdp);
+    this.media.onSfuIce = (link, candidate) => this.core.feedSfuIce(link, candidate);
+    this.media.onSfuState = (link, state) => this.core.feedSfuState(link, state);
+    this.media.onSfuMedia = (user) => this.core.feedSfuMedia(user);
   }
 
   emit({ type, data }) {

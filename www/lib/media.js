@@ -4,6 +4,13 @@
 // local SDP and ICE back through onLocalSdp / onLocalIce, and each peer
 // connection's ICE state through onPeerState (the core repairs a broken media
 // path from it: restartIce, or a fresh createPeer).
+//
+// In an SFU room the core asks for two more connections instead (openSfu):
+// the publisher (our tracks, sent once) and one multistream subscriber (every
+// other member's tracks, mapped mid -> userID by the `streams` of each offer).
+// A view is keyed by userID and only swaps its srcObject: to a member's SFU
+// stream once its video decoded a frame (reported with onSfuMedia, so the core
+// closes that member's mesh peer), back to the mesh stream if the SFU goes.
 
 /** Resolves a view argument (element, video element or CSS selector) to a <video>. */
 function videoFor(view, muted) {
@@ -32,6 +39,28 @@ function show(video, stream) {
   if (p && p.catch) p.catch(() => {}); // autoplay may wait for a gesture
 }
 
+/** H.264 (constrained baseline, packetization-mode 1) first: SFU rooms with mini-program members take H.264 only. */
+function preferH264(transceiver) {
+  if (!transceiver.setCodecPreferences || !RTCRtpReceiver.getCapabilities) return;
+  const codecs = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
+  const rank = (c) => {
+    if (!/h264/i.test(c.mimeType)) return 2;
+    const f = c.sdpFmtpLine ?? '';
+    return /packetization-mode=1/.test(f) && /profile-level-id=42e01f/.test(f) ? 0 : 1;
+  };
+  try { transceiver.setCodecPreferences([...codecs].sort((a, b) => rank(a) - rank(b))); } catch (_) { /* keep the default order */ }
+}
+
+/** Keeps the video sender's resolution fixed under congestion (frames drop instead): the RTMP bridge needs a fixed size. */
+async function keepResolution(sender) {
+  try {
+    const params = sender.getParameters();
+    if (params.degradationPreference === 'maintain-resolution') return;
+    params.degradationPreference = 'maintain-resolution';
+    await sender.setParameters(params);
+  } catch (_) { /* not before negotiation in some browsers: set again after the answer */ }
+}
+
 export class WebRtcMedia {
   constructor(options = {}) {
     this.constraints = options.constraints ?? { audio: true, video: { width: 640, height: 480 } };
@@ -51,6 +80,24 @@ export class WebRtcMedia {
     this.onRemoteStream = null;
     /** A peer connection with its offer made, for the next offering createPeer (preparePeer). */
     this.spare = null;
+    /** link ('publisher' | 'subscriber') -> { pc, chain } */
+    this.sfu = new Map();
+    /** subscriber mid -> { userID, kind }, from the latest offer's streams */
+    this.mids = new Map();
+    /** userID -> { audio, video, stream, live }: a member's tracks through the SFU */
+    this.sfuMembers = new Map();
+    this.onSfuSdp = null;
+    this.onSfuIce = null;
+    this.onSfuState = null;
+    this.onSfuMedia = null;
+  }
+
+  /** Every connection that sends our tracks: mesh peers and the SFU publisher. */
+  senders() {
+    const out = [...this.peers.values()];
+    const pub = this.sfu.get('publisher');
+    if (pub) out.push(pub);
+    return out;
   }
 
   log(line) {
@@ -68,7 +115,7 @@ export class WebRtcMedia {
       this.localVideo = videoFor(view, true);
       show(this.localVideo, this.local);
     }
-    for (const [, peer] of this.peers) this.sendLocalTracks(peer);
+    for (const peer of this.senders()) this.sendLocalTracks(peer);
     return this.local;
   }
 
@@ -77,7 +124,7 @@ export class WebRtcMedia {
     this.local = null;
     if (this.localVideo) this.localVideo.srcObject = null;
     this.localVideo = null;
-    for (const [, peer] of this.peers) this.sendLocalTracks(peer);
+    for (const peer of this.senders()) this.sendLocalTracks(peer);
   }
 
   applyMute() {
@@ -108,7 +155,7 @@ export class WebRtcMedia {
     }
     this.local.addTrack(track);
     this.applyMute();
-    for (const [, peer] of this.peers) this.sendLocalTracks(peer);
+    for (const peer of this.senders()) this.sendLocalTracks(peer);
     if (this.localVideo) show(this.localVideo, this.local);
   }
 
@@ -137,6 +184,7 @@ export class WebRtcMedia {
   }
 
   makeSpare(iceServers) {
+    if (this.sfu.size) return; // an SFU room makes no more mesh peers
     const key = JSON.stringify(iceServers ?? []);
     if (this.spare && this.spare.key === key) return;
     this.dropSpare();
@@ -177,7 +225,7 @@ export class WebRtcMedia {
     pc.ontrack = (e) => {
       if (!peer.stream.getTracks().includes(e.track)) peer.stream.addTrack(e.track);
       const video = this.views.get(userID);
-      if (video) show(video, peer.stream);
+      if (video && !this.sfuLive(userID)) show(video, peer.stream);
       if (this.onRemoteStream) this.onRemoteStream(userID, peer.stream);
     };
     const report = (state) => {
@@ -240,11 +288,16 @@ export class WebRtcMedia {
 
   /** Runs peer operations one after another (remote SDP before its candidates). */
   queue(userID, op) {
-    const peer = this.peers.get(userID);
-    if (!peer) return;
-    peer.chain = peer.chain
-      .then(() => (this.peers.get(userID) === peer ? op(peer) : undefined))
-      .catch((e) => this.log(`peer ${userID}: ${e && e.message ? e.message : e}`));
+    this.chain(this.peers, userID, op, `peer ${userID}`);
+  }
+
+  /** Chains `op` on the connection `key` of `map`, skipped if that connection was replaced meanwhile. */
+  chain(map, key, op, label) {
+    const conn = map.get(key);
+    if (!conn) return;
+    conn.chain = conn.chain
+      .then(() => (map.get(key) === conn ? op(conn) : undefined))
+      .catch((e) => this.log(`${label}: ${e && e.message ? e.message : e}`));
   }
 
   // ---- views ----
@@ -252,8 +305,8 @@ export class WebRtcMedia {
   addRemoteView(userID, view) {
     const video = videoFor(view, false);
     this.views.set(userID, video);
-    const peer = this.peers.get(userID);
-    if (peer && peer.stream.getTracks().length) show(video, peer.stream);
+    const stream = this.remoteStream(userID);
+    if (stream && stream.getTracks().length) show(video, stream);
     return video;
   }
 
@@ -263,13 +316,170 @@ export class WebRtcMedia {
     this.views.delete(userID);
   }
 
-  /** Remote stream of a member, if media arrived. */
+  /** Remote stream of a member, if media arrived: through the SFU once it plays, else the mesh peer's. */
   remoteStream(userID) {
+    const m = this.sfuMembers.get(userID);
+    if (m && m.live) return m.stream;
     const peer = this.peers.get(userID);
     return peer ? peer.stream : null;
   }
 
+  // ---- SFU links from the core ----
+
+  sfuLive(userID) {
+    const m = this.sfuMembers.get(userID);
+    return !!(m && m.live);
+  }
+
+  openSfu(link, iceServers) {
+    this.closeSfu(link);
+    this.dropSpare();
+    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    const l = { pc, chain: Promise.resolve() };
+    this.sfu.set(link, l);
+    const mine = () => this.sfu.get(link) === l;
+    pc.onicecandidate = (e) => {
+      if (mine() && this.onSfuIce) this.onSfuIce(link, e.candidate ? e.candidate.toJSON() : { candidate: '' });
+    };
+    const report = (state) => { if (mine() && this.onSfuState) this.onSfuState(link, state); };
+    pc.oniceconnectionstatechange = () => report(pc.iceConnectionState);
+    pc.onconnectionstatechange = () => {
+      this.log(`sfu ${link}: ${pc.connectionState}`);
+      if (pc.connectionState === 'failed') report('failed');
+      // Publishing: the mesh copies still sent during the switch go at half size, so the page is
+      // not starved encoding five streams while its peers' SFU video starts.
+      if (link === 'publisher' && pc.connectionState === 'connected') this.shrinkMesh();
+    };
+    if (link === 'publisher') {
+      pc.addTransceiver('audio', { direction: 'sendonly' });
+      const video = pc.addTransceiver('video', { direction: 'sendonly' });
+      preferH264(video);
+      this.sendLocalTracks(l);
+      this.sfuQueue(link, async () => {
+        await keepResolution(video.sender);
+        await pc.setLocalDescription(await pc.createOffer());
+        if (this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
+      });
+    } else {
+      pc.ontrack = (e) => this.sfuTrack(e);
+    }
+  }
+
+  setSfuRemoteSdp(link, kind, sdp, streams) {
+    this.sfuQueue(link, async (l) => {
+      // Before the description: its ontrack events look their mid up here.
+      if (link === 'subscriber') this.mids = new Map((streams ?? []).map((s) => [s.mid, s]));
+      await l.pc.setRemoteDescription({ type: kind, sdp });
+      if (kind !== 'offer') {
+        const video = l.pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
+        if (video) await keepResolution(video.sender);
+        return;
+      }
+      await l.pc.setLocalDescription(await l.pc.createAnswer());
+      if (this.onSfuSdp) this.onSfuSdp(link, 'answer', l.pc.localDescription.sdp);
+      // Members no longer carried (they left) lose their SFU entry.
+      const carried = new Set([...this.mids.values()].map((s) => s.userID));
+      for (const id of [...this.sfuMembers.keys()]) if (!carried.has(id)) this.sfuMembers.delete(id);
+    });
+  }
+
+  addSfuIce(link, candidate) {
+    if (!candidate || !candidate.candidate) return;
+    this.sfuQueue(link, (l) => l.pc.addIceCandidate(candidate));
+  }
+
+  /** ICE restart of the publisher: a new offer with fresh ICE credentials. */
+  restartSfuIce(link) {
+    this.sfuQueue(link, async (l) => {
+      if (l.pc.restartIce) l.pc.restartIce();
+      await l.pc.setLocalDescription(await l.pc.createOffer({ iceRestart: true }));
+      if (this.onSfuSdp) this.onSfuSdp(link, 'offer', l.pc.localDescription.sdp);
+    });
+  }
+
+  closeSfu(link) {
+    const l = this.sfu.get(link);
+    if (!l) return;
+    this.sfu.delete(link);
+    l.pc.close();
+    if (link !== 'subscriber') return;
+    // Views go back to a mesh stream where one still plays (a switch under way).
+    for (const [userID, m] of this.sfuMembers) {
+      const video = this.views.get(userID);
+      const peer = this.peers.get(userID);
+      if (video && video.srcObject === m.stream && peer && peer.stream.getTracks().length) show(video, peer.stream);
+    }
+    this.sfuMembers.clear();
+    this.mids = new Map();
+  }
+
+  shrinkMesh() {
+    for (const peer of this.peers.values()) {
+      for (const sender of peer.pc.getSenders()) {
+        if (!sender.track || sender.track.kind !== 'video') continue;
+        const params = sender.getParameters();
+        if (!params.encodings || !params.encodings.length) continue;
+        for (const e of params.encodings) e.scaleResolutionDownBy = 2;
+        sender.setParameters(params).catch((e) => this.log(`mesh sender: ${e}`));
+      }
+    }
+  }
+
+  sfuQueue(link, op) {
+    this.chain(this.sfu, link, op, `sfu ${link}`);
+  }
+
+  /** A subscriber track: file it under its member; a video goes live on its first decoded frame. */
+  sfuTrack(e) {
+    const info = this.mids.get(e.transceiver.mid);
+    if (!info) return this.log(`sfu track on unknown mid ${e.transceiver.mid}`);
+    let m = this.sfuMembers.get(info.userID);
+    if (!m) {
+      m = { audio: null, video: null, stream: null, live: false };
+      this.sfuMembers.set(info.userID, m);
+    }
+    m[info.kind] = e.track;
+    if (info.kind === 'video') {
+      m.live = false;
+      this.whenDecoding(e.receiver, () => {
+        if (this.sfuMembers.get(info.userID) !== m || m.video !== e.track) return;
+        m.live = true;
+        this.sfuShow(info.userID, m);
+        if (this.onSfuMedia) this.onSfuMedia(info.userID);
+      });
+    } else if (m.live) {
+      this.sfuShow(info.userID, m);
+    }
+  }
+
+  sfuShow(userID, m) {
+    m.stream = new MediaStream([m.audio, m.video].filter(Boolean));
+    const video = this.views.get(userID);
+    if (video) show(video, m.stream);
+    if (this.onRemoteStream) this.onRemoteStream(userID, m.stream);
+  }
+
+  /** Calls `then` once `receiver` decodes a frame after now (polled from its stats). */
+  whenDecoding(receiver, then) {
+    let base = null;
+    const started = Date.now();
+    const poll = async () => {
+      if (Date.now() - started > 60000) return;
+      let decoded = 0;
+      try {
+        const stats = await receiver.getStats();
+        stats.forEach((s) => { if (s.type === 'inbound-rtp') decoded = s.framesDecoded ?? 0; });
+      } catch (_) { return; } // closed
+      if (base === null) base = decoded;
+      else if (decoded > base) return then();
+      setTimeout(poll, 50);
+    };
+    poll();
+  }
+
   closeAll() {
+    this.closeSfu('publisher');
+    this.closeSfu('subscriber');
     this.dropSpare();
     for (const id of [...this.peers.keys()]) this.closePeer(id);
   }

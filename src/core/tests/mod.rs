@@ -11,6 +11,7 @@ mod renegotiate;
 mod resume;
 mod room;
 mod session;
+mod sfu;
 mod signaling;
 
 use super::*;
@@ -104,6 +105,8 @@ pub(crate) struct H {
     pub(crate) live_peers: std::collections::BTreeSet<UserId>,
     /// Open peers replaced by a new `Create`, in order.
     pub(crate) restarted: Vec<UserId>,
+    /// SFU links open (checked on every output): `true` once a remote description was applied.
+    pub(crate) live_links: std::collections::HashMap<rtcroom_protocol::sfu::SfuLink, bool>,
     /// Successful enters / sends, for the random walk's coverage check.
     pub(crate) stat_entered: usize,
     pub(crate) stat_sent: usize,
@@ -127,6 +130,7 @@ impl H {
             me: me.into(),
             live_peers: Default::default(),
             restarted: Vec::new(),
+            live_links: Default::default(),
             stat_entered: 0,
             stat_sent: 0,
         }
@@ -177,6 +181,37 @@ impl H {
                 assert!(self.live_peers.contains(user), "{user} used but not open");
             }
             PeerAction::Prepare { .. } => {}
+            _ => self.check_sfu(a),
+        }
+    }
+
+    /// SFU actions form valid lifecycles: open, remote description, candidates, close.
+    fn check_sfu(&mut self, a: &PeerAction) {
+        match a {
+            PeerAction::SfuOpen { link, .. } => {
+                self.live_links.insert(*link, false);
+            }
+            PeerAction::SfuRemoteSdp { link, .. } => {
+                let applied = self.live_links.get_mut(link);
+                assert!(applied.is_some(), "{link:?} used but not open");
+                if let Some(a) = applied {
+                    *a = true;
+                }
+            }
+            PeerAction::SfuAddIce { link, .. } => {
+                assert_eq!(
+                    self.live_links.get(link),
+                    Some(&true),
+                    "{link:?} candidate before its remote description"
+                );
+            }
+            PeerAction::SfuRestartIce { link } => {
+                assert!(self.live_links.contains_key(link), "{link:?} not open");
+            }
+            PeerAction::SfuClose { link } => {
+                self.live_links.remove(link);
+            }
+            _ => {}
         }
     }
 
@@ -206,7 +241,7 @@ impl H {
         }
     }
 
-    fn take_all<T>(&mut self, mut pick: impl FnMut(&Output) -> Option<T>) -> Vec<T> {
+    pub(crate) fn take_all<T>(&mut self, mut pick: impl FnMut(&Output) -> Option<T>) -> Vec<T> {
         let mut got = Vec::new();
         let mut rest = VecDeque::new();
         for o in self.out.drain(..) {
@@ -321,6 +356,16 @@ impl H {
     pub(crate) fn frame(&mut self, frame: ServerFrame) {
         let conn = self.conn.expect("no socket");
         self.handle(Input::WsFrame { conn, frame });
+    }
+
+    /// The socket drops and comes back too late to resume: `welcome {resumed: false}`
+    /// (the server numbered 10 frames meanwhile).
+    pub(crate) fn reconnect_unresumed(&mut self) {
+        self.drop_socket();
+        self.advance(250);
+        self.ws_connect();
+        self.seq = 10;
+        self.welcome(false);
     }
 
     /// The current socket drops.

@@ -95,11 +95,7 @@ fn a_re_join_announces_it_again() {
     get_push_url(&mut h, None);
     h.enter("r1", &["alice"]);
     h.clear();
-    h.drop_socket();
-    h.advance(250);
-    h.ws_connect();
-    h.seq = 10;
-    h.welcome(false);
+    h.reconnect_unresumed();
     let get = h.http("get_pushers");
     h.reply(&get, ReplyBody::Pushers(summary("r1", &["alice"])));
     assert_eq!(add_pusher_url(&h.http("add_pusher")), URL);

@@ -138,11 +138,7 @@ fn not_resumed_refetches_and_diffs_the_members() {
 #[test]
 fn events_during_a_resync_are_held_and_replayed_on_the_fresh_list() {
     let mut h = H::in_room("r1", &["alice", "dave"]);
-    h.drop_socket();
-    h.advance(250);
-    h.ws_connect();
-    h.seq = 10;
-    h.welcome(false);
+    h.reconnect_unresumed();
     let get = h.http("get_pushers");
     h.clear();
     // Arrive before the reply; the list may or may not include their effect.
@@ -184,11 +180,7 @@ fn events_during_a_resync_are_held_and_replayed_on_the_fresh_list() {
 #[test]
 fn dropped_from_the_room_while_away_re_joins_with_fresh_peers() {
     let mut h = H::in_room("r1", &["alice", "dave"]);
-    h.drop_socket();
-    h.advance(250);
-    h.ws_connect();
-    h.seq = 10;
-    h.welcome(false);
+    h.reconnect_unresumed();
     let get = h.http("get_pushers");
     h.clear();
     h.reply(&get, ReplyBody::Pushers(summary("r1", &["alice", "dave"])));
@@ -234,11 +226,7 @@ fn a_resumed_reconnect_checks_membership_at_once() {
 #[test]
 fn a_room_gone_while_away_is_closed() {
     let mut h = H::in_room("r1", &["alice"]);
-    h.drop_socket();
-    h.advance(250);
-    h.ws_connect();
-    h.seq = 10;
-    h.welcome(false);
+    h.reconnect_unresumed();
     let get = h.http("get_pushers");
     h.clear();
     h.fail(&get, api(ErrorCode::RoomNotFound));
@@ -249,11 +237,7 @@ fn a_room_gone_while_away_is_closed() {
 #[test]
 fn a_failed_resync_is_retried() {
     let mut h = H::in_room("r1", &["alice"]);
-    h.drop_socket();
-    h.advance(250);
-    h.ws_connect();
-    h.seq = 10;
-    h.welcome(false);
+    h.reconnect_unresumed();
     let get = h.http("get_pushers");
     h.fail(&get, ClientError::Network.api());
     h.no_http("get_pushers");

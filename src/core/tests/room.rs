@@ -483,11 +483,7 @@ fn the_private_map_key_rides_on_create_room_and_add_pusher() {
     let get = h.http("get_pushers");
     h.reply(&get, ReplyBody::Pushers(summary("r1", &[ME])));
     // The server drops us while the socket is away: the re-join carries it.
-    h.drop_socket();
-    h.advance(250);
-    h.ws_connect();
-    h.seq = 10;
-    h.welcome(false);
+    h.reconnect_unresumed();
     let get = h.http("get_pushers");
     h.reply(&get, ReplyBody::Pushers(summary("r1", &["dave"])));
     let add = h.http("add_pusher");

@@ -1,0 +1,508 @@
+//! SFU links: in a room in SFU mode our media goes through the media server
+//! on two connections instead of one peer per member — a **publisher** (our
+//! tracks, sent once; we offer with `sfu_publish`, the server answers) and one
+//! multistream **subscriber** (everyone else's tracks; the server offers with
+//! `sfu_offer`, we answer each offer in order). Trickle ICE goes both ways
+//! with the frame's `link`; remote candidates are held until their link's
+//! remote description, and the publisher's own until its answer (the server
+//! opens its handle on `sfu_publish`).
+//!
+//! **Entering SFU mode.** `room_mode sfu` while entering makes the room start
+//! in SFU mode (no mesh peer is ever made); in a mesh room it switches
+//! **make-before-break**: both links open while the mesh peers stay, and each
+//! member's mesh peer closes once that member's video plays through the
+//! subscriber ([`Input::SfuMedia`](super::Input::SfuMedia), from the glue),
+//! or [`Config::sfu_switch_timeout_ms`](super::Config::sfu_switch_timeout_ms)
+//! after the switch at the latest. Views are keyed by member, so the glue only
+//! swaps their stream. A host that cannot open SFU links
+//! ([`Config::sfu`](super::Config::sfu) off: the mini-program) ignores it.
+//!
+//! **Faults.** `sfu_state lost` closes both links and tells the application
+//! ([`Event::SfuStateChange`]); mesh peers still open during a switch stay
+//! until the media server is back. `sfu_state ready` opens both links afresh
+//! (publish and subscribe again). A link whose ICE fails (or stays
+//! `disconnected` past the grace time) restarts ICE — the publisher with a
+//! fresh offer, the subscriber by asking the server for one
+//! (`sfu_subscribe {restart: true}`) — again and again, the wait doubling up
+//! to `media_retry_max_ms`, until it connects. Leaving closes both links
+//! before `delete_pusher`.
+
+use super::client::Client;
+use super::event::Event;
+use super::input::SdpKind;
+use super::output::PeerAction;
+use super::peers::MAX_PENDING_ICE;
+use super::recovery::PeerState;
+use super::room::Phase;
+use super::vecmap::VecMap;
+use rtcroom_protocol::sfu::{
+    RoomMode, SfuClientFrame, SfuLink, SfuServerEvent, SfuState, SfuStream,
+};
+use rtcroom_protocol::ws::IceCandidate;
+use rtcroom_protocol::{RoomId, UserId};
+
+/// The two links of an SFU room and the switch from mesh.
+#[derive(Debug, Default)]
+pub(crate) struct SfuLinks {
+    publisher: Link,
+    subscriber: Link,
+    /// Members whose mesh peer is still up during the switch, with the time
+    /// it closes even if their SFU video never played.
+    switching: VecMap<UserId, u64>,
+    /// `sfu_state lost` until `ready`: both links are closed.
+    lost: bool,
+}
+
+/// One link's signaling and recovery state.
+#[derive(Debug, Default)]
+struct Link {
+    /// Opened and not closed since.
+    open: bool,
+    /// A remote description was applied.
+    remote_sdp: bool,
+    /// Publisher: our offer is out and its answer has not come back.
+    awaiting_answer: bool,
+    /// Subscriber: offers handed to the glue whose answers are still to come.
+    answers_due: u32,
+    /// Media-server candidates before the remote description.
+    remote_ice: Vec<IceCandidate>,
+    /// Publisher: our candidates before the answer.
+    local_ice: Vec<IceCandidate>,
+    repair: Repair,
+}
+
+/// Where a link's media recovery stands.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Repair {
+    /// Connecting or connected.
+    #[default]
+    Fine,
+    /// ICE said `disconnected` at `since`.
+    Disconnected { since: u64 },
+    /// ICE restarted; again at `until` unless connected.
+    Restarting { until: u64, attempts: u32 },
+}
+
+impl SfuLinks {
+    /// Members whose mesh peer the switch still keeps.
+    pub(crate) fn mesh_peers(&self) -> impl Iterator<Item = &UserId> {
+        self.switching.keys()
+    }
+
+    fn link(&mut self, link: SfuLink) -> &mut Link {
+        match link {
+            SfuLink::Publisher => &mut self.publisher,
+            SfuLink::Subscriber => &mut self.subscriber,
+        }
+    }
+
+    /// The earliest switch fallback or link repair due.
+    fn deadline(&self, grace_ms: u64) -> Option<u64> {
+        let switch = if self.lost {
+            None
+        } else {
+            self.switching.values().copied().min()
+        };
+        let repair = [&self.publisher, &self.subscriber]
+            .into_iter()
+            .filter_map(|l| match l.repair {
+                Repair::Fine => None,
+                Repair::Disconnected { since } => Some(since.saturating_add(grace_ms)),
+                Repair::Restarting { until, .. } => Some(until),
+            });
+        switch.into_iter().chain(repair).min()
+    }
+}
+
+impl Client {
+    /// Whether the room we are in runs in SFU mode.
+    pub(super) fn in_sfu_mode(&self) -> bool {
+        matches!(&self.room.phase, Phase::InRoom(r) if r.sfu.is_some())
+    }
+
+    fn sfu_mut(&mut self) -> Option<(&RoomId, &mut SfuLinks)> {
+        match &mut self.room.phase {
+            Phase::InRoom(r) => r.sfu.as_mut().map(|s| (&r.room_id, s)),
+            _ => None,
+        }
+    }
+
+    pub(super) fn sfu_deadline(&self) -> Option<u64> {
+        match &self.room.phase {
+            Phase::InRoom(r) => r.sfu.as_ref()?.deadline(self.cfg.media_disconnect_grace_ms),
+            _ => None,
+        }
+    }
+
+    /// Puts the room into SFU mode and opens both links; with `switch`,
+    /// every member's mesh peer stays until its SFU video plays.
+    pub(super) fn start_sfu(&mut self, switch: bool) {
+        let until = self.now.saturating_add(self.cfg.sfu_switch_timeout_ms);
+        let Phase::InRoom(r) = &mut self.room.phase else {
+            return;
+        };
+        if r.sfu.is_some() {
+            return;
+        }
+        let mut links = SfuLinks::default();
+        if switch {
+            for user in r.members.keys() {
+                links.switching.insert(user.clone(), until);
+            }
+        }
+        r.sfu = Some(links);
+        let room_id = r.room_id.clone();
+        self.debug(|| format!("{room_id} is an SFU room: publishing and subscribing"));
+        self.emit(Event::RoomMode {
+            room_id,
+            mode: RoomMode::Sfu,
+        });
+        self.open_sfu_links();
+    }
+
+    /// Opens both links afresh: publish (the glue's offer follows) and subscribe.
+    fn open_sfu_links(&mut self) {
+        let ice_servers = self
+            .session
+            .auth()
+            .map(|a| a.ice_servers.clone())
+            .unwrap_or_default();
+        let Some((room_id, links)) = self.sfu_mut() else {
+            return;
+        };
+        let room_id = room_id.clone();
+        links.publisher = Link {
+            open: true,
+            ..Link::default()
+        };
+        links.subscriber = Link {
+            open: true,
+            ..Link::default()
+        };
+        for link in [SfuLink::Publisher, SfuLink::Subscriber] {
+            let ice_servers = ice_servers.clone();
+            self.peer(PeerAction::SfuOpen { link, ice_servers });
+        }
+        let frame = SfuClientFrame::SfuSubscribe {
+            room_id,
+            restart: false,
+        };
+        self.send_frame(frame, None);
+    }
+
+    /// Closes both links (leaving the room, or the media server is gone).
+    pub(super) fn close_sfu_links(&mut self) {
+        if let Some((_, links)) = self.sfu_mut() {
+            links.publisher = Link::default();
+            links.subscriber = Link::default();
+        }
+        for link in [SfuLink::Publisher, SfuLink::Subscriber] {
+            self.peer(PeerAction::SfuClose { link });
+        }
+    }
+
+    /// `user`'s mesh peer is closing: whether there is one (always in a
+    /// mesh room; in SFU mode only while the switch keeps it).
+    pub(super) fn forget_mesh_peer(&mut self, user: &UserId) -> bool {
+        match self.sfu_mut() {
+            Some((_, links)) => links.switching.remove(user).is_some(),
+            None => true,
+        }
+    }
+
+    /// An SFU frame for the room we are in or entering.
+    pub(super) fn on_sfu_event(&mut self, event: SfuServerEvent) {
+        if self.room.current() != Some(event.room_id()) {
+            return self.debug(|| "SFU frame for a room we are not in, ignored".into());
+        }
+        match event {
+            SfuServerEvent::RoomMode { mode, .. } => self.on_room_mode(mode),
+            SfuServerEvent::SfuAnswer { sdp, .. } => self.on_sfu_answer(sdp),
+            SfuServerEvent::SfuOffer { sdp, streams, .. } => self.on_sfu_offer(sdp, streams),
+            SfuServerEvent::SfuCandidate {
+                link, candidate, ..
+            } => self.on_sfu_remote_ice(link, candidate),
+            SfuServerEvent::SfuState { state, .. } => self.on_sfu_state(state),
+        }
+    }
+
+    fn on_room_mode(&mut self, mode: RoomMode) {
+        if mode != RoomMode::Sfu {
+            return;
+        }
+        if !self.cfg.sfu {
+            return self.debug(|| "room_mode sfu: this host has no SFU links (bridged)".into());
+        }
+        match &mut self.room.phase {
+            Phase::Entering(e) => e.sfu = true,
+            // A re-join (our peers are closed) starts like an entry; else switch.
+            Phase::InRoom(r) => {
+                let rejoining = r.sync.as_ref().is_some_and(|s| s.rejoin_prev.is_some());
+                self.start_sfu(!rejoining)
+            }
+            Phase::Idle | Phase::Creating { .. } => {}
+        }
+    }
+
+    fn on_sfu_answer(&mut self, sdp: String) {
+        let Some((room_id, links)) = self.sfu_mut() else {
+            return;
+        };
+        let room_id = room_id.clone();
+        let p = &mut links.publisher;
+        if !p.open || !p.awaiting_answer {
+            return self.debug(|| "sfu_answer without an outstanding publish, ignored".into());
+        }
+        p.awaiting_answer = false;
+        p.remote_sdp = true;
+        let remote = std::mem::take(&mut p.remote_ice);
+        let local = std::mem::take(&mut p.local_ice);
+        let link = SfuLink::Publisher;
+        self.apply_sfu_remote(link, SdpKind::Answer, sdp, Vec::new(), remote);
+        for candidate in local {
+            let room_id = room_id.clone();
+            self.send_frame(
+                SfuClientFrame::SfuCandidate {
+                    room_id,
+                    link,
+                    candidate,
+                },
+                None,
+            );
+        }
+    }
+
+    fn on_sfu_offer(&mut self, sdp: String, streams: Vec<SfuStream>) {
+        let Some((_, links)) = self.sfu_mut() else {
+            return;
+        };
+        let s = &mut links.subscriber;
+        if !s.open {
+            return self.debug(|| "sfu_offer while the subscriber is closed, ignored".into());
+        }
+        s.answers_due = s.answers_due.saturating_add(1);
+        s.remote_sdp = true;
+        let remote = std::mem::take(&mut s.remote_ice);
+        self.apply_sfu_remote(SfuLink::Subscriber, SdpKind::Offer, sdp, streams, remote);
+    }
+
+    /// The media server's description to `link`, then the candidates held for it.
+    fn apply_sfu_remote(
+        &mut self,
+        link: SfuLink,
+        kind: SdpKind,
+        sdp: String,
+        streams: Vec<SfuStream>,
+        held: Vec<IceCandidate>,
+    ) {
+        self.peer(PeerAction::SfuRemoteSdp {
+            link,
+            kind,
+            sdp,
+            streams,
+        });
+        for candidate in held {
+            self.peer(PeerAction::SfuAddIce { link, candidate });
+        }
+    }
+
+    fn on_sfu_remote_ice(&mut self, link: SfuLink, candidate: IceCandidate) {
+        let Some((_, links)) = self.sfu_mut() else {
+            return;
+        };
+        let l = links.link(link);
+        if !l.open {
+            return;
+        }
+        if l.remote_sdp {
+            return self.peer(PeerAction::SfuAddIce { link, candidate });
+        }
+        if l.remote_ice.len() >= MAX_PENDING_ICE {
+            return self.debug(|| "too many SFU candidates before the remote description".into());
+        }
+        l.remote_ice.push(candidate);
+    }
+
+    fn on_sfu_state(&mut self, state: SfuState) {
+        let until = self.now.saturating_add(self.cfg.sfu_switch_timeout_ms);
+        let Some((_, links)) = self.sfu_mut() else {
+            return;
+        };
+        match state {
+            SfuState::Lost => {
+                links.lost = true;
+                self.debug(|| "media server lost: SFU links closed".into());
+                self.close_sfu_links();
+            }
+            SfuState::Ready => {
+                links.lost = false;
+                // Mesh peers kept through the outage get a fresh fallback time.
+                for (_, t) in links.switching.iter_mut() {
+                    *t = until;
+                }
+                self.debug(|| "media server back: publishing and subscribing again".into());
+                self.open_sfu_links();
+            }
+        }
+        self.emit(Event::SfuStateChange(state));
+    }
+
+    pub(super) fn on_sfu_local_sdp(&mut self, link: SfuLink, kind: SdpKind, sdp: String) {
+        let Some((room_id, links)) = self.sfu_mut() else {
+            return self.debug(|| format!("local {kind:?} for the {link:?} outside SFU mode"));
+        };
+        let room_id = room_id.clone();
+        let l = links.link(link);
+        if !l.open {
+            return self.debug(|| format!("local {kind:?} for a closed {link:?} ignored"));
+        }
+        let frame = match (link, kind) {
+            (SfuLink::Publisher, SdpKind::Offer) => {
+                l.awaiting_answer = true;
+                SfuClientFrame::SfuPublish { room_id, sdp }
+            }
+            (SfuLink::Subscriber, SdpKind::Answer) if l.answers_due > 0 => {
+                l.answers_due -= 1;
+                SfuClientFrame::SfuAnswer { room_id, sdp }
+            }
+            _ => return self.debug(|| format!("local {kind:?} for the {link:?} not sent")),
+        };
+        self.send_frame(frame, None);
+    }
+
+    pub(super) fn on_sfu_local_ice(&mut self, link: SfuLink, candidate: IceCandidate) {
+        let Some((room_id, links)) = self.sfu_mut() else {
+            return;
+        };
+        let room_id = room_id.clone();
+        let l = links.link(link);
+        if !l.open {
+            return;
+        }
+        if link == SfuLink::Publisher && !l.remote_sdp {
+            if l.local_ice.len() < MAX_PENDING_ICE {
+                l.local_ice.push(candidate);
+            }
+            return;
+        }
+        let frame = SfuClientFrame::SfuCandidate {
+            room_id,
+            link,
+            candidate,
+        };
+        self.send_frame(frame, None);
+    }
+
+    /// The glue reports a link's ICE state: a broken one is repaired.
+    pub(super) fn on_sfu_link_state(&mut self, link: SfuLink, state: PeerState) {
+        let now = self.now;
+        let Some((_, links)) = self.sfu_mut() else {
+            return;
+        };
+        let l = links.link(link);
+        if !l.open {
+            return;
+        }
+        match (state, l.repair) {
+            (PeerState::Connected, Repair::Fine) => {}
+            (PeerState::Connected, _) => {
+                l.repair = Repair::Fine;
+                self.debug(|| format!("SFU {link:?} connected again"));
+            }
+            (PeerState::Disconnected, Repair::Fine) => {
+                l.repair = Repair::Disconnected { since: now };
+            }
+            (PeerState::Failed, Repair::Fine | Repair::Disconnected { .. }) => {
+                self.restart_sfu_link(link, 0);
+            }
+            (PeerState::Failed, Repair::Restarting { attempts, .. }) => {
+                self.restart_sfu_link(link, attempts);
+            }
+            _ => {}
+        }
+    }
+
+    /// ICE restart of `link`; again after a doubling wait unless it connects.
+    fn restart_sfu_link(&mut self, link: SfuLink, attempts: u32) {
+        let base = self.cfg.ice_restart_timeout_ms.max(1);
+        let wait = base
+            .saturating_mul(1u64 << attempts.min(16))
+            .min(self.cfg.media_retry_max_ms.max(base));
+        let until = self.now.saturating_add(wait);
+        let Some((room_id, links)) = self.sfu_mut() else {
+            return;
+        };
+        if links.lost {
+            return;
+        }
+        let room_id = room_id.clone();
+        links.link(link).repair = Repair::Restarting {
+            until,
+            attempts: attempts.saturating_add(1),
+        };
+        self.debug(|| format!("SFU {link:?} media lost: restarting ICE"));
+        match link {
+            SfuLink::Publisher => self.peer(PeerAction::SfuRestartIce { link }),
+            SfuLink::Subscriber => self.send_frame(
+                SfuClientFrame::SfuSubscribe {
+                    room_id,
+                    restart: true,
+                },
+                None,
+            ),
+        }
+    }
+
+    /// The glue saw `user`'s SFU video play: its mesh peer, if any, closes.
+    pub(super) fn on_sfu_media(&mut self, user: UserId) {
+        let Some((room_id, links)) = self.sfu_mut() else {
+            return;
+        };
+        if !links.switching.contains_key(&user) {
+            return;
+        }
+        let room_id = room_id.clone();
+        self.debug(|| format!("{user} plays through the SFU: closing its mesh peer"));
+        self.close_peer(&room_id, &user);
+    }
+
+    /// Switch fallbacks and link repairs that are due.
+    pub(super) fn sfu_timers(&mut self) {
+        let (now, grace) = (self.now, self.cfg.media_disconnect_grace_ms);
+        let Some((room_id, links)) = self.sfu_mut() else {
+            return;
+        };
+        let room_id = room_id.clone();
+        let late: Vec<UserId> = if links.lost {
+            Vec::new()
+        } else {
+            links
+                .switching
+                .iter()
+                .filter(|(_, t)| **t <= now)
+                .map(|(u, _)| u.clone())
+                .collect()
+        };
+        let mut repairs = Vec::new();
+        for link in [SfuLink::Publisher, SfuLink::Subscriber] {
+            match links.link(link).repair {
+                Repair::Disconnected { since } if now >= since.saturating_add(grace) => {
+                    repairs.push((link, 0));
+                }
+                Repair::Restarting { until, attempts } if now >= until => {
+                    repairs.push((link, attempts));
+                }
+                _ => {}
+            }
+        }
+        for user in late {
+            self.debug(|| {
+                format!("{user}'s SFU video did not play in time: closing its mesh peer")
+            });
+            self.close_peer(&room_id, &user);
+        }
+        for (link, attempts) in repairs {
+            self.restart_sfu_link(link, attempts);
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! SFU links: starting in SFU mode or switching to it, the publisher's and
+//! the subscriber's signaling, held candidates, the switch fallback, faults.
+
+use super::*;
+use rtcroom_protocol::sfu::{
+    RoomMode, SfuClientFrame, SfuLink, SfuServerEvent, SfuState, SfuStream, TrackKind,
+};
+
+const PUB: SfuLink = SfuLink::Publisher;
+const SUB: SfuLink = SfuLink::Subscriber;
+
+impl H {
+    /// An SFU frame with the next seq.
+    fn sfu(&mut self, event: SfuServerEvent) {
+        self.seq += 1;
+        let conn = self.conn.expect("no socket");
+        let seq = self.seq;
+        self.handle(Input::SfuFrame { conn, seq, event });
+    }
+
+    /// SFU frames the client sent (removed).
+    fn sfu_sent(&mut self) -> Vec<SfuClientFrame> {
+        self.take_all(|o| match o {
+            Output::WsSendSfu { frame, .. } => Some(frame.frame.clone()),
+            _ => None,
+        })
+    }
+
+    /// The SFU and mesh peer actions, in order (removed).
+    fn actions(&mut self) -> Vec<PeerAction> {
+        self.peers()
+    }
+}
+
+fn mode() -> SfuServerEvent {
+    SfuServerEvent::RoomMode {
+        room_id: rid("r1"),
+        mode: RoomMode::Sfu,
+    }
+}
+
+fn state(state: SfuState) -> SfuServerEvent {
+    SfuServerEvent::SfuState {
+        room_id: rid("r1"),
+        state,
+    }
+}
+
+fn offer(sdp: &str, streams: Vec<SfuStream>) -> SfuServerEvent {
+    SfuServerEvent::SfuOffer {
+        room_id: rid("r1"),
+        sdp: sdp.into(),
+        streams,
+    }
+}
+
+fn remote_ice(link: SfuLink, c: &str) -> SfuServerEvent {
+    SfuServerEvent::SfuCandidate {
+        room_id: rid("r1"),
+        link,
+        candidate: cand(c),
+    }
+}
+
+fn stream(mid: &str, user: &str, kind: TrackKind) -> SfuStream {
+    SfuStream {
+        mid: mid.into(),
+        user_id: uid(user),
+        kind,
+    }
+}
+
+fn opened(link: SfuLink) -> PeerAction {
+    PeerAction::SfuOpen {
+        link,
+        ice_servers: vec![],
+    }
+}
+
+fn subscribe(restart: bool) -> SfuClientFrame {
+    SfuClientFrame::SfuSubscribe {
+        room_id: rid("r1"),
+        restart,
+    }
+}
+
+/// In an SFU room (entered as one) with `others`, outputs cleared.
+fn in_sfu_room(others: &[&str]) -> H {
+    let mut h = H::new();
+    h.login();
+    let id = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
+    let add = h.http("add_pusher");
+    // The server announces the mode before our add_pusher answer arrives.
+    h.sfu(mode());
+    let mut all = others.to_vec();
+    all.push(ME);
+    h.ok_roster(&add, &all);
+    assert_eq!(h.done(id), Ok(CallOk::Entered { room_id: rid("r1") }));
+    assert_eq!(h.actions(), [opened(PUB), opened(SUB)], "no mesh peer");
+    assert_eq!(h.prepares(), 0, "no spare mesh offer in an SFU room");
+    assert_eq!(h.sfu_sent(), [subscribe(false)]);
+    h.clear();
+    h
+}
+
+#[test]
+fn entering_an_sfu_room_opens_two_links_and_no_mesh_peer() {
+    let mut h = in_sfu_room(&["alice", "dave"]);
+    // Newcomers get no mesh peer either.
+    h.server(join("r1", "erin"));
+    assert!(h.actions().is_empty());
+}
+
+#[test]
+fn the_publisher_offers_and_its_candidates_wait_for_the_answer() {
+    let mut h = in_sfu_room(&["alice"]);
+    h.handle(Input::SfuLocalSdp {
+        link: PUB,
+        kind: SdpKind::Offer,
+        sdp: "o1".into(),
+    });
+    h.handle(Input::SfuLocalIce {
+        link: PUB,
+        candidate: cand("mine"),
+    });
+    h.sfu(remote_ice(PUB, "theirs"));
+    assert_eq!(
+        h.sfu_sent(),
+        [SfuClientFrame::SfuPublish {
+            room_id: rid("r1"),
+            sdp: "o1".into()
+        }],
+        "our candidate waits: the server opens the handle on sfu_publish"
+    );
+    assert!(
+        h.actions().is_empty(),
+        "their candidate waits for the answer"
+    );
+    h.sfu(SfuServerEvent::SfuAnswer {
+        room_id: rid("r1"),
+        sdp: "a1".into(),
+    });
+    assert_eq!(
+        h.actions(),
+        [
+            PeerAction::SfuRemoteSdp {
+                link: PUB,
+                kind: SdpKind::Answer,
+                sdp: "a1".into(),
+                streams: vec![]
+            },
+            PeerAction::SfuAddIce {
+                link: PUB,
+                candidate: cand("theirs")
+            }
+        ]
+    );
+    assert_eq!(
+        h.sfu_sent(),
+        [SfuClientFrame::SfuCandidate {
+            room_id: rid("r1"),
+            link: PUB,
+            candidate: cand("mine")
+        }]
+    );
+    // A second answer without an offer out is not applied.
+    h.sfu(SfuServerEvent::SfuAnswer {
+        room_id: rid("r1"),
+        sdp: "a2".into(),
+    });
+    assert!(h.actions().is_empty());
+}
+
+#[test]
+fn the_subscriber_answers_every_offer_in_order() {
+    let mut h = in_sfu_room(&["alice", "dave"]);
+    h.sfu(remote_ice(SUB, "early"));
+    assert!(h.actions().is_empty(), "held until the first offer");
+    let s1 = vec![
+        stream("0", "alice", TrackKind::Audio),
+        stream("1", "alice", TrackKind::Video),
+    ];
+    let s2 = vec![stream("2", "dave", TrackKind::Video)];
+    h.sfu(offer("o1", s1.clone()));
+    h.sfu(offer("o2", s2.clone()));
+    assert_eq!(
+        h.actions(),
+        [
+            PeerAction::SfuRemoteSdp {
+                link: SUB,
+                kind: SdpKind::Offer,
+                sdp: "o1".into(),
+                streams: s1
+            },
+            PeerAction::SfuAddIce {
+                link: SUB,
+                candidate: cand("early")
+            },
+            PeerAction::SfuRemoteSdp {
+                link: SUB,
+                kind: SdpKind::Offer,
+                sdp: "o2".into(),
+                streams: s2
+            },
+        ]
+    );
+    for sdp in ["a1", "a2", "a3"] {
+        h.handle(Input::SfuLocalSdp {
+            link: SUB,
+            kind: SdpKind::Answer,
+            sdp: sdp.into(),
+        });
+    }
+    let answers: Vec<String> = h
+        .sfu_sent()
+        .into_iter()
+        .map(|f| match f {
+            SfuClientFrame::SfuAnswer { sdp, .. } => sdp,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(answers, ["a1", "a2"], "one answer per offer, no more");
+    // Candidates now go straight in, and ours straight out.
+    h.sfu(remote_ice(SUB, "late"));
+    assert_eq!(
+        h.actions(),
+        [PeerAction::SfuAddIce {
+            link: SUB,
+            candidate: cand("late")
+        }]
+    );
+}
+
+#[test]
+fn the_switch_closes_each_mesh_peer_once_its_sfu_video_plays_or_at_the_fallback() {
+    let mut h = H::in_room("r1", &["alice", "dave"]);
+    h.sfu(mode());
+    assert_eq!(h.actions(), [opened(PUB), opened(SUB)], "make before break");
+    assert!(h.events().contains(&Event::RoomMode {
+        room_id: rid("r1"),
+        mode: RoomMode::Sfu
+    }));
+    h.handle(Input::SfuMedia { user: uid("alice") });
+    assert_eq!(h.actions(), [closed("alice")]);
+    h.handle(Input::SfuMedia { user: uid("alice") });
+    assert!(h.actions().is_empty(), "closed once");
+    h.advance(test_config().sfu_switch_timeout_ms - 1);
+    assert!(h.actions().is_empty());
+    h.advance(1);
+    assert_eq!(h.actions(), [closed("dave")], "fallback");
+    // Leaving closes nothing twice: the mesh peers are gone already.
+    let id = h.call(Call::ExitRoom);
+    assert_eq!(
+        h.actions(),
+        [
+            PeerAction::SfuClose { link: PUB },
+            PeerAction::SfuClose { link: SUB }
+        ]
+    );
+    let del = h.http("delete_pusher");
+    h.ok(&del);
+    assert_eq!(h.done(id), Ok(CallOk::Exited));
+}
+
+#[test]
+fn a_member_leaving_during_the_switch_drops_its_fallback() {
+    let mut h = H::in_room("r1", &["alice"]);
+    h.sfu(mode());
+    h.clear();
+    h.server(quit("r1", "alice"));
+    assert_eq!(h.actions(), [closed("alice")]);
+    h.advance(test_config().sfu_switch_timeout_ms);
+    assert!(h.actions().is_empty());
+}
+
+#[test]
+fn leaving_closes_the_sfu_links_before_delete_pusher() {
+    let mut h = in_sfu_room(&["alice"]);
+    let id = h.call(Call::ExitRoom);
+    let order: Vec<&'static str> = h
+        .out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Peer(PeerAction::SfuClose { .. }) => Some("close"),
+            Output::Http(r) if r.cmd == "delete_pusher" => Some("delete_pusher"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, ["close", "close", "delete_pusher"]);
+    let del = h.http("delete_pusher");
+    h.ok(&del);
+    assert_eq!(h.done(id), Ok(CallOk::Exited));
+}
+
+#[test]
+fn lost_then_ready_reopens_both_links_and_tells_the_app() {
+    let mut h = H::in_room("r1", &["alice"]);
+    h.sfu(mode());
+    h.clear();
+    h.sfu(state(SfuState::Lost));
+    assert_eq!(
+        h.actions(),
+        [
+            PeerAction::SfuClose { link: PUB },
+            PeerAction::SfuClose { link: SUB }
+        ]
+    );
+    assert!(h.events().contains(&Event::SfuStateChange(SfuState::Lost)));
+    // The mesh peer kept by the switch stays while the media server is away.
+    h.advance(test_config().sfu_switch_timeout_ms * 3);
+    assert!(h.actions().is_empty());
+    h.sfu(state(SfuState::Ready));
+    assert_eq!(h.actions(), [opened(PUB), opened(SUB)]);
+    assert_eq!(h.sfu_sent(), [subscribe(false)]);
+    assert!(h.events().contains(&Event::SfuStateChange(SfuState::Ready)));
+    h.advance(test_config().sfu_switch_timeout_ms);
+    assert_eq!(
+        h.actions(),
+        [closed("alice")],
+        "fallback counted from ready"
+    );
+}
+
+#[test]
+fn a_failed_link_restarts_ice_until_it_connects() {
+    let mut h = in_sfu_room(&["alice"]);
+    h.handle(Input::SfuLinkState {
+        link: PUB,
+        state: PeerState::Failed,
+    });
+    assert_eq!(h.actions(), [PeerAction::SfuRestartIce { link: PUB }]);
+    h.handle(Input::SfuLinkState {
+        link: SUB,
+        state: PeerState::Disconnected,
+    });
+    assert!(
+        h.sfu_sent().is_empty(),
+        "disconnected may come back by itself"
+    );
+    h.advance(test_config().media_disconnect_grace_ms);
+    assert_eq!(h.sfu_sent(), [subscribe(true)]);
+    // No connection after the restart: again, after a longer wait.
+    h.advance(test_config().ice_restart_timeout_ms);
+    assert_eq!(h.actions(), [PeerAction::SfuRestartIce { link: PUB }]);
+    h.handle(Input::SfuLinkState {
+        link: PUB,
+        state: PeerState::Connected,
+    });
+    h.advance(test_config().media_retry_max_ms);
+    assert!(h.actions().is_empty(), "connected: nothing more");
+    assert!(h.sfu_sent().iter().all(|f| *f == subscribe(true)));
+}
+
+#[test]
+fn a_host_without_sfu_links_keeps_its_mesh() {
+    let mut h = H::with(
+        ME,
+        Config {
+            sfu: false,
+            ..test_config()
+        },
+    );
+    h.login();
+    h.enter("r1", &["alice"]);
+    h.clear();
+    h.sfu(mode());
+    h.advance(test_config().sfu_switch_timeout_ms * 2);
+    assert!(h.actions().is_empty());
+    assert!(h.sfu_sent().is_empty());
+}
+
+#[test]
+fn dropped_from_an_sfu_room_re_joins_with_fresh_links() {
+    let mut h = in_sfu_room(&["alice"]);
+    h.reconnect_unresumed();
+    let get = h.http("get_pushers");
+    h.clear();
+    // The list no longer has us: the server dropped our membership and our SFU handles.
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &["alice"])));
+    assert_eq!(
+        h.actions(),
+        [
+            PeerAction::SfuClose { link: PUB },
+            PeerAction::SfuClose { link: SUB }
+        ],
+        "no mesh peer to close"
+    );
+    let add = h.http("add_pusher");
+    h.ok(&add);
+    // The entry's room_mode comes first, then the list.
+    h.sfu(mode());
+    let get = h.http("get_pushers");
+    h.reply(&get, ReplyBody::Pushers(summary("r1", &["alice", ME])));
+    assert_eq!(
+        h.actions(),
+        [opened(PUB), opened(SUB)],
+        "fresh links, no mesh peer"
+    );
+    assert_eq!(h.sfu_sent(), [subscribe(false)]);
+    h.advance(test_config().sfu_switch_timeout_ms);
+    assert!(
+        h.actions().is_empty(),
+        "no switch fallback: there was no mesh peer"
+    );
+}
