@@ -122,6 +122,8 @@ codes! {
         PrivilegeNotGranted = 1027, "privateMapKey does not grant this";
         /// The `privateMapKey` verifies but carries no valid privilege map.
         PrivilegeKeyMalformed = 1028, "privateMapKey has no valid privilege map";
+        /// The shared store of a multi-node deployment (Redis) cannot be reached now; try again.
+        StoreUnavailable = 1030, "shared store unreachable: try again";
         /// UserSig is not valid base64url.
         UserSigBase64 = 7001, "userSig is not valid base64";
         /// UserSig does not inflate (zlib).
