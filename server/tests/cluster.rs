@@ -526,3 +526,142 @@ async fn a_member_whose_node_froze_resumes_on_the_other_node_exactly_once() {
     let pushers = alice.ok("get_pushers", json!({"roomID": "r"})).await;
     assert_eq!(pushers["pushers"].as_array().unwrap().len(), 2, "{pushers}");
 }
+
+/// Sends one RESP command to the test's Redis (no client library in tests).
+fn redis_command(redis: &Redis, args: &[&str]) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", redis.port)).unwrap();
+    let mut cmd = format!("*{}\r\n", args.len());
+    for a in args {
+        cmd.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    s.write_all(cmd.as_bytes()).unwrap();
+    let mut buf = [0u8; 512];
+    let n = s.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+#[tokio::test]
+async fn redis_connections_killed_mid_traffic_lose_nothing() {
+    let Some((redis, na, nb)) = two_nodes("") else {
+        return;
+    };
+    const N: usize = 300;
+    let alice = na.login("alice").await;
+    let carol = nb.login("carol").await;
+    let (mut aw, mut cw) = (alice.ws().await, carol.ws().await);
+    alice.enter("r").await;
+    carol.enter("r").await;
+    aw.expect("pusher_join").await;
+    let reader = tokio::spawn(async move { collect_texts(&mut cw, N).await });
+    let mut retried = 0;
+    for i in 0..N {
+        if i % 100 == 50 {
+            // Every node's connections (commands and the blocking inbox reads).
+            let killed = redis_command(&redis, &["CLIENT", "KILL", "TYPE", "normal"]);
+            assert!(killed.starts_with(':'), "{killed}");
+        }
+        // A message is sent once it is acknowledged; 1030 (Redis away) means send again.
+        loop {
+            let text = json!({"type": "room_text", "roomID": "r", "text": format!("m{i}")});
+            let answer = aw.request(text, i as u32 + 1).await;
+            if answer["type"] == "ack" {
+                break;
+            }
+            assert_eq!(answer["code"], 1030, "{answer}");
+            retried += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let got: Vec<String> = tokio::time::timeout(Duration::from_secs(30), reader)
+        .await
+        .expect("carol got every message")
+        .unwrap()
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(got, (0..N).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    eprintln!("{retried} sends answered 1030 and sent again");
+    let m = na.metrics().await;
+    assert!(
+        !m.contains("rtcroom_redis_errors_total{node=\"node-a\"} 0\n") || retried == 0,
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn redis_down_answers_1030_and_sockets_stay_up() {
+    let Some((mut redis, na, _nb)) = two_nodes("") else {
+        return;
+    };
+    let alice = na.login("alice").await;
+    let mut aw = alice.ws().await;
+    alice.enter("r").await;
+    let _ = redis.child.kill();
+    let _ = redis.child.wait();
+    let v = alice.call("get_pushers", json!({"roomID": "r"})).await;
+    assert_eq!(v["code"], 1030, "{v}");
+    // Its answer cannot be numbered in Redis: it comes unnumbered (the last seq, as pong does).
+    aw.send(json!({"type": "room_text", "roomID": "r", "text": "x", "reqID": 7}))
+        .await;
+    let frame = loop {
+        use futures_util::StreamExt;
+        let msg = tokio::time::timeout(Duration::from_secs(5), aw.stream.next())
+            .await
+            .expect("an answer")
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            break serde_json::from_str::<Value>(t.as_str()).unwrap();
+        }
+    };
+    assert_eq!(
+        (
+            frame["type"].as_str(),
+            frame["code"].as_i64(),
+            frame["reqID"].as_u64()
+        ),
+        (Some("error"), Some(1030), Some(7)),
+        "{frame}"
+    );
+    assert_eq!(frame["seq"].as_u64(), Some(aw.last_seq));
+    aw.send(json!({"type": "ping"})).await;
+    assert_eq!(
+        aw.expect("pong").await["type"],
+        "pong",
+        "the socket is still served"
+    );
+}
+
+#[tokio::test]
+async fn a_killed_nodes_members_are_reported_quit() {
+    let Some((_redis, na, nb)) = two_nodes("") else {
+        return;
+    };
+    let alice = na.login("alice").await;
+    let bob = nb.login("bob").await;
+    let (mut aw, _bw) = (alice.ws().await, bob.ws().await);
+    alice.enter("r").await;
+    bob.enter("r").await;
+    aw.expect("pusher_join").await;
+    let killed = Instant::now();
+    nb.signal("-KILL");
+    // Node TTL 1.5 s, heartbeat timeout 3 s: well within 15 s.
+    let quit = loop {
+        let f = aw
+            .next_within(Duration::from_secs(15))
+            .await
+            .expect("bob reported quit");
+        if f["type"] == "pusher_quit" {
+            break f;
+        }
+    };
+    assert_eq!(quit["pusher"]["userID"], "bob");
+    eprintln!(
+        "bob reported quit {:?} after his node died ({})",
+        killed.elapsed(),
+        quit["reason"]
+    );
+    let pushers = alice.ok("get_pushers", json!({"roomID": "r"})).await;
+    assert_eq!(pushers["pushers"].as_array().unwrap().len(), 1);
+}
