@@ -102,6 +102,11 @@ fn node_toml(extra: &str) -> String {
 
 impl Node {
     fn start(redis: &Redis, id: &str, limits: &str) -> Self {
+        Self::start_with(&redis.url(), id, limits)
+    }
+
+    /// A node on `store` (`memory` or a Redis URL).
+    fn start_with(store: &str, id: &str, limits: &str) -> Self {
         let dir = temp_dir(id);
         let config = dir.join("rtcroom.toml");
         std::fs::write(&config, node_toml(limits)).unwrap();
@@ -109,7 +114,7 @@ impl Node {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rtcroom-server"))
             .arg("--config")
             .arg(&config)
-            .args(["--store", &redis.url(), "--node-id", id])
+            .args(["--store", store, "--node-id", id])
             .env(
                 "RUST_LOG",
                 std::env::var("RTCROOM_NODE_LOG").unwrap_or("warn".into()),
@@ -664,4 +669,104 @@ async fn a_killed_nodes_members_are_reported_quit() {
     );
     let pushers = alice.ok("get_pushers", json!({"roomID": "r"})).await;
     assert_eq!(pushers["pushers"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn every_node_restarted_keeps_rooms_rosters_and_sessions() {
+    let Some((redis, na, nb)) = two_nodes("") else {
+        return;
+    };
+    let alice = na.login("alice").await;
+    let bob = nb.login("bob").await;
+    let mut bw = bob.ws().await;
+    alice.enter("kept").await;
+    bob.enter("kept").await;
+    let mut aw = alice.ws().await;
+    aw.send(json!({"type": "room_text", "roomID": "kept", "text": "before restart"}))
+        .await;
+    assert_eq!(collect_texts(&mut bw, 1).await[0].1, "before restart");
+    let seen = bw.last_seq;
+    drop((aw, bw));
+    drop((na, nb));
+    let na = Node::start(&redis, "node-a", "");
+    let nb = Node::start(&redis, "node-b", "");
+    let alice = on(&alice, &na);
+    let list = alice.ok("get_room_list", json!({})).await;
+    assert_eq!(list["total"], 1, "{list}");
+    let ids: Vec<&str> = list["rooms"][0]["pushers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["userID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["alice", "bob"]);
+    // Bob's session lives in Redis: he resumes on the new node B with his old token.
+    let bob = on(&bob, &nb);
+    let mut bw = bob.ws_with(Some(seen)).await;
+    assert_eq!(bw.welcome.as_ref().unwrap()["resumed"], true);
+    let mut aw = alice.ws().await;
+    aw.send(json!({"type": "room_text", "roomID": "kept", "text": "after restart"}))
+        .await;
+    assert_eq!(collect_texts(&mut bw, 1).await[0].1, "after restart");
+}
+
+/// p50 and p99 of `samples` (milliseconds).
+fn percentiles(mut samples: Vec<f64>) -> (f64, f64) {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+/// Figures for docs/BENCHMARKS.md, not a bar: `cargo test -p rtcroom-server
+/// --test cluster measure -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn measure_latency_cross_node_vs_same_node_and_join_redis_vs_memory() {
+    let Some((_redis, na, nb)) = two_nodes("") else {
+        return;
+    };
+    let (alice, carol, bob) = (
+        na.login("alice").await,
+        na.login("carol").await,
+        nb.login("bob").await,
+    );
+    let (mut aw, mut cw, mut bw) = (alice.ws().await, carol.ws().await, bob.ws().await);
+    for c in [&alice, &carol, &bob] {
+        c.enter("lat").await;
+    }
+    // Each text reaches bob (node B) and carol (node A, like alice): time both.
+    let (mut cross, mut same) = (Vec::new(), Vec::new());
+    for i in 0..1000 {
+        let t = Instant::now();
+        aw.send(json!({"type": "room_text", "roomID": "lat", "text": format!("{i}")}))
+            .await;
+        let (b, c) = tokio::join!(
+            async {
+                bw.expect("room_text").await;
+                t.elapsed().as_secs_f64() * 1e3
+            },
+            async {
+                cw.expect("room_text").await;
+                t.elapsed().as_secs_f64() * 1e3
+            }
+        );
+        cross.push(b);
+        same.push(c);
+    }
+    let (c50, c99) = percentiles(cross);
+    let (s50, s99) = percentiles(same);
+    eprintln!("room text A->B (cross-node): p50 {c50:.2} ms p99 {c99:.2} ms");
+    eprintln!("room text A->A (same node, through Redis): p50 {s50:.2} ms p99 {s99:.2} ms");
+    let memory = Node::start_with("memory", "memory-node", "");
+    for (name, node) in [("redis", &na), ("memory", &memory)] {
+        let mut joins = Vec::new();
+        for i in 0..300 {
+            let c = node.login(&format!("j{i}")).await;
+            let t = Instant::now();
+            c.enter(&format!("join-{name}-{}", i / 3)).await;
+            joins.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        let (p50, p99) = percentiles(joins);
+        eprintln!("add_pusher on {name}: p50 {p50:.2} ms p99 {p99:.2} ms");
+    }
 }
