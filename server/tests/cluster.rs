@@ -164,21 +164,7 @@ impl Node {
 
     /// Logs `user` in on this node.
     async fn login(&self, user: &str) -> Client {
-        let http = reqwest::Client::new();
-        let url = format!(
-            "{}/login?sdkAppID={APP}&accountType=0&userID={}&userSig={}",
-            self.room_base(),
-            urlencode(user),
-            urlencode(&sig(user))
-        );
-        let v: Value = http.post(url).send().await.unwrap().json().await.unwrap();
-        assert_eq!(v["code"], 0, "login failed: {v}");
-        Client {
-            http,
-            base: self.room_base(),
-            user: user.to_owned(),
-            token: v["token"].as_str().unwrap().to_owned(),
-        }
+        login_at(&self.room_base(), user).await
     }
 }
 
@@ -769,4 +755,35 @@ async fn measure_latency_cross_node_vs_same_node_and_join_redis_vs_memory() {
         let (p50, p99) = percentiles(joins);
         eprintln!("add_pusher on {name}: p50 {p50:.2} ms p99 {p99:.2} ms");
     }
+}
+
+#[tokio::test]
+async fn a_drained_nodes_members_resume_on_the_other_node() {
+    let Some((_redis, na, nb)) = two_nodes("") else {
+        return;
+    };
+    let alice = na.login("alice").await;
+    let bob = nb.login("bob").await;
+    let mut aw = alice.ws().await;
+    let mut bw = bob.ws().await;
+    alice.enter("r").await;
+    bob.enter("r").await;
+    aw.expect("pusher_join").await;
+    nb.signal("-TERM");
+    // B tells its sockets to go (close 1001) and stops.
+    assert!(
+        bw.next_within(Duration::from_secs(10)).await.is_none(),
+        "closed"
+    );
+    let seen = bw.last_seq;
+    aw.send(json!({"type": "room_text", "roomID": "r", "text": "while moving"}))
+        .await;
+    let mut bw = on(&bob, &na).ws_with(Some(seen)).await;
+    assert_eq!(bw.welcome.as_ref().unwrap()["resumed"], true);
+    bw.last_seq = seen;
+    assert_eq!(collect_texts(&mut bw, 1).await[0].1, "while moving");
+    let (_, _) = tokio::join!(
+        aw.expect_none("pusher_quit", Duration::from_millis(1500)),
+        bw.expect_none("room_text", Duration::from_millis(1500)),
+    );
 }
