@@ -348,6 +348,20 @@ impl Cluster {
             };
             for entry in reply.keys.into_iter().flat_map(|k| k.ids) {
                 last.clone_from(&entry.id);
+                if let (Some(app), Some(user), Some(token)) = (
+                    entry.get::<u64>("app"),
+                    entry.get::<String>("user"),
+                    entry.get::<String>("end"),
+                ) {
+                    let Ok(user) = UserId::new(user) else {
+                        continue;
+                    };
+                    if let Some(s) = svc.hub.remove(&UserKey { app, user }, &token) {
+                        let replaced = rtcroom_protocol::ErrorCode::SessionReplaced;
+                        svc.hub.end(&s, replaced.into());
+                    }
+                    continue;
+                }
                 let (Some(app), Some(body), Some(to)) = (
                     entry.get::<u64>("app"),
                     entry.get::<String>("body"),
@@ -429,19 +443,53 @@ impl Cluster {
     /// Where a session's socket is: `(connected on a live node, node id)`;
     /// `token` None asks about the user's current session.
     pub async fn socket_of(&self, user: &UserKey, token: Option<&str>) -> (bool, String) {
+        let (connected, node, _) = self.session_socket(user, token).await;
+        (connected, node)
+    }
+
+    /// [`Self::socket_of`] and the session's token.
+    async fn session_socket(&self, user: &UserKey, token: Option<&str>) -> (bool, String, String) {
         let mut inv = self.attached.prepare_invoke();
         inv.arg(token.unwrap_or(""))
             .arg(user.app)
             .arg(user.user.as_str());
         let mut con = self.con.clone();
         self.redis.round_trips.fetch_add(1, Ordering::Relaxed);
-        match inv.invoke_async::<(i64, String)>(&mut con).await {
-            Ok((c, node)) => (c == 1, node),
+        match inv.invoke_async::<(i64, String, String)>(&mut con).await {
+            Ok((c, node, token)) => (c == 1, node, token),
             Err(e) => {
                 unavailable(&self.redis, &e);
                 // Unknown: say connected, so nobody is evicted while Redis is away.
-                (true, String::new())
+                (true, String::new(), String::new())
             }
+        }
+    }
+
+    /// The user's current session and the node its socket is on, when that is
+    /// another node (asked before a new login replaces it).
+    pub async fn session_elsewhere(&self, user: &UserKey) -> Option<(String, String)> {
+        let (_, node, token) = self.session_socket(user, None).await;
+        (!node.is_empty() && node != self.node && !token.is_empty()).then_some((token, node))
+    }
+
+    /// Tells `node` that session `token` of `user` was replaced by a newer
+    /// login: its socket there gets 1009 and closes.
+    pub async fn end_on(&self, node: &str, user: &UserKey, token: &str) {
+        let mut con = self.con.clone();
+        self.redis.round_trips.fetch_add(1, Ordering::Relaxed);
+        let added: redis::RedisResult<String> = redis::cmd("XADD")
+            .arg(format!("{PREFIX}inbox:{node}"))
+            .arg("*")
+            .arg("app")
+            .arg(user.app)
+            .arg("user")
+            .arg(user.user.as_str())
+            .arg("end")
+            .arg(token)
+            .query_async(&mut con)
+            .await;
+        if let Err(e) = added {
+            unavailable(&self.redis, &e);
         }
     }
 

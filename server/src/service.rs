@@ -273,7 +273,14 @@ impl RoomService {
             user: key.clone(),
             expires_at: now + self.token_ttl_ms(),
         };
+        let elsewhere = match self.hub.cluster() {
+            Some(cluster) => cluster.session_elsewhere(&key).await,
+            None => None,
+        };
         self.store.put_session(record).await;
+        if let (Some(cluster), Some((old_token, node))) = (self.hub.cluster(), elsewhere) {
+            cluster.end_on(&node, &key, &old_token).await;
+        }
         if let Some(old) = self.hub.open(
             token.clone(),
             key,

@@ -787,3 +787,25 @@ async fn a_drained_nodes_members_resume_on_the_other_node() {
         bw.expect_none("room_text", Duration::from_millis(1500)),
     );
 }
+
+#[tokio::test]
+async fn logging_in_again_on_another_node_ends_the_old_session() {
+    let Some((_redis, na, nb)) = two_nodes("") else {
+        return;
+    };
+    let old = na.login("alice").await;
+    let mut old_ws = old.ws().await;
+    let new = nb.login("alice").await;
+    let e = old_ws.expect("error").await;
+    assert_eq!(e["code"], 1009, "{e}");
+    assert!(
+        old_ws.next_within(Duration::from_secs(2)).await.is_none(),
+        "old socket closed"
+    );
+    assert_eq!(
+        old.call("get_room_list", json!({})).await["code"],
+        7,
+        "old token is gone"
+    );
+    new.ok("get_room_list", json!({})).await;
+}

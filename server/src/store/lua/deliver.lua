@@ -28,8 +28,11 @@ for i = 5, #ARGV, 2 do
 end
 local remote = {}
 for _, node in ipairs(nodes) do
-  redis.call('XADD', P .. 'inbox:' .. node, 'MAXLEN', '~', 100000, '*',
+  local inbox = P .. 'inbox:' .. node
+  redis.call('XADD', inbox, 'MAXLEN', '~', 100000, '*',
     'app', app, 'body', body, 'to', table.concat(by_node[node], '\n'))
+  -- The inbox of a node gone for good (ids default to host and pid) goes an hour later.
+  redis.call('PEXPIRE', inbox, 3600000)
   remote[#remote + 1] = node
   remote[#remote + 1] = #by_node[node] / 3
 end
