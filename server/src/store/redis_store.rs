@@ -220,6 +220,13 @@ fn session_record(doc: SessionDoc) -> Option<SessionRecord> {
 }
 
 impl RedisStore {
+    /// A store of its own on the Redis at `url` (tools and tests; a node
+    /// shares its connection with the cluster layer instead).
+    pub async fn connect(url: &str) -> redis::RedisResult<Self> {
+        let con = ConnectionManager::new(redis::Client::open(url)?).await?;
+        Ok(Self::new(con, Arc::default()))
+    }
+
     /// A store on `con`, counting into `stats`.
     pub fn new(con: ConnectionManager, stats: Arc<RedisStats>) -> Self {
         Self {
