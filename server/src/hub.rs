@@ -334,22 +334,24 @@ impl Hub {
             return;
         };
         let text = event.with_seq(seq);
-        let mut ob = lock(&session.outbox);
-        if ob.ended || seq <= ob.last_seq {
-            return;
-        }
-        if ob.conn.is_none() {
-            ob.replay.push_back((seq, text));
-            if ob.replay.len() > session.replay_limit.frames {
-                ob.replay.pop_front();
+        {
+            let mut ob = lock(&session.outbox);
+            if ob.ended || seq <= ob.last_seq {
+                return;
             }
-            return;
+            if ob.conn.is_none() {
+                ob.replay.push_back((seq, text));
+                if ob.replay.len() > session.replay_limit.frames {
+                    ob.replay.pop_front();
+                }
+            } else {
+                ob.last_seq = seq;
+                if !Session::hand_over(&mut ob, text, &self.frames_out) {
+                    self.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
-        ob.last_seq = seq;
-        if !Session::hand_over(&mut ob, text, &self.frames_out) {
-            self.slow_consumers.fetch_add(1, Ordering::Relaxed);
-        }
-        drop(ob);
+        // IM-style taps on this node see the frame whether or not a socket is attached.
         self.taps.copy(&session.user, event);
     }
 

@@ -1,6 +1,7 @@
 // Two people on two RoomService nodes sharing one Redis: alice's page is
 // served by (and talks to) node A, bob's by node B; they find the same room,
-// see each other's video and exchange messages. Skips loudly without redis-server.
+// see each other's video and exchange messages; then the same behind nginx with
+// one node SIGKILLed. Skips loudly (node:test reports SKIPPED) without redis-server / nginx.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { join as pathJoin } from 'node:path';
 import { startServer, launch, join, createRoom, enterRoom, waitPlaying, sendText, waitReceived, received } from './harness.mjs';
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
+const haveNginx = spawnSync('nginx', ['-v']).status === 0;
 
 function freePort() {
   return new Promise((ok) => {
@@ -106,7 +108,7 @@ async function sockets(base) {
   return Number(/^rtcroom_sockets (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
-test('behind nginx, a killed node\'s page reconnects to the other node and the call goes on', { timeout: 120000, skip: haveRedis ? false : 'SKIPPED: redis-server is not installed' }, async () => {
+test('behind nginx, a killed node\'s page reconnects to the other node and the call goes on', { timeout: 120000, skip: haveRedis && haveNginx ? false : 'SKIPPED: redis-server or nginx is not installed' }, async () => {
   const redis = await startRedis();
   const nodes = [await startServer({ extraToml: node(redis.url, 'lb-a') }), await startServer({ extraToml: node(redis.url, 'lb-b') })];
   const lb = await startNginx(nodes.map((n) => n.base));
