@@ -122,6 +122,8 @@ codes! {
         PrivilegeNotGranted = 1027, "privateMapKey does not grant this";
         /// The `privateMapKey` verifies but carries no valid privilege map.
         PrivilegeKeyMalformed = 1028, "privateMapKey has no valid privilege map";
+        /// The shared store of a multi-node deployment (Redis) cannot be reached now; try again.
+        StoreUnavailable = 1030, "shared store unreachable: try again";
         /// A test mini-program member needs the RTMP bridge (`[media]
         /// janus_url` and `ffmpeg`) and an app to log it into.
         BridgeUnavailable = 1035, "the RTMP bridge is not configured on this server";

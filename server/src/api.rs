@@ -388,9 +388,9 @@ async fn metrics(State(svc): State<Arc<RoomService>>) -> Response {
         frames_out: svc.hub.frames_out.load(Ordering::Relaxed),
         slow_consumers: svc.hub.slow_consumers.load(Ordering::Relaxed),
     };
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        svc.metrics.render(&gauges),
-    )
-        .into_response()
+    let mut text = svc.metrics.render(&gauges);
+    if let Some(cluster) = svc.hub.cluster() {
+        cluster.render(&mut text);
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

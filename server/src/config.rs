@@ -52,6 +52,12 @@ pub struct Cli {
     /// Maximum members of an SFU room.
     #[arg(long, env = "RTCROOM_MAX_MEMBERS_SFU")]
     pub max_members_sfu: Option<usize>,
+    /// Shared store: `memory` (one node, the default) or a `redis://` URL (a cluster of nodes).
+    #[arg(long, env = "RTCROOM_STORE")]
+    pub store: Option<String>,
+    /// This node's name in a cluster (default: host name and process id).
+    #[arg(long, env = "RTCROOM_NODE_ID")]
+    pub node_id: Option<String>,
 }
 
 /// The whole configuration.
@@ -84,6 +90,45 @@ pub struct Config {
     pub turn: Option<TurnConfig>,
     /// The media server (SFU) for rooms beyond mesh size; off without `janus_url`.
     pub media: MediaConfig,
+    /// Where shared state lives: this process, or Redis shared by several nodes.
+    pub store: StoreConfig,
+}
+
+/// Which [`crate::store::Store`] holds the shared state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// In this process: one node (the default; needs nothing else).
+    #[default]
+    Memory,
+    /// In Redis: several nodes share rooms, members and session streams.
+    Redis,
+}
+
+/// `[store]`: the shared state and, with Redis, this node's place in the cluster.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `memory` or `redis`.
+    pub kind: StoreKind,
+    /// Redis URL (`redis://127.0.0.1:6379`), with `kind = "redis"`.
+    pub url: String,
+    /// This node's unique name (empty: host name and process id).
+    pub node_id: String,
+    /// A node that has not refreshed its registry entry for this long is dead
+    /// (milliseconds); it refreshes every third of it.
+    pub node_ttl_ms: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            kind: StoreKind::Memory,
+            url: "redis://127.0.0.1:6379".into(),
+            node_id: String::new(),
+            node_ttl_ms: 6_000,
+        }
+    }
 }
 
 /// TURN REST credentials (coturn `--use-auth-secret --static-auth-secret`):
@@ -308,6 +353,7 @@ impl Default for Config {
             ice_servers: Vec::new(),
             turn: None,
             media: MediaConfig::default(),
+            store: StoreConfig::default(),
         }
     }
 }
@@ -450,6 +496,21 @@ impl Config {
         if let Some(v) = &cli.bridge_ffmpeg {
             cfg.media.ffmpeg = Some(v.clone()).filter(|f| !f.is_empty());
         }
+        match cli.store.as_deref() {
+            None => {}
+            Some("memory") => cfg.store.kind = StoreKind::Memory,
+            Some(url) => {
+                cfg.store.kind = StoreKind::Redis;
+                cfg.store.url = url.to_owned();
+            }
+        }
+        if let Some(v) = &cli.node_id {
+            cfg.store.node_id = v.clone();
+        }
+        if cfg.store.kind == StoreKind::Redis && cfg.store.node_id.is_empty() {
+            let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+            cfg.store.node_id = format!("{}-{}", host.trim(), std::process::id());
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -503,6 +564,18 @@ impl Config {
         }
         if self.media.ffmpeg.is_some() && self.media.janus_url.is_none() {
             return bad("media.ffmpeg (the RTMP bridge) needs media.janus_url");
+        }
+        if self.store.kind == StoreKind::Redis {
+            if !self.store.url.starts_with("redis://") && !self.store.url.starts_with("unix://") {
+                return bad("store.url must be a redis:// (or unix://) URL");
+            }
+            if self.store.node_ttl_ms < 300 {
+                return bad("store.node_ttl_ms must be at least 300");
+            }
+            let id = &self.store.node_id;
+            if id.is_empty() || id.len() > 64 || id.chars().any(|c| c.is_whitespace()) {
+                return bad("store.node_id must be 1-64 characters without spaces");
+            }
         }
         for app in &self.apps {
             if app.secret_key.is_none() && app.public_key.is_none() {
@@ -564,6 +637,40 @@ mod tests {
         assert_eq!(c.limits.max_members, 8);
         assert_eq!(c.limits.max_rooms, Limits::default().max_rooms);
         assert!(Config::from_toml("nope = 1").is_err());
+    }
+
+    #[test]
+    fn store_defaults_to_memory_and_flags_pick_redis() {
+        assert_eq!(Config::default().store.kind, StoreKind::Memory);
+        let c = Config::from_toml(
+            "[store]\nkind = \"redis\"\nurl = \"redis://h:1\"\nnode_id = \"a\"\n",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(
+            (c.store.kind, c.store.node_id.as_str()),
+            (StoreKind::Redis, "a")
+        );
+        let cli = Cli {
+            store: Some("redis://127.0.0.1:7000".into()),
+            node_id: Some("b".into()),
+            ..Cli::default()
+        };
+        let c = Config::load(&cli).unwrap();
+        assert_eq!(c.store.kind, StoreKind::Redis);
+        assert_eq!(
+            (c.store.url.as_str(), c.store.node_id.as_str()),
+            ("redis://127.0.0.1:7000", "b")
+        );
+        let cli = Cli {
+            store: Some("memory".into()),
+            ..Cli::default()
+        };
+        assert_eq!(Config::load(&cli).unwrap().store.kind, StoreKind::Memory);
+        let mut bad = Config::default();
+        bad.store.kind = StoreKind::Redis;
+        bad.store.url = "http://x".into();
+        assert!(bad.validate().is_err());
     }
 
     #[test]

@@ -10,6 +10,11 @@
 //! message, not fifty. Each recipient's frame is built in one allocation and
 //! handed to the socket writer as is ([`Utf8Bytes`] shares the buffer with
 //! the replay buffer; nothing is copied again on the way out).
+//!
+//! With a Redis store ([`crate::cluster`]) numbering and replay move to a
+//! per-session Redis stream: `send` and `deliver` go through Redis, and the
+//! hub is the pump from this node's inbox ([`Hub::push_numbered`]) and from
+//! the session stream on attach ([`Hub::attach_remote`]) to local sockets.
 
 use crate::shards::{lock, Shards};
 use crate::store::UserKey;
@@ -31,6 +36,11 @@ impl Encoded {
     /// Serializes an event once for any number of recipients.
     pub fn new(event: &ServerEvent) -> Self {
         Self::of(event)
+    }
+
+    /// An event serialized elsewhere (another node, through Redis).
+    pub fn from_json(json: String) -> Self {
+        Self(json.into())
     }
 
     /// Serializes anything that serializes as an event does (a JSON object
@@ -208,9 +218,21 @@ pub struct Hub {
     pub slow_consumers: AtomicU64,
     /// IM-style sockets that get a copy of each user's frames ([`crate::im_tap`]).
     pub taps: crate::im_tap::Taps,
+    /// With a Redis store: numbering and delivery through Redis.
+    cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl Hub {
+    /// Numbers and delivers through `cluster` from now on (a Redis store).
+    pub fn set_cluster(&mut self, cluster: Arc<crate::cluster::Cluster>) {
+        self.cluster = Some(cluster);
+    }
+
+    /// The cluster layer, with a Redis store.
+    pub fn cluster(&self) -> Option<&Arc<crate::cluster::Cluster>> {
+        self.cluster.as_ref()
+    }
+
     /// Starts a session for `user`, ending (and returning) any previous one.
     pub fn open(
         &self,
@@ -264,6 +286,10 @@ impl Hub {
 
     /// Sends `event` to one session.
     pub fn send(&self, session: &Session, event: &Encoded) {
+        if let Some(cluster) = &self.cluster {
+            let to = vec![(session.user.user.clone(), Some(session.token.clone()))];
+            return cluster.enqueue(session.user.app, to, event);
+        }
         if !session.push(event, &self.frames_out) {
             self.slow_consumers.fetch_add(1, Ordering::Relaxed);
         }
@@ -284,6 +310,10 @@ impl Hub {
         users: impl IntoIterator<Item = &'a rtcroom_protocol::UserId>,
         event: &Encoded,
     ) {
+        if let Some(cluster) = &self.cluster {
+            let to = users.into_iter().map(|u| (u.clone(), None)).collect();
+            return cluster.enqueue(app, to, event);
+        }
         for user in users {
             let key = UserKey {
                 app,
@@ -292,6 +322,91 @@ impl Hub {
             if let Some(session) = self.get(&key) {
                 self.send(&session, event);
             }
+        }
+    }
+
+    /// A frame numbered in Redis (`seq`) for session `token` of `user`, from
+    /// this node's inbox: handed to the socket unless it already went out
+    /// (a replay on attach overlaps the inbox); kept until the socket
+    /// attaches when there is none yet.
+    pub fn push_numbered(&self, user: &UserKey, token: &str, seq: u64, event: &Encoded) {
+        let Some(session) = self.get_with_token(user, token) else {
+            return;
+        };
+        let text = event.with_seq(seq);
+        {
+            let mut ob = lock(&session.outbox);
+            if ob.ended || seq <= ob.last_seq {
+                return;
+            }
+            if ob.conn.is_none() {
+                ob.replay.push_back((seq, text));
+                if ob.replay.len() > session.replay_limit.frames {
+                    ob.replay.pop_front();
+                }
+            } else {
+                ob.last_seq = seq;
+                if !Session::hand_over(&mut ob, text, &self.frames_out) {
+                    self.slow_consumers.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        // IM-style taps on this node see the frame whether or not a socket is attached.
+        self.taps.copy(&session.user, event);
+    }
+
+    /// A fresh connection id (for [`Self::attach_remote`]).
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// [`Self::attach`] with a Redis store: the welcome carries the session
+    /// stream's last seq, then come the frames `remote` read after `last_seq`,
+    /// then those this node's inbox brought meanwhile.
+    pub fn attach_remote(
+        &self,
+        session: &Session,
+        conn_id: u64,
+        last_seq: Option<u64>,
+        remote: crate::cluster::RemoteAttach,
+        queue: usize,
+        ice_servers: Option<Vec<IceServer>>,
+    ) -> Attached {
+        let (tx, rx) = mpsc::channel(queue.max(16));
+        let mut ob = lock(&session.outbox);
+        let welcome = ServerFrame {
+            seq: remote.last_seq,
+            event: ServerEvent::Welcome {
+                user_id: session.user.user.clone(),
+                resumed: remote.resumed,
+                ice_servers,
+            },
+        };
+        let text = serde_json::to_string(&welcome).unwrap_or_default();
+        let _ = tx.try_send(Outgoing::Frame(text.into()));
+        if let Some(n) = last_seq.filter(|n| !remote.resumed && *n <= remote.last_seq) {
+            let _ = tx.try_send(Outgoing::Frame(gap_frame(n, remote.last_seq)));
+        }
+        for frame in remote.frames {
+            if tx.try_send(Outgoing::Frame(frame.into())).is_err() {
+                break;
+            }
+        }
+        ob.last_seq = remote.last_seq;
+        for (seq, frame) in std::mem::take(&mut ob.replay) {
+            if seq > ob.last_seq && tx.try_send(Outgoing::Frame(frame)).is_ok() {
+                ob.last_seq = seq;
+            }
+        }
+        ob.replay_bytes = 0;
+        let replies = tx.downgrade();
+        ob.conn = Some(Conn { id: conn_id, tx });
+        ob.disconnected_at = None;
+        Attached {
+            conn_id,
+            rx,
+            resumed: remote.resumed,
+            replies,
         }
     }
 
@@ -351,20 +466,7 @@ impl Hub {
             // Past the replay window: say so, and how much is lost. (A
             // lastSeq ahead of the session gets welcome{resumed:false} only.)
             Some(n) if !resumed && n <= ob.last_seq => {
-                let missed = ob.last_seq - n;
-                let gap = ServerFrame {
-                    seq: ob.last_seq,
-                    event: ServerEvent::ResumeGap {
-                        code: ErrorCode::ResumeGap.code(),
-                        message: format!(
-                            "{missed} frames after lastSeq {n} are no longer buffered: re-fetch the rooms"
-                        ),
-                        last_seq: n,
-                        missed,
-                    },
-                };
-                let text = serde_json::to_string(&gap).unwrap_or_default();
-                let _ = tx.try_send(Outgoing::Frame(text.into()));
+                let _ = tx.try_send(Outgoing::Frame(gap_frame(n, ob.last_seq)));
             }
             _ => {}
         }
@@ -410,6 +512,23 @@ impl Hub {
     pub fn drop_connection(&self, session: &Session) -> bool {
         lock(&session.outbox).conn.take().is_some()
     }
+}
+
+/// `resume_gap`: the frames after `n` up to `last` are no longer buffered.
+fn gap_frame(n: u64, last: u64) -> Utf8Bytes {
+    let missed = last - n;
+    let gap = ServerFrame {
+        seq: last,
+        event: ServerEvent::ResumeGap {
+            code: ErrorCode::ResumeGap.code(),
+            message: format!(
+                "{missed} frames after lastSeq {n} are no longer buffered: re-fetch the rooms"
+            ),
+            last_seq: n,
+            missed,
+        },
+    };
+    serde_json::to_string(&gap).unwrap_or_default().into()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! (`rtcroom-server`) adds configuration loading, logging and signals.
 
 pub mod api;
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod hub;
@@ -38,6 +39,20 @@ pub fn build(config: config::Config) -> Arc<RoomService> {
     ))
 }
 
+/// Builds the service with the store the configuration names: memory, or
+/// Redis (connecting now: an unreachable Redis fails the start).
+pub async fn build_from_config(config: config::Config) -> anyhow::Result<Arc<RoomService>> {
+    if config.store.kind == config::StoreKind::Memory {
+        return Ok(build(config));
+    }
+    let (cluster, store) =
+        cluster::Cluster::connect(&config.store, config.limits.replay_frames).await?;
+    tracing::info!(node = cluster.node(), url = %config.store.url, "cluster node on Redis");
+    let mut svc = RoomService::new(config, Arc::new(store));
+    svc.hub.set_cluster(cluster);
+    Ok(Arc::new(svc))
+}
+
 /// Serves `svc` on `listener` until `shutdown` is cancelled, then closes every
 /// socket and returns once in-flight requests are done, or after
 /// `http.shutdown_grace_ms` at the latest.
@@ -60,6 +75,9 @@ pub async fn serve(
             }
         })
     };
+    if let Some(cluster) = svc.hub.cluster() {
+        cluster.start(svc.clone(), shutdown.clone());
+    }
     if let Some(media) = &svc.media {
         media.start(&svc, shutdown.clone());
     }

@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let debug_mode = config.debug;
     let prefix = config.prefix.clone();
-    let svc = rtcroom_server::build(config);
+    let svc = rtcroom_server::build_from_config(config).await?;
     tracing::info!(%addr, debug_mode, "RoomService listening");
     // The banner goes to stdout for scripts to read; a closed stdout must not stop the server.
     let mut out = std::io::stdout();

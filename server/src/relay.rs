@@ -29,12 +29,19 @@ pub fn lenient_req_id(text: &str) -> Option<u32> {
 /// Answers a frame (or the connection) with an `error` frame.
 pub fn reply_error(svc: &RoomService, session: &Session, req_id: Option<u32>, e: ApiError) {
     svc.metrics.error(e.code);
-    let event = ServerEvent::Error {
+    // Frames are numbered in Redis in a cluster: with Redis away this answer
+    // cannot be, so it goes out unnumbered (carrying the last seq, like `pong`).
+    let unnumbered = e.is(ErrorCode::StoreUnavailable);
+    let event = Encoded::new(&ServerEvent::Error {
         req_id,
         code: e.code,
         message: e.message,
-    };
-    svc.hub.send(session, &Encoded::new(&event));
+    });
+    if unnumbered {
+        svc.hub.send_unsequenced(session, &event);
+    } else {
+        svc.hub.send(session, &event);
+    }
 }
 
 /// Handles one text frame from `caller`: size check, the SDP fast path, or

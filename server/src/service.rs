@@ -273,7 +273,14 @@ impl RoomService {
             user: key.clone(),
             expires_at: now + self.token_ttl_ms(),
         };
+        let elsewhere = match self.hub.cluster() {
+            Some(cluster) => cluster.session_elsewhere(&key).await,
+            None => None,
+        };
         self.store.put_session(record).await;
+        if let (Some(cluster), Some((old_token, node))) = (self.hub.cluster(), elsewhere) {
+            cluster.end_on(&node, &key, &old_token).await;
+        }
         if let Some(old) = self.hub.open(
             token.clone(),
             key,
@@ -322,7 +329,27 @@ impl RoomService {
 
     /// The caller's live session on this node (needed by the WebSocket).
     pub fn session_of(&self, caller: &Caller) -> Option<Arc<Session>> {
+        let local = self.hub.get_with_token(&caller.key, &caller.token);
+        if local.is_some() || self.hub.cluster().is_none() {
+            return local;
+        }
+        // In a cluster the session may have logged in on another node (its
+        // frames live in Redis): this node pumps them to the socket now.
+        if let Some(old) = self.hub.open(
+            caller.token.clone(),
+            caller.key.clone(),
+            self.replay_limit(),
+        ) {
+            self.hub.end(&old, ErrorCode::SessionReplaced.into());
+        }
         self.hub.get_with_token(&caller.key, &caller.token)
+    }
+
+    fn replay_limit(&self) -> ReplayLimit {
+        ReplayLimit {
+            frames: self.config.limits.replay_frames,
+            bytes: self.config.limits.replay_bytes,
+        }
     }
 
     /// `logout`: leaves every room and ends the session.
@@ -783,6 +810,11 @@ impl RoomService {
                 let _ = self.store.heartbeat(&key, &user, now).await;
                 continue;
             }
+            if let Some(cluster) = self.hub.cluster() {
+                if cluster.socket_of(&ukey, None).await.0 {
+                    continue; // its socket is on another live node, which refreshes it
+                }
+            }
             if let Ok(dep) = self
                 .store
                 .remove_member(
@@ -822,6 +854,12 @@ impl RoomService {
         let Some(session) = self.hub.get_with_token(user, token) else {
             return;
         };
+        if let Some(cluster) = self.hub.cluster() {
+            let (connected, node) = cluster.socket_of(user, Some(token)).await;
+            if connected || (!node.is_empty() && node != cluster.node()) {
+                return; // resumed here or on another node
+            }
+        }
         let grace = self.config.heartbeat.socket_grace_ms;
         if session
             .disconnected_since()

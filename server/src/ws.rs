@@ -220,12 +220,29 @@ async fn run(
         .turn
         .is_some()
         .then(|| svc.ice_servers(&caller.key.user, crate::service::now_ms()));
-    let attached = svc.hub.attach(
-        &session,
-        last_seq,
-        limits.send_queue.max(limits.replay_frames + 1),
-        ice_servers,
-    );
+    let queue = limits.send_queue.max(limits.replay_frames + 1);
+    let attached = match svc.hub.cluster() {
+        None => svc.hub.attach(&session, last_seq, queue, ice_servers),
+        Some(cluster) => {
+            // Frames the inbox brings while the session stream is read wait
+            // in the session (it has no connection now), then follow the replay.
+            svc.hub.drop_connection(&session);
+            let conn_id = svc.hub.next_conn_id();
+            match cluster
+                .attach_socket(&caller.token, conn_id, last_seq)
+                .await
+            {
+                Ok(remote) => {
+                    svc.hub
+                        .attach_remote(&session, conn_id, last_seq, remote, queue, ice_servers)
+                }
+                Err(e) => {
+                    svc.metrics.error(e.code);
+                    return reject(socket, e).await;
+                }
+            }
+        }
+    };
     svc.hub.connections.fetch_add(1, Ordering::Relaxed);
     let (sink, stream) = socket.split();
     let done = CancellationToken::new();
@@ -270,6 +287,11 @@ async fn finish(
     tracing::debug!(user = %caller.key.user, ?read_end, ?write_end, "socket closed");
     svc.hub.connections.fetch_sub(1, Ordering::Relaxed);
     if svc.hub.detach(session, conn_id, now_ms()) {
+        if let Some(cluster) = svc.hub.cluster() {
+            cluster
+                .detach_socket(&caller.token, conn_id, now_ms())
+                .await;
+        }
         let grace = Duration::from_millis(svc.config.heartbeat.socket_grace_ms);
         let svc = svc.clone();
         tokio::spawn(async move {

@@ -1,6 +1,6 @@
 //! The state RoomService keeps — login sessions, rooms and their members —
 //! behind the [`Store`] trait, so one node keeps it in memory ([`MemoryStore`],
-//! the default) and a cluster can keep it in a shared engine (Redis) later.
+//! the default) and a cluster of nodes keeps it in Redis ([`RedisStore`]).
 //!
 //! The seam to a cluster is here and in [`crate::hub::Hub::deliver`]: the
 //! service, the relay and the RTMP hook read and change shared state only
@@ -16,8 +16,10 @@
 //! the rules testable without a clock.
 
 mod memory;
+pub mod redis_store;
 
 pub use memory::MemoryStore;
+pub use redis_store::RedisStore;
 
 use async_trait::async_trait;
 use rtcroom_protocol::http::{Pusher, RoomSummary};
