@@ -13,6 +13,7 @@ use super::output::{CallOk, Output};
 use super::resume::{SeqTracker, Verdict, Welcome};
 use super::session::{ends_session, Session};
 use rtcroom_protocol::command::{self as cmd, Command};
+use rtcroom_protocol::error::ErrorCode;
 use rtcroom_protocol::http::IceServer;
 use rtcroom_protocol::sfu::{SfuClientEnvelope, SfuServerEvent};
 use rtcroom_protocol::ws::{ClientEnvelope, ClientFrame, ServerEvent, ServerFrame};
@@ -286,6 +287,16 @@ impl Client {
                 code,
                 message,
             } if ends_session(code) => self.end_session(ApiError { code, message }, true),
+            // A multi-node server with its store (Redis) away cannot number its
+            // answer: it comes carrying the last seq, like a pong, and is about
+            // one request only.
+            event @ ServerEvent::Error {
+                req_id: Some(_),
+                code,
+                ..
+            } if ErrorCode::from_code(code) == Some(ErrorCode::StoreUnavailable) => {
+                self.on_server_event(event)
+            }
             // Keep-alive only (already counted by touch_rx): a pong carries the
             // last seq assigned, not a new one.
             ServerEvent::Pong => {}

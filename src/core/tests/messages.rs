@@ -100,6 +100,28 @@ fn sending_resolves_on_ack_and_rejects_on_error() {
 }
 
 #[test]
+fn an_unnumbered_store_unavailable_answer_fails_its_request() {
+    // A cluster node with Redis away answers 1030 carrying the last seq (it
+    // cannot number frames): the request fails with it instead of timing out.
+    let mut h = H::in_room("r1", &[]);
+    let a = h.call(Call::SendRoomTextMsg { text: "hi".into() });
+    let sent = h.sent();
+    let last = h.seq;
+    h.frame(ServerFrame {
+        seq: last,
+        event: ServerEvent::Error {
+            req_id: sent[0].req_id,
+            code: ErrorCode::StoreUnavailable.code(),
+            message: "shared store unreachable: try again".into(),
+        },
+    });
+    assert_eq!(h.err_code(a), 1030);
+    // Any other unnumbered repeat is still a duplicate, and numbering goes on.
+    h.server(text_from("r1", "alice"));
+    assert!(h.c.is_logged_in());
+}
+
+#[test]
 fn messages_sent_while_offline_go_out_once_after_reconnect() {
     let mut h = H::in_room("r1", &[]);
     h.drop_socket();
