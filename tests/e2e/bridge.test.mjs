@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startServer, launch, ROOT } from './harness.mjs';
-import { ensureVeth, freePort, startJanus } from './janus.mjs';
+import { startBridgeStack, startJanus } from './janus.mjs';
 
 const ROOM = 'bridge-room';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -175,34 +175,6 @@ async function metric(base, name) {
   return m ? Number(m[1]) : NaN;
 }
 
-/** Janus, RoomService (bridge configured) and nginx-rtmp in front of it, plus Chromium. */
-async function startStack() {
-  const removeVeth = ensureVeth();
-  const janusPort = freePort();
-  const rtmpPort = freePort();
-  const apiSecret = randomBytes(12).toString('hex');
-  const adminKey = randomBytes(12).toString('hex');
-  const janusOptions = { port: janusPort, apiSecret, adminKey, runDir: mkdtempSync(pathJoin(tmpdir(), 'rtcroom-janus-bridge-')) };
-  const janus = startJanus(janusOptions);
-  await janus.ready;
-  const serverOptions = {
-    staticDir: pathJoin(ROOT, 'tests', 'e2e'),
-    rustLog: 'warn,rtcroom_server::media=info,rtcroom_server::ffmpeg=info',
-    extraToml: ['[media]', `janus_url = "ws://127.0.0.1:${janusPort}"`, `api_secret = "${apiSecret}"`, `admin_key = "${adminKey}"`,
-      'sfu_threshold = 4', 'max_members_sfu = 16', 'ffmpeg = "ffmpeg"',
-      '[live]', `push_host = "127.0.0.1:${rtmpPort}"`, `play_host = "127.0.0.1:${rtmpPort}"`].join('\n'),
-  };
-  const server = await startServer(serverOptions);
-  let nginxLog = '';
-  const nginx = spawn(pathJoin(ROOT, 'scripts', 'rtmp-server'), [], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RTMP_PORT: String(rtmpPort), ROOMSERVICE_URL: server.base, RTMP_RUN_DIR: mkdtempSync(pathJoin(tmpdir(), 'rtcroom-rtmp-bridge-')) },
-  });
-  nginx.stderr.on('data', (d) => { nginxLog += d; });
-  await sleep(500); // nginx up
-  return { janus, janusOptions, server, serverOptions, nginx, nginxLog: () => nginxLog, rtmpPort, removeVeth };
-}
-
 /** The mini-program member `user` (logged in as `mp`) enters `room` as <rtc-room> does: get_push_url,
  * push there (on_publish checks it), add_pusher, heartbeats. */
 async function miniProgramEnters(mp, room, user, nginxLog) {
@@ -216,7 +188,7 @@ async function miniProgramEnters(mp, room, user, nginxLog) {
 }
 
 test('a browser member plays on the mini-program side through the RTMP bridge', { timeout: 240000 }, async () => {
-  const stack = await startStack();
+  const stack = await startBridgeStack({ staticDir: pathJoin(ROOT, 'tests', 'e2e') });
   const { janus, serverOptions, nginx, rtmpPort } = stack;
   let server = stack.server;
   const browser = await launch();
@@ -395,7 +367,7 @@ async function remoteMedia(page, user, ms) {
 
 test('a mini-program member plays in a browser through the RTMP → Janus ingest', { timeout: 240000 }, async () => {
   const room = 'ingest-room';
-  const stack = await startStack();
+  const stack = await startBridgeStack({ staticDir: pathJoin(ROOT, 'tests', 'e2e') });
   const { server } = stack;
   let janus = stack.janus;
   const browser = await launch();

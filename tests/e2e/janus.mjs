@@ -3,10 +3,12 @@
 // this process's children, and waiting until pages play their remote videos
 // (tests/e2e/sfu_page.html).
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { join as pathJoin } from 'node:path';
-import { ROOT } from './harness.mjs';
+import { ROOT, startServer } from './harness.mjs';
 
 /** Adds the veth pair when missing; returns a function that removes what it added. */
 export function ensureVeth() {
@@ -95,3 +97,31 @@ export async function allPlaying(pages, want, timeoutMs) {
   throw new Error(`not every page plays ${want} remote videos: ${JSON.stringify(last)}; page errors ${JSON.stringify(errors)}; connections ${JSON.stringify(states)}`);
 }
 
+/** Janus, RoomService (bridge configured, serving `staticDir`) and nginx-rtmp in front of it: the
+ * stack of the bridge tests. */
+export async function startBridgeStack({ staticDir }) {
+  const removeVeth = ensureVeth();
+  const janusPort = freePort();
+  const rtmpPort = freePort();
+  const apiSecret = randomBytes(12).toString('hex');
+  const adminKey = randomBytes(12).toString('hex');
+  const janusOptions = { port: janusPort, apiSecret, adminKey, runDir: mkdtempSync(pathJoin(tmpdir(), 'rtcroom-janus-bridge-')) };
+  const janus = startJanus(janusOptions);
+  await janus.ready;
+  const serverOptions = {
+    staticDir,
+    rustLog: 'warn,rtcroom_server::media=info,rtcroom_server::ffmpeg=info',
+    extraToml: ['[media]', `janus_url = "ws://127.0.0.1:${janusPort}"`, `api_secret = "${apiSecret}"`, `admin_key = "${adminKey}"`,
+      'sfu_threshold = 4', 'max_members_sfu = 16', 'ffmpeg = "ffmpeg"',
+      '[live]', `push_host = "127.0.0.1:${rtmpPort}"`, `play_host = "127.0.0.1:${rtmpPort}"`].join('\n'),
+  };
+  const server = await startServer(serverOptions);
+  let nginxLog = '';
+  const nginx = spawn(pathJoin(ROOT, 'scripts', 'rtmp-server'), [], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RTMP_PORT: String(rtmpPort), ROOMSERVICE_URL: server.base, RTMP_RUN_DIR: mkdtempSync(pathJoin(tmpdir(), 'rtcroom-rtmp-bridge-')) },
+  });
+  nginx.stderr.on('data', (d) => { nginxLog += d; });
+  await new Promise((r) => setTimeout(r, 500)); // nginx up
+  return { janus, janusOptions, server, serverOptions, nginx, nginxLog: () => nginxLog, rtmpPort, removeVeth };
+}
