@@ -270,6 +270,19 @@ impl Store for MemoryStore {
         gone
     }
 
+    async fn sessions_expiring_between(&self, from: Millis, before: Millis) -> Vec<SessionRecord> {
+        let mut found = Vec::new();
+        for shard in self.sessions.all() {
+            found.extend(
+                shard
+                    .values()
+                    .filter(|s| (from..before).contains(&s.expires_at))
+                    .cloned(),
+            );
+        }
+        found
+    }
+
     async fn create_room(
         &self,
         new: NewRoom,
