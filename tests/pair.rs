@@ -296,7 +296,7 @@ impl Node {
             PeerAction::Close { user } => {
                 self.peers.remove(user.as_str());
             }
-            PeerAction::Prepare { .. } => {}
+            PeerAction::Prepare { .. } | PeerAction::UpdateIceServers { .. } => {}
         }
     }
 

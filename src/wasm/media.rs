@@ -9,8 +9,10 @@
 //! iceConnectionState)` becomes [`Input::PeerState`], which drives media
 //! recovery (ICE restart, then starting over); an unknown state is refused.
 //!
-//! [`PeerAction::Prepare`] is a hint: it calls the optional `preparePeer`
-//! when the glue has one.
+//! Two actions call optional methods, skipped when the glue lacks them:
+//! [`PeerAction::Prepare`] (a hint) calls `preparePeer`, and
+//! [`PeerAction::UpdateIceServers`] calls `setIceServers` (without it, peer
+//! connections keep the TURN credentials they were created with).
 
 use super::api::RoomCore;
 use super::driver::pump;
@@ -50,6 +52,8 @@ extern "C" {
     fn close_peer(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = preparePeer)]
     fn prepare_peer(this: &MediaGlue, ice_servers: JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setIceServers)]
+    fn set_ice_servers(this: &MediaGlue, ice_servers: JsValue) -> Result<(), JsValue>;
 }
 
 /// The host's media glue, checked.
@@ -73,13 +77,22 @@ impl Media {
         let Some(glue) = &self.0 else {
             return Ok(());
         };
-        if let PeerAction::Prepare { ice_servers } = action {
-            if !js::get(glue, "preparePeer").is_function() {
+        let optional = match action {
+            PeerAction::Prepare { ice_servers } => Some(("preparePeer", ice_servers)),
+            PeerAction::UpdateIceServers { ice_servers } => Some(("setIceServers", ice_servers)),
+            _ => None,
+        };
+        if let Some((method, ice_servers)) = optional {
+            if !js::get(glue, method).is_function() {
                 return Ok(());
             }
-            return glue
-                .prepare_peer(js::to_js(ice_servers))
-                .map_err(|e| format!("media glue failed on preparePeer: {}", js::describe(&e)));
+            let servers = js::to_js(ice_servers);
+            let result = match action {
+                PeerAction::Prepare { .. } => glue.prepare_peer(servers),
+                _ => glue.set_ice_servers(servers),
+            };
+            return result
+                .map_err(|e| format!("media glue failed on {method}: {}", js::describe(&e)));
         }
         let (method, user) = match action {
             PeerAction::Create { user, .. } => (METHODS[0], user),
@@ -87,7 +100,7 @@ impl Media {
             PeerAction::AddIce { user, .. } => (METHODS[2], user),
             PeerAction::RestartIce { user } => (METHODS[3], user),
             PeerAction::Close { user } => (METHODS[4], user),
-            PeerAction::Prepare { .. } => return Ok(()),
+            PeerAction::Prepare { .. } | PeerAction::UpdateIceServers { .. } => return Ok(()),
         };
         let result = match action {
             PeerAction::Create {
@@ -107,7 +120,7 @@ impl Media {
             }
             PeerAction::RestartIce { user } => glue.restart_ice(user.as_str()),
             PeerAction::Close { user } => glue.close_peer(user.as_str()),
-            PeerAction::Prepare { .. } => return Ok(()),
+            PeerAction::Prepare { .. } | PeerAction::UpdateIceServers { .. } => return Ok(()),
         };
         result.map_err(|e| {
             format!(
