@@ -810,6 +810,7 @@ impl RoomService {
             now.saturating_sub(self.config.limits.idle_room_secs.saturating_mul(1000));
         self.store.reap_idle_rooms(idle_before).await;
         self.reap_idle_sessions(now).await;
+        self.hub.shrink_sparse();
         // Lapsed tokens answer TokenExpired for an hour, then are forgotten.
         for s in self
             .store

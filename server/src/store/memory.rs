@@ -267,6 +267,9 @@ impl Store for MemoryStore {
                 users.remove(&s.user);
             }
         }
+        // Called by every sweep: the session maps give back what a peak left.
+        self.sessions.shrink_sparse();
+        self.user_sessions.shrink_sparse();
         gone
     }
 
@@ -523,6 +526,9 @@ impl Store for MemoryStore {
                 reaped.push(key);
             }
         }
+        // Called by every sweep: the room maps give back what a peak left.
+        self.rooms.shrink_sparse();
+        self.user_rooms.shrink_sparse();
         reaped
     }
 
