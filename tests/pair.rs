@@ -299,7 +299,9 @@ impl Node {
                 self.peers.remove(user.as_str());
             }
             // Without a media server no room goes SFU.
-            PeerAction::Prepare { .. } | PeerAction::SfuOpen { .. } => {}
+            PeerAction::Prepare { .. }
+            | PeerAction::UpdateIceServers { .. }
+            | PeerAction::SfuOpen { .. } => {}
             PeerAction::SfuRemoteSdp { .. }
             | PeerAction::SfuAddIce { .. }
             | PeerAction::SfuRestartIce { .. }

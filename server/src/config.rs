@@ -294,6 +294,11 @@ pub struct Limits {
     pub write_timeout_ms: u64,
     /// Rooms created but never entered are removed after this long (seconds).
     pub idle_room_secs: u64,
+    /// A session with no socket and no HTTP call for this long is logged out
+    /// (seconds; 0: never): a user whose socket dropped and who never came
+    /// back would otherwise hold it until its token lapses (`token_ttl_secs`).
+    /// Must exceed `heartbeat.socket_grace_ms`.
+    pub session_idle_secs: u64,
     /// When the creator leaves, the room closes for everyone.
     pub creator_leave_closes_room: bool,
 }
@@ -391,6 +396,7 @@ impl Default for Limits {
             send_queue: 512,
             write_timeout_ms: 10_000,
             idle_room_secs: 30,
+            session_idle_secs: 3600,
             creator_leave_closes_room: true,
         }
     }
@@ -534,6 +540,11 @@ impl Config {
             || self.http.body_timeout_ms == 0
         {
             return bad("heartbeat intervals must be positive");
+        }
+        if self.limits.session_idle_secs != 0
+            && self.limits.session_idle_secs.saturating_mul(1000) <= self.heartbeat.socket_grace_ms
+        {
+            return bad("limits.session_idle_secs must exceed heartbeat.socket_grace_ms (or be 0)");
         }
         if self.limits.messages_per_second == 0 || self.limits.send_queue == 0 {
             return bad("limits.messages_per_second and limits.send_queue must be positive");

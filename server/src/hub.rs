@@ -279,6 +279,12 @@ impl Hub {
         }
     }
 
+    /// Gives back the session table's memory after a peak (see
+    /// [`Shards::shrink_sparse`]); the sweeper calls it.
+    pub fn shrink_sparse(&self) {
+        self.sessions.shrink_sparse();
+    }
+
     /// Number of sessions.
     pub fn session_count(&self) -> usize {
         self.sessions.all().map(|s| s.len()).sum()

@@ -26,6 +26,8 @@ pub struct Metrics {
     pub heartbeat_evictions: AtomicU64,
     /// Members removed after their socket stayed closed past the grace period.
     pub disconnect_evictions: AtomicU64,
+    /// Sessions logged out for `limits.session_idle_secs` without a socket or request.
+    pub idle_sessions: AtomicU64,
     /// Client event reports (`utils/report`) received.
     pub client_reports: AtomicU64,
     /// WebSocket connections closed because a write did not complete in time.
@@ -117,7 +119,7 @@ impl Metrics {
             "RTMP to WebRTC ingests (ffmpeg processes) running.",
             self.ingests.running.load(Ordering::Relaxed),
         );
-        let counters: [(&str, &str, u64); 18] = [
+        let counters: [(&str, &str, u64); 19] = [
             (
                 "rtcroom_ingest_starts_total",
                 "Ingest ffmpeg processes started (restarts included).",
@@ -187,6 +189,11 @@ impl Metrics {
                 "rtcroom_disconnect_evictions_total",
                 "Members removed after their socket stayed closed.",
                 self.disconnect_evictions.load(Ordering::Relaxed),
+            ),
+            (
+                "rtcroom_idle_sessions_total",
+                "Sessions logged out after staying without a socket or request.",
+                self.idle_sessions.load(Ordering::Relaxed),
             ),
             (
                 "rtcroom_slow_consumers_total",

@@ -354,13 +354,18 @@ impl RoomService {
 
     /// `logout`: leaves every room and ends the session.
     pub async fn logout(&self, caller: &Caller) {
-        self.leave_everywhere(&caller.key, QuitReason::Left).await;
-        self.store.remove_session(&caller.token).await;
-        if let Some(s) = self.hub.remove(&caller.key, &caller.token) {
-            self.hub.end(
-                &s,
-                ApiError::with_message(ErrorCode::AuthFailed, "logged out"),
-            );
+        self.end_session(&caller.key, &caller.token, QuitReason::Left, "logged out")
+            .await;
+    }
+
+    /// Leaves every room (members told `reason`), forgets the session and
+    /// ends its socket, if any, with AuthFailed and `why`.
+    async fn end_session(&self, user: &UserKey, token: &str, reason: QuitReason, why: &str) {
+        self.leave_everywhere(user, reason).await;
+        self.store.remove_session(token).await;
+        if let Some(s) = self.hub.remove(user, token) {
+            self.hub
+                .end(&s, ApiError::with_message(ErrorCode::AuthFailed, why));
         }
     }
 
@@ -836,6 +841,8 @@ impl RoomService {
         let idle_before =
             now.saturating_sub(self.config.limits.idle_room_secs.saturating_mul(1000));
         self.store.reap_idle_rooms(idle_before).await;
+        self.reap_idle_sessions(now).await;
+        self.hub.shrink_sparse();
         // Lapsed tokens answer TokenExpired for an hour, then are forgotten.
         for s in self
             .store
@@ -845,6 +852,46 @@ impl RoomService {
             if let Some(session) = self.hub.remove(&s.user, &s.token) {
                 self.hub.end(&session, ErrorCode::TokenExpired.into());
             }
+        }
+    }
+
+    /// Logs out the sessions with neither a socket nor an HTTP call for
+    /// `limits.session_idle_secs` (a dropped socket that never came back),
+    /// as `logout` does but with members told `timeout`. A session whose
+    /// socket is connected counts as used: its store record is touched, so
+    /// it is not looked at again for another idle period. The socket check
+    /// asks this node's hub, then (multi-node) whether another live node
+    /// holds the session's socket.
+    async fn reap_idle_sessions(&self, now: Millis) {
+        let idle = self.config.limits.session_idle_secs.saturating_mul(1000);
+        if idle == 0 {
+            return;
+        }
+        let ttl = self.token_ttl_ms();
+        let used_before = now.saturating_sub(idle);
+        let candidates = self
+            .store
+            .sessions_expiring_between(now, used_before.saturating_add(ttl))
+            .await;
+        for rec in candidates {
+            if let Some(live) = self.hub.get_with_token(&rec.user, &rec.token) {
+                if live.is_connected() {
+                    let _ = self.store.touch_session(&rec.token, now, ttl).await;
+                    continue;
+                }
+                if live.disconnected_since().is_some_and(|t| t > used_before) {
+                    continue;
+                }
+            }
+            if let Some(cluster) = self.hub.cluster() {
+                if cluster.socket_of(&rec.user, Some(&rec.token)).await.0 {
+                    continue; // its socket is on another live node, which keeps it in use
+                }
+            }
+            tracing::info!(user = %rec.user.user, "idle session logged out");
+            self.end_session(&rec.user, &rec.token, QuitReason::Timeout, "session idle")
+                .await;
+            self.metrics.idle_sessions.fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -223,6 +223,15 @@ pub enum PeerAction {
         /// Which connection.
         link: SfuLink,
     },
+    /// New STUN/TURN servers (a `welcome` brought fresh TURN credentials):
+    /// set them on every existing peer connection, so that its next ICE
+    /// restart gathers relay candidates with credentials that have not
+    /// lapsed. A glue may ignore it (its peers keep the servers they were
+    /// created with, and lose the relay once those expire).
+    UpdateIceServers {
+        /// STUN/TURN servers from the latest `welcome`.
+        ice_servers: Vec<IceServer>,
+    },
     /// A hint on entering a room: make a spare peer connection with its offer
     /// already created (and its candidates gathering), so that the next
     /// `Create` with `offerer` and the same servers can send its offer at

@@ -9,7 +9,7 @@ use super::config::Config;
 use super::event::{ConnectionState, Event};
 use super::ids::{CallId, ConnId};
 use super::outbox::{Entry, OutFrame};
-use super::output::{CallOk, Output};
+use super::output::{CallOk, Output, PeerAction};
 use super::resume::{SeqTracker, Verdict, Welcome};
 use super::session::{ends_session, Session};
 use rtcroom_protocol::command::{self as cmd, Command};
@@ -358,9 +358,13 @@ impl Client {
             return self.debug(|| format!("{conn}: second welcome ignored"));
         }
         // Fresh TURN credentials: peers created from now on (new members,
-        // fresh starts of a broken media path) use them.
+        // fresh starts of a broken media path) use them, and the existing
+        // ones get them for their next ICE restart.
         if let (Some(servers), Some(a)) = (ice_servers, self.session.auth_mut()) {
-            a.ice_servers = servers;
+            a.ice_servers = servers.clone();
+            self.peer(PeerAction::UpdateIceServers {
+                ice_servers: servers,
+            });
         }
         let welcome = self.socket.seq.on_welcome(seq, resumed);
         self.socket.state = State::Open {

@@ -9,8 +9,10 @@
 //! iceConnectionState)` becomes [`Input::PeerState`], which drives media
 //! recovery (ICE restart, then starting over); an unknown state is refused.
 //!
-//! [`PeerAction::Prepare`] is a hint: it calls the optional `preparePeer`
-//! when the glue has one.
+//! Two actions call optional methods, skipped when the glue lacks them:
+//! [`PeerAction::Prepare`] (a hint) calls `preparePeer`, and
+//! [`PeerAction::UpdateIceServers`] calls `setIceServers` (without it, peer
+//! connections keep the TURN credentials they were created with).
 //!
 //! **SFU links** are a second, optional group, [`SFU_METHODS`]: a glue with
 //! `openSfu` must have all of them (else -1012) and makes the core SFU-capable
@@ -84,6 +86,8 @@ extern "C" {
     fn restart_sfu_ice(this: &MediaGlue, link: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = closeSfu)]
     fn close_sfu(this: &MediaGlue, link: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = setIceServers)]
+    fn set_ice_servers(this: &MediaGlue, ice_servers: JsValue) -> Result<(), JsValue>;
 }
 
 /// The host's media glue, checked.
@@ -149,13 +153,22 @@ impl Media {
         if let Some(result) = self.apply_sfu(glue, action) {
             return result.map_err(|e| format!("media glue failed: {}", js::describe(&e)));
         }
-        if let PeerAction::Prepare { ice_servers } = action {
-            if !js::get(glue, "preparePeer").is_function() {
+        let optional = match action {
+            PeerAction::Prepare { ice_servers } => Some(("preparePeer", ice_servers)),
+            PeerAction::UpdateIceServers { ice_servers } => Some(("setIceServers", ice_servers)),
+            _ => None,
+        };
+        if let Some((method, ice_servers)) = optional {
+            if !js::get(glue, method).is_function() {
                 return Ok(());
             }
-            return glue
-                .prepare_peer(js::to_js(ice_servers))
-                .map_err(|e| format!("media glue failed on preparePeer: {}", js::describe(&e)));
+            let servers = js::to_js(ice_servers);
+            let result = match action {
+                PeerAction::Prepare { .. } => glue.prepare_peer(servers),
+                _ => glue.set_ice_servers(servers),
+            };
+            return result
+                .map_err(|e| format!("media glue failed on {method}: {}", js::describe(&e)));
         }
         let (method, user) = match action {
             PeerAction::Create { user, .. } => (METHODS[0], user),

@@ -99,6 +99,8 @@ export interface MediaGlue {
   closePeer(userID: string): void;
   /** Optional hint on entering a room: make a spare connection whose offer is ready for the next offering createPeer. */
   preparePeer?(iceServers: RTCIceServer[]): void;
+  /** Optional: fresh STUN/TURN servers (new TURN credentials from a `welcome`) for every existing peer connection's next ICE restart. */
+  setIceServers?(iceServers: RTCIceServer[]): void;
   onLocalSdp: ((userID: string, kind: 'offer' | 'answer', sdp: string) => void) | null;
   onLocalIce: ((userID: string, candidate: RTCIceCandidateInit) => void) | null;
   /** Each peer connection's `iceConnectionState` (and `connectionState` "failed"): drives media recovery. */
@@ -148,6 +150,7 @@ export declare class WebRtcMedia implements MediaGlue {
   restartIce(userID: string): void;
   closePeer(userID: string): void;
   preparePeer(iceServers: RTCIceServer[]): void;
+  setIceServers(iceServers: RTCIceServer[]): void;
   startLocalPreview(view?: View, constraints?: MediaStreamConstraints): Promise<MediaStream>;
   stopLocalPreview(): void;
   addRemoteView(userID: string, view: View): HTMLVideoElement;

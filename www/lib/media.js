@@ -198,6 +198,21 @@ export class WebRtcMedia {
     this.spare = spare;
   }
 
+  /**
+   * Fresh STUN/TURN servers (new TURN credentials came with a `welcome`): every
+   * peer connection takes them for its next ICE restart; a spare is remade.
+   */
+  setIceServers(iceServers) {
+    for (const [userID, peer] of this.peers) {
+      try {
+        peer.pc.setConfiguration({ ...peer.pc.getConfiguration(), iceServers: iceServers ?? [] });
+      } catch (e) {
+        this.log(`setConfiguration(${userID}): ${e}`);
+      }
+    }
+    if (this.spare) this.makeSpare(iceServers);
+  }
+
   dropSpare() {
     if (this.spare) this.spare.pc.close();
     this.spare = null;

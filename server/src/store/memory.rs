@@ -267,7 +267,23 @@ impl Store for MemoryStore {
                 users.remove(&s.user);
             }
         }
+        // Called by every sweep: the session maps give back what a peak left.
+        self.sessions.shrink_sparse();
+        self.user_sessions.shrink_sparse();
         gone
+    }
+
+    async fn sessions_expiring_between(&self, from: Millis, before: Millis) -> Vec<SessionRecord> {
+        let mut found = Vec::new();
+        for shard in self.sessions.all() {
+            found.extend(
+                shard
+                    .values()
+                    .filter(|s| (from..before).contains(&s.expires_at))
+                    .cloned(),
+            );
+        }
+        found
     }
 
     async fn create_room(
@@ -510,6 +526,9 @@ impl Store for MemoryStore {
                 reaped.push(key);
             }
         }
+        // Called by every sweep: the room maps give back what a peak left.
+        self.rooms.shrink_sparse();
+        self.user_rooms.shrink_sparse();
         reaped
     }
 

@@ -164,6 +164,12 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_session(&self, token: &str) -> Option<SessionRecord>;
     /// Drops sessions that lapsed before `now`; returns them.
     async fn purge_sessions(&self, now: Millis) -> Vec<SessionRecord>;
+    /// Sessions whose `expires_at` is in `[from, before)`, left in place.
+    /// `put_session` and `touch_session` set it to last use + ttl, so with
+    /// `from = now` and `before = now - idle + ttl` these are the live
+    /// sessions unused for `idle`: the idle-session reaper's candidates (a
+    /// store with an expiry index answers it with one range read).
+    async fn sessions_expiring_between(&self, from: Millis, before: Millis) -> Vec<SessionRecord>;
 
     /// Creates an (inactive) room; fails with RoomExists / TooManyRooms / AppRoomQuota.
     async fn create_room(

@@ -80,6 +80,7 @@ struct Scripts {
     session_of_user: Script,
     remove_session: Script,
     purge_sessions: Script,
+    sessions_expiring: Script,
 }
 
 /// Shared state in Redis.
@@ -245,6 +246,7 @@ impl RedisStore {
                 session_of_user: script(include_str!("lua/session_of_user.lua")),
                 remove_session: script(include_str!("lua/remove_session.lua")),
                 purge_sessions: script(include_str!("lua/purge_sessions.lua")),
+                sessions_expiring: script(include_str!("lua/sessions_expiring.lua")),
             },
         }
     }
@@ -336,6 +338,20 @@ impl Store for RedisStore {
     async fn purge_sessions(&self, now: Millis) -> Vec<SessionRecord> {
         match self
             .call(&self.scripts.purge_sessions, &[&now.to_string()])
+            .await
+        {
+            Ok(v) => list_of::<SessionDoc>(v)
+                .into_iter()
+                .filter_map(session_record)
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    async fn sessions_expiring_between(&self, from: Millis, before: Millis) -> Vec<SessionRecord> {
+        let (from, before) = (from.to_string(), before.to_string());
+        match self
+            .call(&self.scripts.sessions_expiring, &[&from, &before])
             .await
         {
             Ok(v) => list_of::<SessionDoc>(v)

@@ -180,7 +180,7 @@ impl H {
             | PeerAction::RestartIce { user } => {
                 assert!(self.live_peers.contains(user), "{user} used but not open");
             }
-            PeerAction::Prepare { .. } => {}
+            PeerAction::Prepare { .. } | PeerAction::UpdateIceServers { .. } => {}
             _ => self.check_sfu(a),
         }
     }

@@ -368,7 +368,9 @@ fn jitter_comes_from_the_seed() {
 }
 
 /// A welcome with `iceServers` (fresh TURN credentials) replaces login's:
-/// peers created afterwards use them; a welcome without keeps what we have.
+/// the existing peer connections are handed them (for their next ICE
+/// restart), peers created afterwards use them; a welcome without keeps
+/// what we have and touches no peer.
 #[test]
 fn a_welcome_with_ice_servers_refreshes_the_turn_credentials() {
     use rtcroom_protocol::http::IceServer;
@@ -377,7 +379,7 @@ fn a_welcome_with_ice_servers_refreshes_the_turn_credentials() {
         username: Some("1700086400:carol".into()),
         credential: Some("new".into()),
     }];
-    let mut h = H::in_room("r1", &[]);
+    let mut h = H::in_room("r1", &["bob"]);
     h.drop_socket();
     h.advance(250);
     h.ws_connect();
@@ -389,6 +391,12 @@ fn a_welcome_with_ice_servers_refreshes_the_turn_credentials() {
             ice_servers: Some(fresh.clone()),
         },
     });
+    assert_eq!(
+        h.peers(),
+        [PeerAction::UpdateIceServers {
+            ice_servers: fresh.clone()
+        }]
+    );
     h.clear();
     h.server(join("r1", "dave"));
     assert_eq!(
@@ -404,6 +412,7 @@ fn a_welcome_with_ice_servers_refreshes_the_turn_credentials() {
     h.advance(250);
     h.ws_connect();
     h.welcome(true);
+    assert_eq!(h.peers(), []);
     h.clear();
     h.server(join("r1", "erin"));
     assert_eq!(

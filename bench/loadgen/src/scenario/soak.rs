@@ -695,10 +695,13 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     let settle_secs = t_settle.elapsed().as_secs_f64();
     let back = end == Some(baseline);
     // The allocator returns freed pages after its decay time (jemalloc: ~10 s
-    // per stage): the RSS the server settles at, read for up to 30 s.
+    // per stage, and its background thread got to the last pages 20-40 s
+    // after the teardown here), the server's sweeper shrinks its emptied
+    // tables every check interval: the RSS the server settles at, read for
+    // up to 60 s.
     let rss_at_teardown = rss_kib(pid);
     let mut rss_end = rss_at_teardown;
-    for _ in 0..30 {
+    for _ in 0..60 {
         sleep(Duration::from_secs(1)).await;
         rss_end = rss_end.min(rss_kib(pid));
     }
