@@ -197,8 +197,11 @@ export class WebRtcMedia {
       this.queue(userID, async () => {
         if (spare) await spare.ready;
         else await pc.setLocalDescription(await pc.createOffer());
-        if (this.onLocalSdp) this.onLocalSdp(userID, 'offer', pc.localDescription.sdp);
-        if (held) for (const c of held.splice(0)) sendIce(c);
+        // A spare's description already lists the candidates gathered so far
+        // (non-trickle for those): only the others follow it.
+        const sdp = pc.localDescription.sdp;
+        if (this.onLocalSdp) this.onLocalSdp(userID, 'offer', sdp);
+        if (held) for (const c of held.splice(0)) if (!c.candidate || !sdp.includes(c.candidate)) sendIce(c);
         held = null;
       });
     }
