@@ -145,7 +145,7 @@ export class WebRtcMedia {
     pc.addTransceiver('video', { direction: 'sendrecv' });
     const spare = { key, pc, ice: [] };
     pc.onicecandidate = (e) => spare.ice.push(e.candidate ? e.candidate.toJSON() : { candidate: '' });
-    spare.ready = pc.createOffer().then((o) => pc.setLocalDescription(o));
+    spare.ready = pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => { spare.set = true; });
     spare.ready.catch((e) => this.log(`spare offer: ${e}`));
     this.spare = spare;
   }
@@ -194,16 +194,23 @@ export class WebRtcMedia {
         pc.addTransceiver('video', { direction: 'sendrecv' });
       }
       this.sendLocalTracks(peer);
-      this.queue(userID, async () => {
-        if (spare) await spare.ready;
-        else await pc.setLocalDescription(await pc.createOffer());
+      const sendOffer = () => {
         // A spare's description already lists the candidates gathered so far
         // (non-trickle for those): only the others follow it.
         const sdp = pc.localDescription.sdp;
         if (this.onLocalSdp) this.onLocalSdp(userID, 'offer', sdp);
         if (held) for (const c of held.splice(0)) if (!c.candidate || !sdp.includes(c.candidate)) sendIce(c);
         held = null;
-      });
+      };
+      // A spare whose offer is set sends it now, not a few microtasks later.
+      if (spare && spare.set) sendOffer();
+      else {
+        this.queue(userID, async () => {
+          if (spare) await spare.ready;
+          else await pc.setLocalDescription(await pc.createOffer());
+          sendOffer();
+        });
+      }
     }
   }
 
