@@ -240,14 +240,15 @@ impl Client {
         room_info: Option<String>,
         created: bool,
     ) {
-        // A spare offer made while add_pusher is on its way: we offer to the
-        // members of its roster (the later joiner offers).
-        self.prepare_peer();
         let step = if self.delete_in_flight(&room_id) {
             EnterStep::AwaitLeave
         } else {
             EnterStep::AddPusher(self.send_add_pusher(&room_id, room_info.clone()))
         };
+        // A spare offer made while add_pusher is on its way (the request
+        // first, so it leaves before the glue's work): we offer to the
+        // members of its roster (the later joiner offers).
+        self.prepare_peer();
         self.room.phase = Phase::Entering(Entering {
             call,
             room_id,

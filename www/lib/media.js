@@ -130,9 +130,10 @@ export class WebRtcMedia {
    * next offering createPeer sends its offer without waiting for createOffer.
    */
   preparePeer(iceServers) {
-    // At once in an empty room; else later, off the entry's own signaling
-    // (its peers were just created).
-    if (!this.peers.size) this.makeSpare(iceServers);
+    // Entering (no peers yet): one task later, so that the add_pusher the
+    // core just issued leaves first. In a room: later, off the entry's own
+    // signaling (its peers were just created).
+    if (!this.peers.size) setTimeout(() => this.makeSpare(iceServers), 0);
     else setTimeout(() => this.makeSpare(iceServers), 300);
   }
 
