@@ -448,7 +448,6 @@ async fn join_order_only_when_asked_later_joiners_larger_and_kept_on_a_repeat() 
         srv.login("carol").await,
     );
     let mut wa = a.ws().await;
-    wa.expect("welcome").await;
     let first = a
         .ok("add_pusher", json!({"roomID": "r", "joinOrder": true}))
         .await;
