@@ -195,6 +195,7 @@ mod tests {
             user_name: "N \"q\"".into(),
             user_avatar: "a.png".into(),
             accelerate_url: "rtmp://x".into(),
+            join_order: None,
         };
         let candidate = IceCandidate {
             candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host".into(),

@@ -141,6 +141,32 @@ pub struct Pusher {
     /// Signed low-latency play URL of the member's RTMP stream ("" for WebRTC-only members).
     #[serde(rename = "accelerateURL", default)]
     pub accelerate_url: String,
+    /// The member's place in the room's join order (ours), present only for
+    /// members whose `add_pusher` asked for it (`joinOrder: true`): between
+    /// two members that both carry one, the later joiner offers
+    /// ([`offers_to`]). Stable while the member stays in.
+    #[serde(rename = "joinOrder", default, skip_serializing_if = "Option::is_none")]
+    pub join_order: Option<u64>,
+}
+
+/// The offerer rule: whether the member `me` (with its
+/// [`Pusher::join_order`], if any) makes the WebRTC offer to `other`. Both
+/// sides compute it from the same two ids and orders, so two offers never
+/// cross. Both with a join order: the later joiner offers — the newcomer,
+/// which learns the members from `add_pusher`'s answer one relay hop before
+/// they learn of it (equal orders, from two servers, fall back to the ids).
+/// Otherwise (an original server, or a client that did not ask for one): the
+/// `userID` that sorts first (byte-wise) offers.
+pub fn offers_to(
+    me: &UserId,
+    my_order: Option<u64>,
+    other: &UserId,
+    other_order: Option<u64>,
+) -> bool {
+    match (my_order, other_order) {
+        (Some(a), Some(b)) if a != b => a > b,
+        _ => me.as_str() < other.as_str(),
+    }
 }
 
 /// A room as `get_room_list` and `get_pushers` describe it.
@@ -268,6 +294,14 @@ pub struct AddPusherRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub private_map_key: Option<String>,
+    /// Ask for a [`Pusher::join_order`] on our entry (ours): this client
+    /// keeps the join-order offerer rule. Original servers ignore it.
+    #[serde(rename = "joinOrder", default, skip_serializing_if = "is_false")]
+    pub join_order: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// `add_pusher` answer.

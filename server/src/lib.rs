@@ -11,6 +11,7 @@ pub mod config;
 pub mod http;
 pub mod hub;
 pub mod im_tap;
+pub mod join_order;
 pub mod json;
 pub mod media;
 pub mod metrics;

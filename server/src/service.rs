@@ -660,6 +660,7 @@ impl RoomService {
             user_name: req.user_name,
             user_avatar: req.user_avatar,
             accelerate_url,
+            join_order: req.join_order.then(|| crate::join_order::next(now)),
         };
         let entry = Entry {
             pusher: pusher.clone(),

@@ -108,6 +108,7 @@ async fn logging_out_of_many_rooms_is_fast_and_does_not_block_healthz() {
                 push_url: String::new(),
                 room_info: None,
                 private_map_key: None,
+                join_order: false,
             };
             srv.svc
                 .add_pusher(&caller, RoomKind::Multi, req, now_ms())

@@ -440,6 +440,38 @@ async fn add_pusher_answers_the_roster_of_its_own_join() {
 }
 
 #[tokio::test]
+async fn join_order_only_when_asked_later_joiners_larger_and_kept_on_a_repeat() {
+    let srv = Server::start(config()).await;
+    let (a, b, c) = (
+        srv.login("alice").await,
+        srv.login("bob").await,
+        srv.login("carol").await,
+    );
+    let mut wa = a.ws().await;
+    let first = a
+        .ok("add_pusher", json!({"roomID": "r", "joinOrder": true}))
+        .await;
+    let order_a = first["pushers"][0]["joinOrder"].as_u64().unwrap();
+    assert!(order_a < 1 << 53, "exact as a JavaScript number");
+    let second = b
+        .ok("add_pusher", json!({"roomID": "r", "joinOrder": true}))
+        .await;
+    let order_b = second["pushers"][1]["joinOrder"].as_u64().unwrap();
+    assert_eq!(second["pushers"][0]["joinOrder"], order_a);
+    assert!(order_b > order_a, "{order_b} after {order_a}");
+    let join = wa.expect("pusher_join").await;
+    assert_eq!(join["pusher"]["joinOrder"], order_b);
+    // A client that does not ask (an original one) gets none.
+    let third = c.ok("add_pusher", json!({"roomID": "r"})).await;
+    assert!(third["pushers"][2].get("joinOrder").is_none(), "{third}");
+    // A repeated add_pusher keeps the member's place.
+    let again = b
+        .ok("add_pusher", json!({"roomID": "r", "joinOrder": true}))
+        .await;
+    assert_eq!(again["pushers"][1]["joinOrder"], order_b);
+}
+
+#[tokio::test]
 async fn add_pusher_leaves_out_a_roster_over_the_response_limit() {
     let mut cfg = config();
     cfg.limits.max_response_bytes = 1024;

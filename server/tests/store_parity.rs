@@ -28,12 +28,17 @@ fn uid(u: &str) -> UserId {
     UserId::new(u).unwrap()
 }
 fn entry(u: &str) -> Entry {
+    entry_ordered(u, None)
+}
+/// An entry with a join order (`rtcroom_server::join_order::next` values: 14 digits).
+fn entry_ordered(u: &str, join_order: Option<u64>) -> Entry {
     Entry {
         pusher: Pusher {
             user_id: uid(u),
             user_name: format!("name \"{u}\" / é"),
             user_avatar: String::new(),
             accelerate_url: String::new(),
+            join_order,
         },
         push_url: String::new(),
         mixed_play_url: String::new(),
@@ -90,6 +95,18 @@ async fn run_rules(s: &dyn Store) -> Vec<String> {
         .await
         .unwrap();
     out.push(format!("rejoin b {}", again.is_new));
+    // A member's join order survives a repeated add_pusher, exactly.
+    let order = rtcroom_server::join_order::next(1_796_172_566_123);
+    for o in [Some(order), Some(order + 7), None] {
+        let j = s
+            .add_member(&key(1, "r"), multi, entry_ordered("b", o), 12, rules())
+            .await
+            .unwrap();
+        out.push(format!(
+            "ordered b {:?}",
+            j.room.pushers[1].join_order.map(|kept| kept == order)
+        ));
+    }
     out.push(format!(
         "full {}",
         code(
@@ -215,6 +232,18 @@ async fn run_rules(s: &dyn Store) -> Vec<String> {
         "expired {}",
         code(s.touch_session("t2", 61, 10).await)
     ));
+    out.push(format!(
+        "expiring {:?}",
+        s.sessions_expiring_between(55, 61)
+            .await
+            .iter()
+            .map(|r| r.token.clone())
+            .collect::<Vec<_>>()
+    ));
+    out.push(format!(
+        "expiring later {:?}",
+        s.sessions_expiring_between(61, 100).await.len()
+    ));
     out.push(format!("purged {:?}", s.purge_sessions(61).await.len()));
     out.push(format!(
         "removed {:?}",
@@ -284,6 +313,8 @@ async fn the_redis_store_answers_every_step_as_the_memory_store_does() {
         "server max 1007",
         "a joins r3: 1017",
         "alive 5",
+        "ordered b Some(true)",
+        "expiring [\"t2\"]",
     ] {
         assert!(
             from_redis.iter().any(|l| l == limit),

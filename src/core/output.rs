@@ -309,6 +309,7 @@ mod tests {
                 user_name: "n".into(),
                 user_avatar: String::new(),
                 accelerate_url: String::new(),
+                join_order: None,
             }])),
             Output::Event(Event::DebugLog("x".into())),
             Output::Event(Event::ConnectionStateChange(

@@ -1,9 +1,12 @@
 //! Negotiation state of the peer connection to one remote member.
 //!
-//! **Offerer rule:** of two members, the one whose `userID` sorts first
-//! (byte-wise) creates the offer; the other only answers. Both sides compute
-//! it from the same two ids, so two offers for the same pair can never cross
-//! (no glare), whichever side learns of the other first.
+//! **Offerer rule** ([`offers_to`]): when both members carry a join order
+//! (this client and our server), the later joiner creates the offer — the
+//! newcomer, which offers as soon as `add_pusher`'s roster is in; otherwise
+//! the one whose `userID` sorts first (byte-wise). The other only answers.
+//! Both sides compute it from the same two ids and orders, so two offers for
+//! the same pair can never cross (no glare), whichever side learns of the
+//! other first.
 //!
 //! Remote ICE candidates that arrive before the remote description are held
 //! and released right after its `SetRemoteSdp`.
@@ -16,15 +19,16 @@
 
 use super::input::SdpKind;
 use super::output::PeerAction;
+use rtcroom_protocol::http::{offers_to, Pusher};
 use rtcroom_protocol::ws::IceCandidate;
 use rtcroom_protocol::UserId;
 
 /// Remote candidates held per peer before its remote description; more are dropped.
 pub(crate) const MAX_PENDING_ICE: usize = 256;
 
-/// Whether `me` offers to `other`.
-pub(crate) fn is_offerer(me: &UserId, other: &UserId) -> bool {
-    me.as_str() < other.as_str()
+/// Whether we (`me`, with our own join order) offer to the member `other`.
+pub(crate) fn is_offerer(me: &UserId, my_order: Option<u64>, other: &Pusher) -> bool {
+    offers_to(me, my_order, &other.user_id, other.join_order)
 }
 
 /// One peer connection's signaling state.
@@ -172,15 +176,43 @@ mod tests {
         }
     }
 
+    fn p(id: &str, join_order: Option<u64>) -> Pusher {
+        Pusher {
+            user_id: u(id),
+            user_name: String::new(),
+            user_avatar: String::new(),
+            accelerate_url: String::new(),
+            join_order,
+        }
+    }
+
     #[test]
     fn exactly_one_side_offers() {
+        let orders = [None, Some(5), Some(7)];
         for (a, b) in [("alice", "bob"), ("b", "a"), ("u10", "u9"), ("A", "a")] {
-            assert_ne!(
-                is_offerer(&u(a), &u(b)),
-                is_offerer(&u(b), &u(a)),
-                "{a} {b}"
-            );
+            for (oa, ob) in orders
+                .iter()
+                .flat_map(|x| orders.iter().map(move |y| (*x, *y)))
+            {
+                assert_ne!(
+                    is_offerer(&u(a), oa, &p(b, ob)),
+                    is_offerer(&u(b), ob, &p(a, oa)),
+                    "{a} {oa:?} {b} {ob:?}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn with_join_orders_the_later_joiner_offers() {
+        // "alice" sorts first, but "bob" joined later: bob offers.
+        assert!(is_offerer(&u("bob"), Some(9), &p("alice", Some(3))));
+        assert!(!is_offerer(&u("alice"), Some(3), &p("bob", Some(9))));
+        // One side without an order (an original client or server): the ids decide.
+        assert!(is_offerer(&u("alice"), Some(3), &p("bob", None)));
+        assert!(!is_offerer(&u("bob"), None, &p("alice", Some(3))));
+        // Equal orders (two servers): the ids decide.
+        assert!(is_offerer(&u("alice"), Some(4), &p("bob", Some(4))));
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub(crate) enum EnterStep {
 #[derive(Debug)]
 pub(crate) struct InRoom {
     pub(crate) room_id: RoomId,
+    /// Our own place in the join order (from the member list), if the server
+    /// gave one: with the others' it fixes who offers ([`is_offerer`]).
+    pub(crate) join_order: Option<u64>,
     /// The other members; each has exactly one peer connection.
     pub(crate) members: VecMap<UserId, Member>,
     /// A re-sync under way (events are held meanwhile).
@@ -252,6 +255,10 @@ impl Client {
         } else {
             EnterStep::AddPusher(self.send_add_pusher(&room_id, room_info.clone()))
         };
+        // A spare offer made while add_pusher is on its way (the request
+        // first, so it leaves before the glue's work): we offer to the
+        // members of its roster (the later joiner offers).
+        self.prepare_peer();
         self.room.phase = Phase::Entering(Entering {
             call,
             room_id,
@@ -357,13 +364,14 @@ impl Client {
         let Some(me) = self.me().cloned() else {
             return self.finish(e.call, Err(ClientError::NotLoggedIn.api()));
         };
+        let join_order = own_join_order(&pushers, &me);
         let list = self.others(pushers);
         let members = list
             .iter()
             .map(|p| {
                 let member = Member {
                     pusher: p.clone(),
-                    peer: Peer::new(is_offerer(&me, &p.user_id)),
+                    peer: Peer::new(is_offerer(&me, join_order, p)),
                 };
                 (p.user_id.clone(), member)
             })
@@ -371,6 +379,7 @@ impl Client {
         let room_id = e.room_id;
         self.room.phase = Phase::InRoom(InRoom {
             room_id: room_id.clone(),
+            join_order,
             members,
             sync: None,
             sfu: None,
@@ -383,12 +392,9 @@ impl Client {
         for p in &list {
             self.create_peer(&p.user_id);
         }
-        // Then a spare offer for whoever joins next (we offer to the later
-        // ones whose userID sorts after ours).
-        if let (Some(a), false) = (self.session.auth(), self.in_sfu_mode()) {
-            let ice_servers = a.ice_servers.clone();
-            self.peer(PeerAction::Prepare { ice_servers });
-        }
+        // Then a spare offer for whoever joins next (we offer to a later
+        // member without a join order whose userID sorts after ours).
+        self.prepare_peer();
         self.emit(Event::GetPusherList(list));
         let ok = if e.created {
             CallOk::RoomCreated { room_id }
@@ -507,15 +513,30 @@ impl Client {
         self.room.heartbeat = None;
     }
 
-    /// Creates the mesh peer to `user`; none in SFU mode (the member's media
+    /// Hints the glue to make a spare offer ahead (`PeerAction::Prepare`);
+    /// none in SFU mode (no mesh peers are made there).
+    fn prepare_peer(&mut self) {
+        if let (Some(a), false) = (self.session.auth(), self.in_sfu_mode()) {
+            let ice_servers = a.ice_servers.clone();
+            self.peer(PeerAction::Prepare { ice_servers });
+        }
+    }
+
+    /// Asks the glue for the peer connection to the member `user`, in the
+    /// role its [`Peer`] was given; none in SFU mode (the member's media
     /// comes through the subscriber).
     pub(super) fn create_peer(&mut self, user: &UserId) {
         if self.in_sfu_mode() {
             return self.debug(|| format!("SFU room: no mesh peer to {user}"));
         }
-        let (offerer, ice_servers) = match self.session.auth() {
-            Some(a) => (is_offerer(&a.user_id, user), a.ice_servers.clone()),
-            None => return,
+        let Phase::InRoom(r) = &self.room.phase else {
+            return;
+        };
+        let Some(offerer) = r.members.get(user).map(|m| m.peer.is_offerer()) else {
+            return;
+        };
+        let Some(ice_servers) = self.session.auth().map(|a| a.ice_servers.clone()) else {
+            return;
         };
         self.peer(PeerAction::Create {
             user: user.clone(),
@@ -578,6 +599,7 @@ impl Client {
             push_url,
             room_info,
             private_map_key,
+            join_order: true,
         };
         self.command::<cmd::AddPusher>(
             Req::AddPusher {
@@ -606,4 +628,11 @@ impl Client {
         };
         self.command::<cmd::DeletePusher>(Req::DeletePusher { room_id, call }, body);
     }
+}
+
+/// Our own join order in a member list (`None` from an original server).
+pub(crate) fn own_join_order(list: &[Pusher], me: &UserId) -> Option<u64> {
+    list.iter()
+        .find(|p| &p.user_id == me)
+        .and_then(|p| p.join_order)
 }

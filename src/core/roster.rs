@@ -17,7 +17,7 @@
 use super::client::Client;
 use super::event::Event;
 use super::peers::{is_offerer, Peer};
-use super::room::{EnterStep, InRoom, Member, Phase, Sync, SyncStep};
+use super::room::{own_join_order, EnterStep, InRoom, Member, Phase, Sync, SyncStep};
 use super::vecmap::VecMap;
 use rtcroom_protocol::http::{Pusher, RoomSummary};
 use rtcroom_protocol::ws::ServerEvent;
@@ -127,8 +127,8 @@ impl Client {
                 }
                 let user = pusher.user_id.clone();
                 let member = Member {
+                    peer: Peer::new(is_offerer(&me, r.join_order, &pusher)),
                     pusher: pusher.clone(),
-                    peer: Peer::new(is_offerer(&me, &user)),
                 };
                 r.members.insert(user.clone(), member);
                 // The peer first: its offer starts before the app's listener runs.
@@ -241,6 +241,7 @@ impl Client {
             return;
         };
         let listed = summary.pushers.iter().any(|p| p.user_id == me);
+        let join_order = own_join_order(&summary.pushers, &me);
         let list = self.others(summary.pushers);
         let Phase::InRoom(r) = &mut self.room.phase else {
             return;
@@ -269,6 +270,9 @@ impl Client {
                 .map(|m| m.pusher.clone())
                 .collect(),
         };
+        if listed {
+            r.join_order = join_order;
+        }
         let mut created = Vec::new();
         let mut kept = Vec::new();
         for p in &list {
@@ -279,7 +283,7 @@ impl Client {
             }
             let member = Member {
                 pusher: p.clone(),
-                peer: Peer::new(is_offerer(&me, &p.user_id)),
+                peer: Peer::new(is_offerer(&me, r.join_order, p)),
             };
             r.members.insert(p.user_id.clone(), member);
             let known = sync

@@ -1,6 +1,7 @@
 //! WebRTC signaling between our peer connections and the other members'
 //! through the socket relay: remote offers, answers and candidates in, local
-//! ones out. Who offers is fixed by [`is_offerer`](super::peers::is_offerer);
+//! ones out. Who offers is fixed when a member's peer is first made
+//! ([`is_offerer`](super::peers::is_offerer)) and kept when it starts over;
 //! anything for a member we have no peer for (never joined, or closed — e.g. a
 //! late answer after `exitRoom`) is ignored.
 //!
@@ -17,7 +18,7 @@
 
 use super::client::Client;
 use super::input::SdpKind;
-use super::peers::{is_offerer, Peer};
+use super::peers::Peer;
 use super::room::{frame_room, frame_to, Phase};
 use rtcroom_protocol::ws::{ClientFrame, IceCandidate};
 use rtcroom_protocol::UserId;
@@ -128,16 +129,13 @@ impl Client {
     /// `renegotiate` stays), and `Create` replaces the connection (the
     /// offerer offers anew, the answerer waits).
     pub(super) fn restart_peer(&mut self, user: &UserId) {
-        let Some(me) = self.me().cloned() else {
-            return;
-        };
         let Phase::InRoom(r) = &mut self.room.phase else {
             return;
         };
         let Some(m) = r.members.get_mut(user) else {
             return;
         };
-        m.peer = Peer::new(is_offerer(&me, user));
+        m.peer = Peer::new(m.peer.is_offerer());
         self.recovery.forget(user);
         let room_id = r.room_id.clone();
         self.outbox.purge_unsent(|f| {

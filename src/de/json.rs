@@ -225,6 +225,7 @@ mod tests {
                 user_name: "A".into(),
                 user_avatar: String::new(),
                 accelerate_url: "rtmp://x".into(),
+                join_order: Some(1_764_000_000_000_001),
             }],
             member_count: 1,
             create_time: 1_700_000_000_000,

@@ -73,9 +73,10 @@ test('media cut inside the namespace: ICE restarts, or starts over, and video pl
   const reopen = () => { if (uncut) uncut(); uncut = null; };
   try {
     const a = await join(browser, server.base, 'ana');
-    const b = await join(browser, server.base, 'ben'); // ana < ben: ana offers
-    await createRoom(a, 'Cut');
-    await enterRoom(b, 'Cut');
+    const b = await join(browser, server.base, 'ben');
+    // ana offers: the later joiner (join order), and ana < ben (the userID rule).
+    await createRoom(b, 'Cut');
+    await enterRoom(a, 'Cut');
     await waitPlaying(a, 'ben');
     await waitPlaying(b, 'ana');
     await sendText(a, 'before');
@@ -136,9 +137,10 @@ test('a peer connection closed under a page: the pair negotiates anew by itself'
   const browser = await launch();
   try {
     const a = await join(browser, server.base, 'cleo');
-    const b = await join(browser, server.base, 'dan'); // cleo < dan: cleo offers
-    await createRoom(a, 'Broken');
-    await enterRoom(b, 'Broken');
+    const b = await join(browser, server.base, 'dan');
+    // cleo offers: the later joiner (join order), and cleo < dan (the userID rule).
+    await createRoom(b, 'Broken');
+    await enterRoom(a, 'Broken');
     await waitPlaying(a, 'dan');
     await waitPlaying(b, 'cleo');
 

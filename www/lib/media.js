@@ -177,9 +177,10 @@ export class WebRtcMedia {
    * next offering createPeer sends its offer without waiting for createOffer.
    */
   preparePeer(iceServers) {
-    // At once in an empty room; else later, off the entry's own signaling
-    // (its peers were just created).
-    if (!this.peers.size) this.makeSpare(iceServers);
+    // Entering (no peers yet): one task later, so that the add_pusher the
+    // core just issued leaves first. In a room: later, off the entry's own
+    // signaling (its peers were just created).
+    if (!this.peers.size) setTimeout(() => this.makeSpare(iceServers), 0);
     else setTimeout(() => this.makeSpare(iceServers), 300);
   }
 
@@ -193,7 +194,7 @@ export class WebRtcMedia {
     pc.addTransceiver('video', { direction: 'sendrecv' });
     const spare = { key, pc, ice: [] };
     pc.onicecandidate = (e) => spare.ice.push(e.candidate ? e.candidate.toJSON() : { candidate: '' });
-    spare.ready = pc.createOffer().then((o) => pc.setLocalDescription(o));
+    spare.ready = pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => { spare.set = true; });
     spare.ready.catch((e) => this.log(`spare offer: ${e}`));
     this.spare = spare;
   }
@@ -257,13 +258,23 @@ export class WebRtcMedia {
         pc.addTransceiver('video', { direction: 'sendrecv' });
       }
       this.sendLocalTracks(peer);
-      this.queue(userID, async () => {
-        if (spare) await spare.ready;
-        else await pc.setLocalDescription(await pc.createOffer());
-        if (this.onLocalSdp) this.onLocalSdp(userID, 'offer', pc.localDescription.sdp);
-        if (held) for (const c of held.splice(0)) sendIce(c);
+      const sendOffer = () => {
+        // A spare's description already lists the candidates gathered so far
+        // (non-trickle for those): only the others follow it.
+        const sdp = pc.localDescription.sdp;
+        if (this.onLocalSdp) this.onLocalSdp(userID, 'offer', sdp);
+        if (held) for (const c of held.splice(0)) if (!c.candidate || !sdp.includes(c.candidate)) sendIce(c);
         held = null;
-      });
+      };
+      // A spare whose offer is set sends it now, not a few microtasks later.
+      if (spare && spare.set) sendOffer();
+      else {
+        this.queue(userID, async () => {
+          if (spare) await spare.ready;
+          else await pc.setLocalDescription(await pc.createOffer());
+          sendOffer();
+        });
+      }
     }
   }
 

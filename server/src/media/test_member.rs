@@ -138,6 +138,7 @@ pub async fn add(
                 push_url: url.clone(),
                 room_info: None,
                 private_map_key: None,
+                join_order: false,
             },
             now_ms(),
         )

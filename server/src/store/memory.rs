@@ -331,7 +331,13 @@ impl Store for MemoryStore {
         };
         let is_new = match room.members.iter_mut().find(|m| m.pusher.user_id == user) {
             Some(m) => {
-                m.pusher = entry.pusher;
+                // A repeated add_pusher keeps the member's place in the join
+                // order: the others hold the one they were told.
+                let join_order = m.pusher.join_order.or(entry.pusher.join_order);
+                m.pusher = Pusher {
+                    join_order,
+                    ..entry.pusher
+                };
                 m.push_url = entry.push_url;
                 m.last_beat = now;
                 false
@@ -569,6 +575,7 @@ mod tests {
                 user_name: u.into(),
                 user_avatar: String::new(),
                 accelerate_url: String::new(),
+                join_order: None,
             },
             push_url: String::new(),
             mixed_play_url: String::new(),

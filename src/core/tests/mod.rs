@@ -41,6 +41,7 @@ pub(crate) fn pusher(id: &str) -> Pusher {
         user_name: format!("{id}-name"),
         user_avatar: format!("{id}.png"),
         accelerate_url: String::new(),
+        join_order: None,
     }
 }
 

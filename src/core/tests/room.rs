@@ -15,7 +15,7 @@ fn enter_asks_add_pusher_before_get_pushers_and_lists_others() {
     assert_eq!(
         serde_json::to_value(&add.body).unwrap(),
         serde_json::json!({"roomID": "r1", "userID": "carol", "userName": "carol-name",
-            "userAvatar": "carol.png", "pushURL": "", "roomInfo": null})
+            "userAvatar": "carol.png", "pushURL": "", "roomInfo": null, "joinOrder": true})
     );
     assert!(add.url.ends_with("/add_pusher?userID=carol&token=tok"));
     h.ok(&add);
@@ -66,7 +66,11 @@ fn entering_hints_the_glue_to_prepare_an_offer_for_the_next_newcomer() {
         private_map_key: None,
     });
     let add = h.http("add_pusher");
-    assert_eq!(h.prepares(), 0, "not before the room's own peers");
+    assert_eq!(
+        h.prepares(),
+        1,
+        "one while add_pusher is on its way: we offer to its roster's members"
+    );
     h.ok_roster(&add, &[ME, "dave"]);
     let peers: Vec<_> = h
         .out

@@ -251,3 +251,83 @@ fn queued_signaling_is_dropped_when_we_leave_while_offline() {
     h.welcome(true);
     assert!(h.sent().is_empty());
 }
+
+/// `who` with a join order, as our server lists members whose client asked for one.
+fn ordered(who: &str, order: u64) -> Pusher {
+    Pusher {
+        join_order: Some(order),
+        ..pusher(who)
+    }
+}
+
+fn ordered_roster(h: &mut H, req: &HttpRequest, members: &[Pusher]) {
+    let RequestBody::AddPusher(b) = &req.body else {
+        panic!("not add_pusher: {req:?}");
+    };
+    let body = ReplyBody::AddPusher(AddPusherResponse {
+        room_id: b.room_id.clone(),
+        pushers: Some(members.to_vec()),
+    });
+    h.reply(req, body);
+}
+
+#[test]
+fn with_join_orders_the_newcomer_offers_to_the_roster() {
+    let mut h = H::new();
+    h.login();
+    h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
+    let add = h.http("add_pusher");
+    // "alice" sorts before us and "dave" after; both joined earlier; "bob"
+    // has no order (an original client): the ids decide for him.
+    ordered_roster(
+        &mut h,
+        &add,
+        &[
+            ordered("alice", 10),
+            ordered("dave", 11),
+            pusher("bob"),
+            ordered(ME, 12),
+        ],
+    );
+    assert_eq!(
+        h.peers(),
+        [
+            created("alice", true),
+            created("dave", true),
+            created("bob", false)
+        ]
+    );
+}
+
+#[test]
+fn with_join_orders_an_older_member_answers_the_newcomer() {
+    let mut h = H::new();
+    h.login();
+    h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
+    let add = h.http("add_pusher");
+    ordered_roster(&mut h, &add, &[ordered(ME, 10)]);
+    h.clear();
+    // "dave" sorts after us, but joined later: he offers, we answer.
+    h.server(ServerEvent::PusherJoin {
+        room_id: rid("r1"),
+        pusher: ordered("dave", 20),
+    });
+    assert_eq!(h.peers(), [created("dave", false)]);
+    h.server(offer_from("dave", "o1"));
+    assert_eq!(h.peers(), [set_remote("dave", SdpKind::Offer, "o1")]);
+    h.handle(Input::LocalSdp {
+        user: uid("dave"),
+        kind: SdpKind::Answer,
+        sdp: "a1".into(),
+    });
+    assert_eq!(kinds(&h.sent()), ["answer"]);
+    // A newcomer without an order (an original client) that sorts after us: we offer.
+    h.server(join("r1", "erin"));
+    assert_eq!(h.peers(), [created("erin", true)]);
+}

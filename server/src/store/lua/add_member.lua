@@ -22,7 +22,11 @@ for _, m in ipairs(r.members) do
 end
 local is_new = found == nil
 if found then
+  -- A repeated add_pusher keeps the member's place in the join order: the
+  -- others hold the one they were told.
+  local order = found.p.joinOrder
   found.p = entry.p
+  if order ~= nil then found.p.joinOrder = order end
   found.url = entry.url
   found.beat = now
 else
