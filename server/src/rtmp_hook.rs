@@ -195,7 +195,8 @@ mod tests {
                 user: key(user),
                 expires_at: NOW_MS + 60_000,
             })
-            .await;
+            .await
+            .unwrap();
     }
 
     /// The form nginx-rtmp sends for a push to `url` (as observed from nginx 1.22).

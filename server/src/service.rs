@@ -252,7 +252,7 @@ impl RoomService {
     /// `login`: verifies the UserSig and opens a session.
     pub async fn login(&self, req: LoginRequest, now: Millis) -> Result<LoginResponse, ApiError> {
         let key = self.verify_user_sig(req, now)?;
-        let token = self.open_session(key.clone(), now).await;
+        let token = self.open_session(key.clone(), now).await?;
         self.metrics.logins.fetch_add(1, Ordering::Relaxed);
         Ok(LoginResponse {
             ice_servers: self.ice_servers(&key.user, now),
@@ -265,8 +265,9 @@ impl RoomService {
 
     /// Opens a login session for `key` (replacing the user's previous one, which
     /// is told 1009) and returns its token. Push URLs are signed for a session,
-    /// so the debug helpers' test streams get one of their own too.
-    pub async fn open_session(&self, key: UserKey, now: Millis) -> String {
+    /// so the debug helpers' test streams get one of their own too. Fails
+    /// (1030) only when a shared store (Redis) cannot record it.
+    pub async fn open_session(&self, key: UserKey, now: Millis) -> Result<String, ApiError> {
         let token = random_hex(16);
         let record = SessionRecord {
             token: token.clone(),
@@ -277,7 +278,7 @@ impl RoomService {
             Some(cluster) => cluster.session_elsewhere(&key).await,
             None => None,
         };
-        self.store.put_session(record).await;
+        self.store.put_session(record).await?;
         if let (Some(cluster), Some((old_token, node))) = (self.hub.cluster(), elsewhere) {
             cluster.end_on(&node, &key, &old_token).await;
         }
@@ -291,7 +292,7 @@ impl RoomService {
         ) {
             self.hub.end(&old, ErrorCode::SessionReplaced.into());
         }
-        token
+        Ok(token)
     }
 
     /// The configured ICE servers, plus TURN credentials minted for `user` now.

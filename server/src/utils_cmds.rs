@@ -76,10 +76,9 @@ pub async fn test_push_url(State(svc): State<Arc<RoomService>>) -> Response {
     let result = match test_user(&svc) {
         Ok((app, user)) => {
             let stream = svc.stream_of(app, &user);
-            let session = svc
-                .open_session(crate::store::UserKey { app, user }, now_ms)
-                .await;
-            Ok((stream, session))
+            svc.open_session(crate::store::UserKey { app, user }, now_ms)
+                .await
+                .map(|session| (stream, session))
         }
         Err(e) => Err(e),
     };

@@ -592,6 +592,22 @@ async fn redis_down_answers_1030_and_sockets_stay_up() {
     let _ = redis.child.wait();
     let v = alice.call("get_pushers", json!({"roomID": "r"})).await;
     assert_eq!(v["code"], 1030, "{v}");
+    // A login cannot open its session without Redis: it says so (not a token that fails later).
+    let login: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/login?sdkAppID={APP}&accountType=0&userID=bob&userSig={}",
+            na.room_base(),
+            urlencode(&sig("bob"))
+        ))
+        .body("")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(login["code"], 1030, "{login}");
+    assert!(login.get("token").is_none(), "{login}");
     // Its answer cannot be numbered in Redis: it comes unnumbered (the last seq, as pong does).
     aw.send(json!({"type": "room_text", "roomID": "r", "text": "x", "reqID": 7}))
         .await;

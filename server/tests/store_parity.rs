@@ -213,11 +213,11 @@ async fn run_rules(s: &dyn Store) -> Vec<String> {
     };
     out.push(format!(
         "put {:?}",
-        s.put_session(rec("t1")).await.map(|r| r.token)
+        s.put_session(rec("t1")).await.unwrap().map(|r| r.token)
     ));
     out.push(format!(
         "replace {:?}",
-        s.put_session(rec("t2")).await.map(|r| r.token)
+        s.put_session(rec("t2")).await.unwrap().map(|r| r.token)
     ));
     out.push(format!("old {}", code(s.touch_session("t1", 0, 10).await)));
     out.push(format!(

@@ -105,7 +105,7 @@ pub async fn add(
         app,
         user: user.clone(),
     };
-    let token = svc.open_session(key.clone(), now).await;
+    let token = svc.open_session(key.clone(), now).await?;
     let caller = Caller { key, token };
     let stream = svc.stream_of(app, &user);
     let url = svc

@@ -206,7 +206,7 @@ fn not_found() -> ApiError {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn put_session(&self, session: SessionRecord) -> Option<SessionRecord> {
+    async fn put_session(&self, session: SessionRecord) -> Result<Option<SessionRecord>, ApiError> {
         let old_token = self
             .user_sessions
             .lock(&session.user)
@@ -215,7 +215,7 @@ impl Store for MemoryStore {
         self.sessions
             .lock(&session.token)
             .insert(session.token.clone(), session);
-        old
+        Ok(old)
     }
 
     async fn touch_session(
@@ -696,8 +696,8 @@ mod tests {
             user: user.clone(),
             expires_at: 100,
         };
-        assert!(s.put_session(rec("t1")).await.is_none());
-        assert_eq!(s.put_session(rec("t2")).await.unwrap().token, "t1");
+        assert!(s.put_session(rec("t1")).await.unwrap().is_none());
+        assert_eq!(s.put_session(rec("t2")).await.unwrap().unwrap().token, "t1");
         assert_eq!(s.touch_session("t1", 0, 10).await.unwrap_err().code, 7);
         assert_eq!(s.touch_session("t2", 50, 10).await.unwrap().expires_at, 60);
         assert_eq!(s.touch_session("t2", 61, 10).await.unwrap_err().code, 1004);

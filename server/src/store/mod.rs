@@ -150,7 +150,7 @@ pub struct Departure {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Records a session; returns the user's previous session, now invalid.
-    async fn put_session(&self, session: SessionRecord) -> Option<SessionRecord>;
+    async fn put_session(&self, session: SessionRecord) -> Result<Option<SessionRecord>, ApiError>;
     /// Looks a token up and slides its expiry to `now + ttl`.
     async fn touch_session(
         &self,

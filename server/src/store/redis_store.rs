@@ -301,13 +301,11 @@ impl RedisStore {
 
 #[async_trait]
 impl Store for RedisStore {
-    async fn put_session(&self, s: SessionRecord) -> Option<SessionRecord> {
+    async fn put_session(&self, s: SessionRecord) -> Result<Option<SessionRecord>, ApiError> {
         let (app, exp) = (s.user.app.to_string(), s.expires_at.to_string());
         let args = [s.token.as_str(), &app, s.user.user.as_str(), &exp];
-        match self.call(&self.scripts.put_session, &args).await {
-            Ok(v) => Self::session_answer(v),
-            Err(_) => None,
-        }
+        let v = self.call(&self.scripts.put_session, &args).await?;
+        Ok(Self::session_answer(v))
     }
 
     async fn touch_session(
