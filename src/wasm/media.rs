@@ -233,7 +233,7 @@ fn link_arg(link: &str) -> Result<SfuLink, JsValue> {
     match link {
         "publisher" => Ok(SfuLink::Publisher),
         "subscriber" => Ok(SfuLink::Subscriber),
-        other => Err(bad(format!("unknown SFU link {other:?}"))),
+        other => Err(bad(format!("unknown SFU link \"{other}\""))),
     }
 }
 
@@ -271,7 +271,7 @@ impl RoomCore {
     pub fn feed_sfu_state(&self, link: &str, state: &str) -> Result<(), JsValue> {
         let link = link_arg(link)?;
         let state = PeerState::from_ice(state)
-            .ok_or_else(|| bad(format!("unknown ICE state {state:?}")))?;
+            .ok_or_else(|| bad(format!("unknown ICE state \"{state}\"")))?;
         pump(self.driver(), Input::SfuLinkState { link, state });
         Ok(())
     }
