@@ -137,8 +137,8 @@ fn perform(d: &Shared, out: Output) {
                 Err(reason) => pump(d, Input::WsClosed { conn, reason }),
             }
         }
-        Output::WsSend { conn, frame } => send_on(d, conn, &frame),
-        Output::WsSendSfu { conn, frame } => send_on(d, conn, &frame),
+        Output::WsSend { conn, frame } => send_on(d, conn, js::to_json(&frame)),
+        Output::WsSendSfu { conn, frame } => send_on(d, conn, js::to_json(&frame)),
         Output::WsClose { conn } => {
             let old = {
                 let mut st = d.state.borrow_mut();
@@ -183,13 +183,11 @@ fn perform(d: &Shared, out: Output) {
     }
 }
 
-/// Sends `frame` as JSON text on socket `conn`, if that is still the socket.
-fn send_on(d: &Shared, conn: ConnId, frame: &impl serde::Serialize) {
+/// Sends a frame's JSON `text` on socket `conn`, if that is still the socket
+/// (one copy for both frame tables: the caller serializes).
+fn send_on(d: &Shared, conn: ConnId, text: Option<String>) {
     let st = d.state.borrow();
-    if let (Some((_, s)), Some(text)) = (
-        st.socket.as_ref().filter(|(c, _)| *c == conn),
-        js::to_json(frame),
-    ) {
+    if let (Some((_, s)), Some(text)) = (st.socket.as_ref().filter(|(c, _)| *c == conn), text) {
         s.send(&text);
     }
 }
