@@ -19,6 +19,7 @@ pub mod frame;
 pub mod http;
 pub mod ids;
 pub mod sfu;
+pub mod wire_enum;
 pub mod ws;
 
 #[cfg(feature = "server")]

@@ -16,49 +16,54 @@
 
 use crate::frame::server_events;
 use crate::ids::{RoomId, UserId};
+use crate::wire_enum::wire_enum;
 use crate::ws::IceCandidate;
 use serde::{Deserialize, Serialize};
 
-/// How a room carries media.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RoomMode {
-    /// One peer connection per pair of members (the default).
-    Mesh,
-    /// One publisher and one subscriber connection per member, to the media server.
-    Sfu,
+wire_enum! {
+    /// How a room carries media.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RoomMode {
+        /// One peer connection per pair of members (the default).
+        Mesh = "mesh",
+        /// One publisher and one subscriber connection per member, to the media server.
+        Sfu = "sfu",
+    }
 }
 
-/// Which of a member's two media-server connections a frame is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SfuLink {
-    /// The member's own camera/microphone (the member offers).
-    Publisher,
-    /// Everyone else's tracks (the media server offers).
-    Subscriber,
+wire_enum! {
+    /// Which of a member's two media-server connections a frame is about.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum SfuLink {
+        /// The member's own camera/microphone (the member offers).
+        Publisher = "publisher",
+        /// Everyone else's tracks (the media server offers).
+        Subscriber = "subscriber",
+    }
 }
 
-/// The media server's state as a room's members see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SfuState {
-    /// The media server went away: the SFU connections are dead. Keep the
-    /// room (messages still flow) and wait for `ready`.
-    Lost,
-    /// The room is back on the media server: publish and subscribe again
-    /// (sent only after `lost`).
-    Ready,
+wire_enum! {
+    /// The media server's state as a room's members see it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SfuState {
+        /// The media server went away: the SFU connections are dead. Keep the
+        /// room (messages still flow) and wait for `ready`.
+        Lost = "lost",
+        /// The room is back on the media server: publish and subscribe again
+        /// (sent only after `lost`).
+        Ready = "ready",
+    }
 }
 
-/// Kind of a subscribed track.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TrackKind {
-    /// An audio track.
-    Audio,
-    /// A video track.
-    Video,
+wire_enum! {
+    /// Kind of a subscribed track.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum TrackKind {
+        /// An audio track.
+        Audio = "audio",
+        /// A video track.
+        Video = "video",
+    }
 }
 
 /// One track of the subscriber connection: the transceiver with `mid`

@@ -15,6 +15,7 @@
 use crate::frame::server_events;
 use crate::http::{IceServer, Pusher};
 use crate::ids::{RoomId, UserId};
+use crate::wire_enum::wire_enum;
 use serde::{Deserialize, Serialize};
 
 /// An ICE candidate as `RTCIceCandidate.toJSON()` gives it.
@@ -216,26 +217,28 @@ pub struct CustomHeadData {
     pub msg: String,
 }
 
-/// Why a member left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QuitReason {
-    /// It called `delete_pusher` (or logged out).
-    Left,
-    /// It missed its heartbeats.
-    Timeout,
-    /// Its socket closed and did not come back within the grace period.
-    Disconnected,
+wire_enum! {
+    /// Why a member left.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum QuitReason {
+        /// It called `delete_pusher` (or logged out).
+        Left = "left",
+        /// It missed its heartbeats.
+        Timeout = "timeout",
+        /// Its socket closed and did not come back within the grace period.
+        Disconnected = "disconnected",
+    }
 }
 
-/// Why a room closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CloseReason {
-    /// The creator called `destroy_room`.
-    Destroyed,
-    /// The creator left (or timed out / disconnected).
-    CreatorLeft,
+wire_enum! {
+    /// Why a room closed.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum CloseReason {
+        /// The creator called `destroy_room`.
+        Destroyed = "destroyed",
+        /// The creator left (or timed out / disconnected).
+        CreatorLeft = "creator_left",
+    }
 }
 
 /// A server frame: a sequence number and an event.

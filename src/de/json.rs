@@ -205,6 +205,7 @@ mod tests {
     #[test]
     fn the_protocol_types_round_trip() {
         use rtcroom_protocol::http::{LoginResponse, Pusher, RoomSummary};
+        use rtcroom_protocol::sfu::{RoomMode, SfuLink, SfuState, SfuStream, TrackKind};
         use rtcroom_protocol::ws::{IceCandidate, QuitReason};
         use rtcroom_protocol::{ApiError, RoomId, UserId};
         round_trip(&LoginResponse {
@@ -237,6 +238,26 @@ mod tests {
             username_fragment: None,
         });
         round_trip(&QuitReason::Disconnected);
+        // The string-valued enums of `wire_enum!`, every variant.
+        for v in [QuitReason::Left, QuitReason::Timeout] {
+            round_trip(&v);
+        }
+        round_trip(&rtcroom_protocol::ws::CloseReason::CreatorLeft);
+        for v in [RoomMode::Mesh, RoomMode::Sfu] {
+            round_trip(&v);
+        }
+        for v in [SfuLink::Publisher, SfuLink::Subscriber] {
+            round_trip(&v);
+        }
+        for v in [SfuState::Lost, SfuState::Ready] {
+            round_trip(&v);
+        }
+        round_trip(&vec![SfuStream {
+            mid: "1".into(),
+            user_id: UserId::new("a").unwrap(),
+            kind: TrackKind::Audio,
+        }]);
+        assert!(decode::<SfuLink>("\"sideways\"").is_err());
         round_trip(&ApiError {
             code: -1,
             message: "m".into(),
