@@ -101,13 +101,14 @@ impl Visitor<'_> for Name {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use crate::sfu::{RoomMode, SfuLink, SfuState, TrackKind};
-    use crate::ws::{CloseReason, QuitReason};
+    use crate::ws::{CloseReason, CustomCmd, QuitReason, TextCmd};
     use serde::de::DeserializeOwned;
     use serde::Serialize;
     use std::fmt::Debug;
 
     /// Every variant writes its table name as a JSON string and reads back;
-    /// the names are the ones serde's `rename_all = "snake_case"` gave.
+    /// the names are the ones serde's derive gave (`rename_all = "snake_case"`,
+    /// or the variant's own name for the two `cmd`s).
     fn round_trip<T>(all: &[T], names: &[&str], expected: &[&str])
     where
         T: Serialize + DeserializeOwned + PartialEq + Debug + Copy,
@@ -164,6 +165,16 @@ mod tests {
             &[TrackKind::Audio, TrackKind::Video],
             TrackKind::NAMES,
             &["audio", "video"],
+        );
+        round_trip(
+            &[TextCmd::CustomTextMsg],
+            TextCmd::NAMES,
+            &["CustomTextMsg"],
+        );
+        round_trip(
+            &[CustomCmd::CustomCmdMsg],
+            CustomCmd::NAMES,
+            &["CustomCmdMsg"],
         );
     }
 

@@ -159,18 +159,22 @@ impl ClientFrame {
     }
 }
 
-/// `cmd` of a text message head (original IM custom element).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TextCmd {
-    /// The only value: `"CustomTextMsg"`.
-    CustomTextMsg,
+wire_enum! {
+    /// `cmd` of a text message head (original IM custom element).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum TextCmd {
+        /// The only value.
+        CustomTextMsg = "CustomTextMsg",
+    }
 }
 
-/// `cmd` of a custom message head.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CustomCmd {
-    /// The only value: `"CustomCmdMsg"`.
-    CustomCmdMsg,
+wire_enum! {
+    /// `cmd` of a custom message head.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum CustomCmd {
+        /// The only value.
+        CustomCmdMsg = "CustomCmdMsg",
+    }
 }
 
 /// Original text-message head `{"cmd":"CustomTextMsg","data":{"nickName","headPic"}}`.
