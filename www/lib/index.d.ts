@@ -5,7 +5,8 @@ export interface PusherInfo {
   userID: string;
   userName: string;
   userAvatar: string;
-  /** Signed RTMP play URL of a mini-program member; "" for WebRTC members. */
+  /** Signed RTMP play URL: a mini-program member's stream, or a browser member's camera as the RTMP
+   * bridge carries it to mini-programs (rooms with a mini-program member); "" otherwise. */
   accelerateURL: string;
 }
 
