@@ -9,19 +9,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+use common::redis_server::Redis;
 use common::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A `redis-server` of this test, killed (by pid) and its dir removed on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
 
 fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -31,53 +25,6 @@ fn temp_dir(tag: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-impl Redis {
-    /// Starts one, or None (said loudly) when redis-server is not installed.
-    fn start() -> Option<Self> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_err()
-        {
-            assert!(
-                std::env::var_os("RTCROOM_REQUIRE_REDIS").is_none(),
-                "redis-server is required"
-            );
-            eprintln!("SKIPPED: redis-server is not installed (scripts/setup installs it)");
-            return None;
-        }
-        let port = free_port();
-        let dir = temp_dir("redis");
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(Self { child, port, dir })
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// One `rtcroom-server` node, killed (by pid) on drop.
@@ -198,6 +145,18 @@ fn two_nodes(limits: &str) -> Option<(Redis, Node, Node)> {
     let a = Node::start(&redis, "node-a", limits);
     let b = Node::start(&redis, "node-b", limits);
     Some((redis, a, b))
+}
+
+/// alice on node A and `other` on node B, each with a socket, both in room
+/// `r` (alice has seen the other's join).
+async fn alice_on_a_and_on_b(na: &Node, nb: &Node, other: &str) -> (Client, Client, Ws, Ws) {
+    let alice = na.login("alice").await;
+    let them = nb.login(other).await;
+    let (mut aw, tw) = (alice.ws().await, them.ws().await);
+    alice.enter("r").await;
+    them.enter("r").await;
+    aw.expect("pusher_join").await;
+    (alice, them, aw, tw)
 }
 
 #[tokio::test]
@@ -462,13 +421,7 @@ async fn a_member_whose_node_froze_resumes_on_the_other_node_exactly_once() {
     let Some((_redis, na, nb)) = two_nodes("") else {
         return;
     };
-    let alice = na.login("alice").await;
-    let bob = nb.login("bob").await;
-    let mut aw = alice.ws().await;
-    let mut bw = bob.ws().await;
-    alice.enter("r").await;
-    bob.enter("r").await;
-    aw.expect("pusher_join").await;
+    let (alice, bob, mut aw, mut bw) = alice_on_a_and_on_b(&na, &nb, "bob").await;
     for i in 0..5 {
         aw.send(json!({"type": "room_text", "roomID": "r", "text": format!("before-{i}")}))
             .await;
@@ -538,12 +491,7 @@ async fn redis_connections_killed_mid_traffic_lose_nothing() {
         return;
     };
     const N: usize = 300;
-    let alice = na.login("alice").await;
-    let carol = nb.login("carol").await;
-    let (mut aw, mut cw) = (alice.ws().await, carol.ws().await);
-    alice.enter("r").await;
-    carol.enter("r").await;
-    aw.expect("pusher_join").await;
+    let (_alice, _carol, mut aw, mut cw) = alice_on_a_and_on_b(&na, &nb, "carol").await;
     let reader = tokio::spawn(async move { collect_texts(&mut cw, N).await });
     let mut retried = 0;
     for i in 0..N {
@@ -645,12 +593,7 @@ async fn a_killed_nodes_members_are_reported_quit() {
     let Some((_redis, na, nb)) = two_nodes("") else {
         return;
     };
-    let alice = na.login("alice").await;
-    let bob = nb.login("bob").await;
-    let (mut aw, _bw) = (alice.ws().await, bob.ws().await);
-    alice.enter("r").await;
-    bob.enter("r").await;
-    aw.expect("pusher_join").await;
+    let (alice, _bob, mut aw, _bw) = alice_on_a_and_on_b(&na, &nb, "bob").await;
     let killed = Instant::now();
     nb.signal("-KILL");
     // Node TTL 1.5 s, heartbeat timeout 3 s: well within 15 s.
@@ -778,13 +721,7 @@ async fn a_drained_nodes_members_resume_on_the_other_node() {
     let Some((_redis, na, nb)) = two_nodes("") else {
         return;
     };
-    let alice = na.login("alice").await;
-    let bob = nb.login("bob").await;
-    let mut aw = alice.ws().await;
-    let mut bw = bob.ws().await;
-    alice.enter("r").await;
-    bob.enter("r").await;
-    aw.expect("pusher_join").await;
+    let (_alice, bob, mut aw, mut bw) = alice_on_a_and_on_b(&na, &nb, "bob").await;
     nb.signal("-TERM");
     // B tells its sockets to go (close 1001) and stops.
     assert!(

@@ -2,12 +2,13 @@
 //! here) apply the same room rules: the same steps give the same answers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::redis_server::Redis;
+
 use rtcroom_protocol::http::Pusher;
 use rtcroom_protocol::ws::{CloseReason, QuitReason};
 use rtcroom_protocol::{RoomId, UserId};
 use rtcroom_server::store::*;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn rules() -> RoomRules {
     RoomRules {
@@ -254,55 +255,13 @@ async fn run_rules(s: &dyn Store) -> Vec<String> {
 
 #[tokio::test]
 async fn the_redis_store_answers_every_step_as_the_memory_store_does() {
-    if Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_err()
-    {
-        assert!(
-            std::env::var_os("RTCROOM_REQUIRE_REDIS").is_none(),
-            "redis-server is required"
-        );
-        eprintln!("SKIPPED: redis-server is not installed (scripts/setup installs it)");
+    let Some(redis) = Redis::start() else {
         return;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!("rtcroom-parity-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut redis = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let store = RedisStore::connect(&format!("redis://127.0.0.1:{port}"))
-        .await
-        .unwrap();
+    };
+    let store = RedisStore::connect(&redis.url()).await.unwrap();
     let from_redis = run_rules(&store).await;
     let from_memory = run_rules(&MemoryStore::new()).await;
-    let _ = redis.kill();
-    let _ = redis.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(redis);
     for (m, r) in from_memory.iter().zip(&from_redis) {
         assert_eq!(m, r, "memory vs redis");
     }

@@ -14,6 +14,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
+pub mod redis_server;
+
 pub const APP: u64 = 1_400_000_001;
 pub const SECRET: &str = "test-secret-key";
 pub const OTHER_APP: u64 = 1_400_000_002;
