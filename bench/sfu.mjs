@@ -21,7 +21,8 @@
 //
 // Run inside a loopback-only namespace (it adds the veth pair Janus needs);
 // scripts/bench does. Knobs: BENCH_SFU_RUNS (3), BENCH_SFU_SECS (10),
-// BENCH_SFU_ROOMS (4). Prints a summary on stderr; JSON to argv[2] (or stdout).
+// BENCH_SFU_ROOMS (4), BENCH_SFU_DEADLINE_SECS
+// (1800: then it stops everything it started and exits 1). Prints a summary on stderr; JSON to argv[2] (or stdout).
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
@@ -33,6 +34,7 @@ import { servePages, rawRun } from './pages.mjs';
 const RUNS = Number(process.env.BENCH_SFU_RUNS || 3);
 const SECS = Number(process.env.BENCH_SFU_SECS || 10);
 const MAX_ROOMS = Number(process.env.BENCH_SFU_ROOMS || 4);
+const DEADLINE_SECS = Number(process.env.BENCH_SFU_DEADLINE_SECS || 1800);
 const OUT = process.argv[2];
 const SPY = pathJoin(ROOT, 'tests', 'e2e', 'pc_spy.js');
 const SERVER_BIN = pathJoin(ROOT, 'target', 'release', 'rtcroom-server');
@@ -127,16 +129,21 @@ async function measure(people) {
 /** `n` people in a fresh room on `server`; the last enters a running room. Returns them and its first frames. */
 async function fillRoom(browser, server, n, tag) {
   const people = [];
-  for (let i = 1; i <= n; i++) people.push(await join(browser, server.base, `${tag}p${i}`, undefined, { initScript: SPY }));
-  const name = `bench ${tag}`;
-  await createRoom(people[0], name);
-  for (const p of people.slice(1, -1)) await enterRoom(p, name);
-  await allPlay(people.slice(0, -1), n - 2, 120000);
-  const last = people[n - 1];
-  await enterRoom(last, name);
-  await allPlay(people, n - 1, 120000);
-  const first = await last.page.evaluate(() => Object.values(window.demo.firstFrame).map((t) => t - window.demo.joinStartedAt));
-  return { people, first: { median: median(first), max: Math.max(...first) } };
+  try {
+    for (let i = 1; i <= n; i++) people.push(await join(browser, server.base, `${tag}p${i}`, undefined, { initScript: SPY }));
+    const name = `bench ${tag}`;
+    await createRoom(people[0], name);
+    for (const p of people.slice(1, -1)) await enterRoom(p, name);
+    await allPlay(people.slice(0, -1), n - 2, 120000);
+    const last = people[n - 1];
+    await enterRoom(last, name);
+    await allPlay(people, n - 1, 120000);
+    const first = await last.page.evaluate(() => Object.values(window.demo.firstFrame).map((t) => t - window.demo.joinStartedAt));
+    return { people, first: { median: median(first), max: Math.max(...first) } };
+  } catch (e) {
+    for (const p of people) await p.context.close().catch(() => {});
+    throw e;
+  }
 }
 
 async function roomRun(browser, server, n, tag) {
@@ -157,7 +164,24 @@ const janus = startJanus({ port: janusPort, apiSecret, adminKey, runDir: mkdtemp
 const servers = [];
 let browser = null;
 let pages = null;
-const result = { scenario: 'sfu', runs: RUNS, secs: SECS, loadavgStart: loadavg(), flows: { floor: [], mesh4: [], sfu4: [], sfu6: [] }, rooms: [] };
+let cleaned = false;
+/** Stops everything this bench started (by handle), once. */
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  if (browser) await browser.close().catch(() => {});
+  for (const s of servers) s.stop();
+  pages?.stop();
+  janus.stop();
+  removeVeth();
+}
+// Bounded: past the deadline, stop what we started and exit with an error.
+setTimeout(async () => {
+  log(`deadline of ${DEADLINE_SECS} s passed: stopping`);
+  await cleanup();
+  process.exit(1);
+}, DEADLINE_SECS * 1000).unref();
+const result = { scenario: 'sfu', runs: RUNS, secs: SECS, loadavgStart: loadavg(), flows: { floor: [], mesh4: [], sfu4: [], sfu6: [] }, failures: [], rooms: [] };
 try {
   await janus.ready;
   const mesh = await startServer({ bin: SERVER_BIN });
@@ -178,7 +202,14 @@ try {
   await rawRun(browser, pages); // unrecorded: Chromium's first call pays for process start-up
   for (let i = 0; i < RUNS; i++) {
     for (const [k, f] of Object.entries(flows)) {
-      const r = await f(i);
+      let r;
+      try {
+        r = await f(i);
+      } catch (e) {
+        result.failures.push({ flow: k, run: i + 1, error: String(e.message).slice(0, 500) });
+        log(`run ${i + 1}/${RUNS} ${k} failed: ${e.message}`);
+        continue;
+      }
       result.flows[k].push(r);
       log(`run ${i + 1}/${RUNS} ${k}: first remote frame median ${r.firstFrameMs.median.toFixed(0)} ms` + (r.uploadKbpsPerPage
         ? `, upload/page ${r.uploadKbpsPerPage.median.toFixed(0)} kbit/s, renderer/page ${r.rendererCoresPerPage.median.toFixed(2)} cores, Chromium other ${r.chromiumOtherCores.toFixed(2)}, Janus ${r.janusCores.toFixed(3)}, received ${r.receivedFps.median.toFixed(1)} fps, load ${r.loadavg}` : ''));
@@ -208,11 +239,7 @@ try {
     for (const p of held) await p.context.close();
   }
 } finally {
-  if (browser) await browser.close();
-  for (const s of servers) s.stop();
-  pages?.stop();
-  janus.stop();
-  removeVeth();
+  await cleanup();
 }
 result.loadavgEnd = loadavg();
 const pick = (runs, f) => median(runs.map(f));
