@@ -21,9 +21,11 @@
 //
 // Run inside a loopback-only namespace (it adds the veth pair Janus needs);
 // scripts/bench does. Knobs: BENCH_SFU_RUNS (3), BENCH_SFU_SECS (10),
-// BENCH_SFU_ROOMS (4), BENCH_SFU_DEADLINE_SECS
+// BENCH_SFU_ROOMS (4), BENCH_SFU_CAMERA (WxH@fps, e.g. 160x120@15: a
+// smaller fake camera), BENCH_SFU_DEADLINE_SECS
 // (1800: then it stops everything it started and exits 1). Prints a summary on stderr; JSON to argv[2] (or stdout).
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -35,6 +37,9 @@ const RUNS = Number(process.env.BENCH_SFU_RUNS || 3);
 const SECS = Number(process.env.BENCH_SFU_SECS || 10);
 const MAX_ROOMS = Number(process.env.BENCH_SFU_ROOMS || 4);
 const DEADLINE_SECS = Number(process.env.BENCH_SFU_DEADLINE_SECS || 1800);
+// WxH@fps: the fake camera plays an ffmpeg test pattern of that size instead of Chromium's 640x480 one,
+// so more pages fit on the box (lighter encoders and decoders; Janus forwards fewer bytes too).
+const CAMERA = process.env.BENCH_SFU_CAMERA || '';
 const OUT = process.argv[2];
 const SPY = pathJoin(ROOT, 'tests', 'e2e', 'pc_spy.js');
 const SERVER_BIN = pathJoin(ROOT, 'target', 'release', 'rtcroom-server');
@@ -69,7 +74,10 @@ function counters(p) {
       (await pc.getStats()).forEach((s) => {
         if (s.type === 'outbound-rtp') {
           out.bytesSent += s.bytesSent;
-          if (s.kind === 'video') out.videoBytesSent += s.bytesSent;
+          if (s.kind === 'video') {
+            out.videoBytesSent += s.bytesSent;
+            if (s.frameWidth) out.sentVideo = `${s.frameWidth}x${s.frameHeight}`;
+          }
         }
         if (s.type === 'inbound-rtp' && s.kind === 'video') out.framesDecoded[`${pc.__id ??= Math.random()}:${s.ssrc}`] = s.framesDecoded;
       });
@@ -116,6 +124,7 @@ async function measure(people) {
   return {
     secs,
     loadavg: loadavg(),
+    sentVideo: [...new Set(c1.map((c) => c.sentVideo))].join(', '),
     uploadKbpsPerPage: { median: median(upKbps), min: Math.min(...upKbps), max: Math.max(...upKbps) },
     rendererCoresPerPage: { median: median(cpu.perPage), min: Math.min(...cpu.perPage), max: Math.max(...cpu.perPage) },
     chromiumOtherCores: cpu.chromiumOther,
@@ -192,7 +201,16 @@ try {
   });
   servers.push(sfu);
   pages = await servePages();
-  browser = await launch();
+  const extraArgs = [];
+  if (CAMERA) {
+    const [, w, h, fps] = CAMERA.match(/^(\d+)x(\d+)@(\d+)$/) ?? [];
+    if (!w) throw new Error(`BENCH_SFU_CAMERA: want WxH@fps, got ${CAMERA}`);
+    const y4m = pathJoin(mkdtempSync(pathJoin(tmpdir(), 'rtcroom-bench-camera-')), 'camera.y4m');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=size=${w}x${h}:rate=${fps}:duration=10`, '-pix_fmt', 'yuv420p', y4m]);
+    extraArgs.push(`--use-file-for-fake-video-capture=${y4m}`);
+    result.camera = CAMERA;
+  }
+  browser = await launch(extraArgs);
   const flows = {
     floor: (i) => rawRun(browser, pages).then((r) => ({ firstFrameMs: { median: r.guest, max: r.guest } })),
     mesh4: (i) => roomRun(browser, mesh, 4, `m4r${i}`),
@@ -232,7 +250,7 @@ try {
       await sleep(3000);
       const m = await measure(held);
       result.rooms.push({ rooms: k, pages: held.length, firstFrameMs: room.first, ...m });
-      log(`${k} room(s), ${held.length} pages: received ${m.receivedFps.median.toFixed(1)} fps median (min ${m.receivedFps.min.toFixed(1)}, ${m.receivedFps.streams} streams), Janus ${m.janusCores.toFixed(3)} cores, Chromium ${m.chromiumCores.toFixed(2)}, load ${m.loadavg}`);
+      log(`${k} room(s), ${held.length} pages, sending ${m.sentVideo}: received ${m.receivedFps.median.toFixed(1)} fps median (min ${m.receivedFps.min.toFixed(1)}, ${m.receivedFps.streams} streams), Janus ${m.janusCores.toFixed(3)} cores, Chromium ${m.chromiumCores.toFixed(2)}, load ${m.loadavg}`);
       if (m.receivedFps.median < result.rooms[0].receivedFps.median / 2) { log('frame rate halved: stop'); break; }
     }
   } finally {
