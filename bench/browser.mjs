@@ -15,10 +15,10 @@
 // median of each step's first time over the runs says where the time goes.
 // Prints JSON: every run, the medians and the timelines.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join as pathJoin } from 'node:path';
 import { startServer, launch, join, createRoom, enterRoom, waitPlaying, ROOT } from '../tests/e2e/harness.mjs';
+import { servePages, rawRun } from './pages.mjs';
 
 const RUNS = Number(process.env.BENCH_BROWSER_RUNS || 10);
 const BEFORE_WWW = process.env.BENCH_BEFORE_WWW || '';
@@ -31,21 +31,6 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Static pages for the raw and PeerJS flows. */
-function servePages() {
-  const files = {
-    '/raw.html': [pathJoin(BENCH, 'pages', 'raw.html'), 'text/html'],
-    '/peerjs.html': [pathJoin(BENCH, 'pages', 'peerjs.html'), 'text/html'],
-    '/peerjs.min.js': [pathJoin(BENCH, 'node_modules', 'peerjs', 'dist', 'peerjs.min.js'), 'text/javascript'],
-  };
-  const server = createServer((req, res) => {
-    const f = files[new URL(req.url, 'http://x').pathname];
-    if (!f) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': f[1] }).end(readFileSync(f[0]));
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ base: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() })));
-}
-
 function startPeerServer() {
   const proc = spawn(process.execPath, [pathJoin(BENCH, 'peer-server.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((ok, fail) => {
@@ -57,21 +42,6 @@ function startPeerServer() {
     });
     proc.on('exit', (code) => fail(new Error(`peer server exited ${code}`)));
   });
-}
-
-async function rawRun(browser, pages) {
-  const context = await browser.newContext();
-  await context.addInitScript({ path: TIMELINE });
-  const page = await context.newPage();
-  await page.goto(`${pages.base}/raw.html`);
-  const ms = await page.evaluate(() => window.bench.run());
-  const marks = await page.evaluate(() => window.__timeline.marks);
-  const timeline = {};
-  for (const [t, label] of marks) if (t >= ms.t0 - 1) timeline[label] = t - ms.t0;
-  timeline['B first frame of A'] = ms.guest;
-  timeline['A first frame of B'] = ms.host;
-  await context.close();
-  return { guest: ms.guest, host: ms.host, timeline };
 }
 
 async function peerjsRun(browser, pages, peer, i) {

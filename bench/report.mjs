@@ -195,6 +195,34 @@ if (files.includes('browser.json')) {
     `guest ${int(med.rtcroom.guest)} ms = ${ratio(med.rtcroom.guest, med.raw.guest)} raw, PeerJS ${int(med.peerjs.guest)}; host ${int(med.rtcroom.host)} ms = ${ratio(med.rtcroom.host, med.raw.host)} raw, PeerJS ${int(med.peerjs.host)}`, verdict(met)]);
 }
 
+// ---- mesh vs SFU, npm package (bench/sfu.mjs) ----
+if (files.includes('sfu.json')) {
+  const s = load('sfu.json');
+  const names = {
+    floor: 'raw two-peer floor (bench/pages/raw.html, no server)',
+    mesh4: '4-person mesh (no media server)',
+    sfu4: '4-person SFU (Janus, sfu_threshold 0)',
+    sfu6: '6-person SFU (Janus, sfu_threshold 0)',
+  };
+  const flows = Object.keys(names).filter((k) => s.flows[k]?.length);
+  const col = (k, path, f) => (s.flows[k][0] && get(s.flows[k][0], path) !== undefined ? `${f(m(s.flows[k], path))} (${each(s.flows[k], path, f)})` : '—');
+  sections.sfu = table(['', 'last to enter → first remote frame, median of the others (ms)', 'upload / page (kbit/s)', 'video sent (px)', 'Chromium renderer / page (cores)', 'rest of Chromium (cores)', 'Janus (cores)', 'received video (fps, median stream)', 'load average during the window'], flows.map((k) => [
+    names[k],
+    `${int(m(s.flows[k], 'firstFrameMs.median'))} (${each(s.flows[k], 'firstFrameMs.median', int)})${k === 'floor' ? '' : `, ${ratio(m(s.flows[k], 'firstFrameMs.median'), m(s.flows.floor, 'firstFrameMs.median'))} floor`}`,
+    col(k, 'uploadKbpsPerPage.median', int),
+    k === 'floor' ? '—' : [...new Set(s.flows[k].map((r) => r.sentVideo ?? 'not recorded'))].join(', '),
+    col(k, 'rendererCoresPerPage.median', (x) => fmt(x, 2)),
+    col(k, 'chromiumOtherCores', (x) => fmt(x, 2)),
+    k.startsWith('sfu') ? col(k, 'janusCores', (x) => fmt(x, 3)) : '—',
+    col(k, 'receivedFps.median', (x) => fmt(x, 1)),
+    s.flows[k][0]?.loadavg ? s.flows[k].map((r) => r.loadavg.split(' ')[0]).join(' / ') : '—',
+  ])) + `\n\n${s.runs} rounds, interleaved (floor, mesh4, sfu4, sfu6 in each round), ${s.secs} s windows; medians, each run in brackets. Load average ${s.loadavgStart} at the start, ${s.loadavgEnd} at the end.`
+    + ((s.failures ?? []).length ? ` Failed runs (left out): ${s.failures.map((f) => `${f.flow} round ${f.run}: ${f.error.slice(0, 160)}`).join('; ')}.` : ' No run failed.');
+  sections.sfu_rooms = table(['6-person rooms on one Janus', 'pages', 'video sent', 'received video (fps): median / lowest stream', 'Janus (cores)', 'Janus per room (cores)', 'Chromium, all processes (cores)', 'newest room: last to enter → first remote frame (ms)', 'load average'], s.rooms.map((r) => (r.failed
+    ? [String(r.rooms), '—', '—', `did not come up: ${r.failed.slice(0, 120)}`, '—', '—', '—', '—', '—']
+    : [String(r.rooms), String(r.pages), r.sentVideo ?? 'not recorded (640x480 asked)', `${fmt(r.receivedFps.median)} / ${fmt(r.receivedFps.min)} (${r.receivedFps.streams} streams)`, fmt(r.janusCores, 3), fmt(r.janusCores / r.rooms, 3), fmt(r.chromiumCores, 2), int(r.firstFrameMs.median), r.loadavg])));
+}
+
 // ---- size ----
 if (files.includes('size.json')) {
   const s = load('size.json');

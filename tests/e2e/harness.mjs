@@ -58,8 +58,9 @@ export async function startServer({ heartbeatTimeoutSecs = 20, socketGraceMs = 1
   return { base, proc, log: () => stderr, stop: () => proc.kill('SIGTERM') };
 }
 
-export async function launch() {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
+/** Headless Chromium with the fake devices; `extraArgs` are added to its flags (e.g. a fake-camera file). */
+export async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: [...FLAGS, ...extraArgs] });
 }
 
 /** A participant: own browser context, the demo page, logged in with a debug identity. */

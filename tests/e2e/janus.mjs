@@ -62,24 +62,41 @@ export function startJanus({ port, apiSecret, adminKey, runDir }) {
   return { proc, log, ready: waitListening(port, proc, log), stop: () => { proc.kill('SIGKILL'); } };
 }
 
-/** CPU seconds used so far by this test's descendant processes, by name (chromium, janus, rtcroom-server). */
-export function cpuSeconds() {
+/**
+ * This process's descendants with their CPU seconds (user + system) so far:
+ * pid → {name, seconds, type} (`type`: Chromium's --type=… of the process, e.g.
+ * 'renderer' — one per page —, 'gpu-process', 'utility'; '' for its browser process and the others).
+ */
+export function ownProcesses() {
   const procs = new Map();
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(pid), { name, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+      procs.set(Number(pid), { name, ppid: Number(f[1]), seconds: (Number(f[11]) + Number(f[12])) / 100 });
     } catch { /* gone */ }
   }
   const mine = (pid) => { for (let p = pid, n = 0; p > 1 && n < 64; p = procs.get(p)?.ppid ?? 0, n++) if (p === process.pid) return true; return false; };
-  const out = { chromium: 0, janus: 0, server: 0 };
+  const out = new Map();
   for (const [pid, p] of procs) {
     if (pid === process.pid || !mine(pid)) continue;
-    if (/chrom/i.test(p.name)) out.chromium += p.ticks / 100;
-    else if (/janus/.test(p.name)) out.janus += p.ticks / 100;
-    else if (/rtcroom/.test(p.name)) out.server += p.ticks / 100;
+    let type = '';
+    if (/chrom/i.test(p.name)) {
+      try { type = (readFileSync(`/proc/${pid}/cmdline`, 'utf8').match(/--type=([\w-]+)/) ?? ['', ''])[1]; } catch { /* gone */ }
+    }
+    out.set(pid, { name: p.name, seconds: p.seconds, type });
+  }
+  return out;
+}
+
+/** CPU seconds used so far by this test's descendant processes, by name (chromium, janus, rtcroom-server). */
+export function cpuSeconds() {
+  const out = { chromium: 0, janus: 0, server: 0 };
+  for (const p of ownProcesses().values()) {
+    if (/chrom/i.test(p.name)) out.chromium += p.seconds;
+    else if (/janus/.test(p.name)) out.janus += p.seconds;
+    else if (/rtcroom/.test(p.name)) out.server += p.seconds;
   }
   return out;
 }
