@@ -36,6 +36,10 @@ codes! {
         HttpStatus = -1011, "unexpected HTTP status";
         /// A call argument is invalid, e.g. a `serverDomain` that is not http(s) (-1012).
         InvalidArgument = -1012, "invalid argument";
+        /// An SFU link's ICE restarts kept failing: both SFU connections start
+        /// afresh (publish and subscribe anew); a notice, the client recovers
+        /// by itself (-1017).
+        SfuFreshStart = -1017, "SFU media did not recover: publishing and subscribing afresh";
     }
 }
 

@@ -102,9 +102,16 @@ pub enum SfuClientFrame {
         room_id: RoomId,
         /// The offer.
         sdp: String,
+        /// The first offer of a new publisher connection (a fresh start after
+        /// ICE restarts kept failing): the server drops the member's old
+        /// media-server publisher and publishes this one anew.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        fresh: bool,
     },
     /// Open (or, with `restart`, ICE-restart) the subscriber connection.
-    /// Answered by `sfu_offer` once any other member publishes.
+    /// Answered by `sfu_offer` once any other member publishes. Without
+    /// `restart` it always means a new subscriber connection: one the
+    /// member's media server side already had is dropped and made anew.
     SfuSubscribe {
         /// The room.
         #[serde(rename = "roomID")]

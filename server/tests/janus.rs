@@ -3,8 +3,9 @@
 //! announces SFU mode; publish / subscribe / renegotiation relay real Janus
 //! SDP; non-members are refused; Janus rooms are destroyed with ours; a
 //! killed and restarted Janus is reconnected and its rooms re-created; a
-//! Janus that is down refuses only the member who would exceed mesh; and no
-//! frame a client receives carries a Janus secret or id.
+//! Janus that is down refuses only the member who would exceed mesh; a
+//! member's fresh publisher (`sfu_publish {fresh}`) replaces its Janus
+//! handle and feed; and no frame a client receives carries a Janus secret or id.
 //!
 //! Janus gathers ICE candidates for the SDP it makes, so every test runs in a
 //! loopback-only network namespace of its own with the veth pair of
@@ -154,6 +155,31 @@ impl JanusProc {
             .iter()
             .map(|r| r["room"].as_str().unwrap().to_owned())
             .collect()
+    }
+}
+
+impl JanusProc {
+    /// The participant ids (feeds) Janus has joined in VideoRoom `room`.
+    async fn participants(&self, room: &str) -> Vec<String> {
+        let j = Janus::connect(&self.url(), &self.api_secret).await.unwrap();
+        let (h, _) = j.attach("janus.plugin.videoroom").await.unwrap();
+        let reply = j
+            .message(
+                h,
+                json!({"request": "listparticipants", "room": room}),
+                None,
+            )
+            .await
+            .unwrap();
+        j.close();
+        let mut ids: Vec<String> = reply.data["participants"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no participants list: {}", reply.data))
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
     }
 }
 
@@ -620,5 +646,81 @@ async fn ns_janus_down_refuses_only_the_member_past_mesh() {
         2,
         "the mesh call goes on: {room}"
     );
+    s.shutdown.cancel();
+}
+
+#[tokio::test]
+#[ignore = "run inside its network namespace by janus_in_namespace"]
+async fn ns_fresh_publish_and_subscribe_replace_the_members_janus_handles() {
+    let mut janus = JanusProc::new(free_port());
+    janus.start().await;
+    let s = server_with(janus.media(0)).await;
+    wait_connected(&s).await;
+    let sfu = s.svc.media.clone().unwrap();
+    let (a, b) = (s.login("alice").await, s.login("bob").await);
+    let (mut wa, mut wb) = (Member::new(&a).await, Member::new(&b).await);
+    a.enter("fresh").await;
+    b.enter("fresh").await;
+    wa.expect("room_mode").await;
+    wb.expect("room_mode").await;
+    let jroom = sfu.janus_room_of(&key("fresh")).await.unwrap();
+    let publish = |fresh: bool| json!({"type": "sfu_publish", "roomID": "fresh", "sdp": publisher_offer(), "fresh": fresh});
+    let answers = |w: &Member| {
+        w.seen
+            .iter()
+            .filter(|f| f.contains("\"sfu_answer\""))
+            .count()
+    };
+
+    // Alice's first publisher, then an ICE-restart offer on the same connection.
+    assert_eq!(wa.request(publish(false), 1).await["type"], "ack");
+    let first = janus.participants(&jroom).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let ids_before = sfu.janus_ids().await;
+    assert_eq!(wa.request(publish(false), 2).await["type"], "ack");
+    assert_eq!(
+        janus.participants(&jroom).await,
+        first,
+        "a re-publish keeps its handle and feed"
+    );
+    assert_eq!(sfu.janus_ids().await, ids_before);
+
+    // Its restarts kept failing: a new PeerConnection, offered with `fresh`.
+    assert_eq!(wa.request(publish(true), 3).await["type"], "ack");
+    assert_eq!(answers(&wa), 3, "every publish answered");
+    let second = janus.participants(&jroom).await;
+    assert_eq!(second.len(), 1, "the old publisher left Janus: {second:?}");
+    assert_ne!(second, first, "published anew under a new feed");
+    let ids_after = sfu.janus_ids().await;
+    let gone: Vec<_> = ids_before
+        .iter()
+        .filter(|id| !ids_after.contains(id))
+        .collect();
+    assert_eq!(gone.len(), 2, "the old feed and handle: {gone:?}");
+    // The new handle is the one trickle goes to, and its restarts configure it.
+    let t = wa
+        .request(json!({"type": "sfu_candidate", "roomID": "fresh", "link": "publisher", "candidate": {"candidate": "candidate:1 1 udp 2122260223 10.77.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}}), 4)
+        .await;
+    assert_eq!(t["type"], "ack", "{t}");
+    assert_eq!(wa.request(publish(false), 5).await["type"], "ack");
+    assert_eq!(janus.participants(&jroom).await, second);
+    // A fresh publish of a member that never published is a first publish.
+    assert_eq!(wb.request(publish(true), 6).await["type"], "ack");
+    assert_eq!(janus.participants(&jroom).await.len(), 2);
+
+    // Subscribing again without `restart` (a new subscriber connection) is
+    // taken every time; the offers themselves need a publisher that is up,
+    // which takes a browser (tests/e2e/sfu_client.test.mjs).
+    for id in [7, 8] {
+        let r = wb
+            .request(json!({"type": "sfu_subscribe", "roomID": "fresh"}), id)
+            .await;
+        assert_eq!(r["type"], "ack", "{r}");
+    }
+    let ids = sfu.janus_ids().await;
+    for w in [&mut wa, &mut wb] {
+        w.drain(Duration::from_millis(100)).await;
+        assert_no_secrets(&w.seen, &janus, &ids);
+    }
     s.shutdown.cancel();
 }

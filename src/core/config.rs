@@ -41,6 +41,9 @@ pub struct Config {
     /// During the switch to SFU, a member's mesh peer closes once that
     /// member's SFU video plays, or after this long at the latest.
     pub sfu_switch_timeout_ms: u64,
+    /// Failed ICE restarts of one SFU link after which both SFU links start
+    /// afresh (new connections, published and subscribed anew).
+    pub sfu_ice_restarts: u32,
     /// Emit [`Event::DebugLog`](super::Event::DebugLog).
     pub debug_log: bool,
 }
@@ -62,6 +65,7 @@ impl Default for Config {
             media_retry_max_ms: 30_000,
             sfu: true,
             sfu_switch_timeout_ms: 8_000,
+            sfu_ice_restarts: 3,
             debug_log: true,
         }
     }

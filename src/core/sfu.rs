@@ -24,8 +24,17 @@
 //! `disconnected` past the grace time) restarts ICE — the publisher with a
 //! fresh offer, the subscriber by asking the server for one
 //! (`sfu_subscribe {restart: true}`) — again and again, the wait doubling up
-//! to `media_retry_max_ms`, until it connects. Leaving closes both links
-//! before `delete_pusher`.
+//! to `media_retry_max_ms`. After
+//! [`Config::sfu_ice_restarts`](super::Config::sfu_ice_restarts) failed
+//! restarts of one link, both links **start afresh** instead: closed, opened
+//! anew, the publisher's first offer sent as `sfu_publish {fresh: true}` and
+//! the subscriber asked for with a plain `sfu_subscribe`, so the server drops
+//! the member's old media-server handles and makes new ones; the application
+//! gets an [`Event::Error`] with
+//! [`ClientError::SfuFreshStart`](rtcroom_protocol::ClientError::SfuFreshStart)
+//! (-1017) as a notice. Fresh starts that do not connect lengthen the waits
+//! of the restarts after them; a link that connects resets the count.
+//! Leaving closes both links before `delete_pusher`.
 
 use super::client::Client;
 use super::event::Event;
@@ -39,7 +48,7 @@ use rtcroom_protocol::sfu::{
     RoomMode, SfuClientFrame, SfuLink, SfuServerEvent, SfuState, SfuStream,
 };
 use rtcroom_protocol::ws::IceCandidate;
-use rtcroom_protocol::{RoomId, UserId};
+use rtcroom_protocol::{ClientError, RoomId, UserId};
 
 /// The two links of an SFU room and the switch from mesh.
 #[derive(Debug, Default)]
@@ -51,6 +60,8 @@ pub(crate) struct SfuLinks {
     switching: VecMap<UserId, u64>,
     /// `sfu_state lost` until `ready`: both links are closed.
     lost: bool,
+    /// Fresh starts since a link last connected.
+    fresh_starts: u32,
 }
 
 /// One link's signaling and recovery state.
@@ -62,6 +73,8 @@ struct Link {
     remote_sdp: bool,
     /// Publisher: our offer is out and its answer has not come back.
     awaiting_answer: bool,
+    /// Publisher: the next offer is the first of a new connection.
+    fresh: bool,
     /// Subscriber: offers handed to the glue whose answers are still to come.
     answers_due: u32,
     /// Media-server candidates before the remote description.
@@ -160,7 +173,8 @@ impl Client {
         self.open_sfu_links();
     }
 
-    /// Opens both links afresh: publish (the glue's offer follows) and subscribe.
+    /// Opens both links afresh: publish (the glue's offer follows) and
+    /// subscribe. The server replaces whatever it still holds for them.
     fn open_sfu_links(&mut self) {
         let ice_servers = self
             .session
@@ -173,6 +187,7 @@ impl Client {
         let room_id = room_id.clone();
         links.publisher = Link {
             open: true,
+            fresh: true,
             ..Link::default()
         };
         links.subscriber = Link {
@@ -359,7 +374,12 @@ impl Client {
         let frame = match (link, kind) {
             (SfuLink::Publisher, SdpKind::Offer) => {
                 l.awaiting_answer = true;
-                SfuClientFrame::SfuPublish { room_id, sdp }
+                let fresh = std::mem::take(&mut l.fresh);
+                SfuClientFrame::SfuPublish {
+                    room_id,
+                    sdp,
+                    fresh,
+                }
             }
             (SfuLink::Subscriber, SdpKind::Answer) if l.answers_due > 0 => {
                 l.answers_due -= 1;
@@ -399,10 +419,13 @@ impl Client {
         let Some((_, links)) = self.sfu_mut() else {
             return;
         };
-        let l = links.link(link);
-        if !l.open {
+        if !links.link(link).open {
             return;
         }
+        if state == PeerState::Connected {
+            links.fresh_starts = 0;
+        }
+        let l = links.link(link);
         match (state, l.repair) {
             (PeerState::Connected, Repair::Fine) => {}
             (PeerState::Connected, _) => {
@@ -422,19 +445,27 @@ impl Client {
         }
     }
 
-    /// ICE restart of `link`; again after a doubling wait unless it connects.
+    /// ICE restart of `link`; again after a doubling wait unless it
+    /// connects; a fresh start of both links once the restarts are used up.
     fn restart_sfu_link(&mut self, link: SfuLink, attempts: u32) {
-        let base = self.cfg.ice_restart_timeout_ms.max(1);
-        let wait = base
-            .saturating_mul(1u64 << attempts.min(16))
-            .min(self.cfg.media_retry_max_ms.max(base));
-        let until = self.now.saturating_add(wait);
+        let (base, max, restarts) = (
+            self.cfg.ice_restart_timeout_ms.max(1),
+            self.cfg.media_retry_max_ms,
+            self.cfg.sfu_ice_restarts,
+        );
+        let now = self.now;
         let Some((room_id, links)) = self.sfu_mut() else {
             return;
         };
         if links.lost {
             return;
         }
+        if attempts >= restarts {
+            return self.fresh_start_sfu(link);
+        }
+        let doublings = attempts.saturating_add(links.fresh_starts).min(16);
+        let wait = base.saturating_mul(1u64 << doublings).min(max.max(base));
+        let until = now.saturating_add(wait);
         let room_id = room_id.clone();
         links.link(link).repair = Repair::Restarting {
             until,
@@ -451,6 +482,26 @@ impl Client {
                 None,
             ),
         }
+    }
+
+    /// `link` did not come back through ICE restarts: both links close and
+    /// open anew, and the server makes new handles for them.
+    fn fresh_start_sfu(&mut self, link: SfuLink) {
+        let Some((_, links)) = self.sfu_mut() else {
+            return;
+        };
+        links.fresh_starts = links.fresh_starts.saturating_add(1);
+        let n = links.fresh_starts;
+        self.debug(|| format!("SFU {link:?} did not recover by ICE restarts: fresh start {n}"));
+        self.close_sfu_links();
+        self.open_sfu_links();
+        self.emit(Event::Error {
+            code: ClientError::SfuFreshStart.code(),
+            message: format!(
+                "{} ({link:?} link, fresh start {n})",
+                ClientError::SfuFreshStart.message()
+            ),
+        });
     }
 
     /// The glue saw `user`'s SFU video play: its mesh peer, if any, closes.

@@ -9,61 +9,8 @@
 //     told): the other side sees ICE fail and the pair is negotiated anew.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { startServer, launch, join, createRoom, enterRoom, waitPlaying, sendText, waitReceived } from './harness.mjs';
-
-const tc = (...args) => execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-
-/** Drops every packet on `lo` except TCP to/from `port` until the returned function is called. */
-function cutAllBut(port) {
-  tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '1');
-  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '10gbit');
-  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:2', 'htb', 'rate', '8bit', 'ceil', '8bit');
-  tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:2', 'handle', '20:', 'pfifo', 'limit', '0');
-  for (const dir of ['sport', 'dport']) {
-    tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', dir, String(port), '0xffff', 'flowid', '1:1');
-  }
-  tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '2', 'u32', 'match', 'u32', '0', '0', 'flowid', '1:2');
-  return () => tc('qdisc', 'del', 'dev', 'lo', 'root');
-}
-
-const debugLines = (p, re) => p.page.evaluate((src) => window.demo.log.filter((l) => l[0] === 'debug' && new RegExp(src).test(l[1])).map((l) => l[1]), re.source);
-
-/**
- * Whether new frames of `userID`'s remote video are being decoded and shown
- * right now (counted by the element; a stalled MediaStream's `currentTime`
- * may go on advancing, its frame count does not).
- */
-const playing = (p, userID) => p.page.evaluate(async (uid) => {
-  const v = document.querySelector(`.tile[data-user="${CSS.escape(uid)}"] video`);
-  if (!v || v.videoWidth === 0) return false;
-  const f0 = v.getVideoPlaybackQuality().totalVideoFrames;
-  await new Promise((r) => setTimeout(r, 500));
-  return v.getVideoPlaybackQuality().totalVideoFrames > f0 + 2;
-}, userID);
-
-/** Resolves once `userID`'s video shows new frames again. */
-async function waitFlowing(p, userID, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) if (await playing(p, userID)) return;
-  throw new Error(`${p.userID}: no new frames of ${userID} within ${timeoutMs} ms`);
-}
-
-/** Resolves once the remote video of `userID` stops advancing (its media died). */
-async function waitFrozen(p, userID, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) if (!(await playing(p, userID))) return;
-  throw new Error(`${p.userID}: the video of ${userID} never froze`);
-}
-
-async function waitLog(p, re, timeoutMs = 40000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if ((await debugLines(p, re)).length > 0) return;
-    await p.page.waitForTimeout(100);
-  }
-  throw new Error(`${p.userID}: no debug line ${re} in ${JSON.stringify(await debugLines(p, /media to/))}`);
-}
+import { cutAllBut, debugLines, waitFlowing, waitFrozen, waitLog } from './media_cut.mjs';
 
 test('media cut inside the namespace: ICE restarts, or starts over, and video plays again; no message lost', { timeout: 150000 }, async () => {
   const server = await startServer();

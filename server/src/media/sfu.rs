@@ -123,6 +123,18 @@ struct RoomMedia {
     feeds: Mutex<HashMap<String, UserId>>,
 }
 
+impl RoomMedia {
+    /// `feed` is no longer published: no member's subscriber carries it.
+    fn forget_feed(&self, st: &mut RoomState, feed: &str) {
+        lock(&self.feeds).remove(feed);
+        for other in st.members.values_mut() {
+            if let Some(sub) = &mut other.subscriber {
+                sub.feeds.remove(feed);
+            }
+        }
+    }
+}
+
 /// The SFU rooms of this RoomService and its Janus connection.
 pub struct Sfu {
     cfg: MediaConfig,
@@ -709,12 +721,7 @@ impl Sfu {
             let Some(m) = st.members.remove(&user) else {
                 return;
             };
-            lock(&room.feeds).remove(&m.feed);
-            for other in st.members.values_mut() {
-                if let Some(sub) = &mut other.subscriber {
-                    sub.feeds.remove(&m.feed);
-                }
-            }
+            room.forget_feed(&mut st, &m.feed);
             drop(st);
             if let Ok(janus) = me.current() {
                 for h in m
@@ -789,7 +796,14 @@ impl Sfu {
         let janus = self.current()?;
         st.members.entry(user.clone()).or_insert_with(Member::new);
         match frame {
-            SfuClientFrame::SfuPublish { room_id, sdp } => {
+            SfuClientFrame::SfuPublish {
+                room_id,
+                sdp,
+                fresh,
+            } => {
+                if fresh {
+                    self.drop_publisher(&room, &mut st, &janus, &user).await;
+                }
                 let (handle, feed, republish) = {
                     let m = st.members.get(&user).ok_or(ErrorCode::Internal)?;
                     (m.publisher, m.feed.clone(), m.publish_sent)
@@ -810,7 +824,7 @@ impl Sfu {
                             let _ = janus.detach(h).await;
                             return Err(refused(&e));
                         }
-                        self.watch(&room, &user, SfuLink::Publisher, events);
+                        self.watch(&room, &user, (SfuLink::Publisher, h), events);
                         if let Some(m) = st.members.get_mut(&user) {
                             m.publisher = Some(h);
                         }
@@ -863,7 +877,17 @@ impl Sfu {
                         self.offer_to(&room, &mut st, &user, reply);
                         Ok(())
                     }
-                    Some(_) => Ok(()),
+                    Some(_) if restart => Ok(()), // the offer out is answered first
+                    Some((handle, _)) => {
+                        // A new subscriber connection: the old handle goes.
+                        if let Some(m) = st.members.get_mut(&user) {
+                            m.subscriber = None;
+                        }
+                        let _ = janus.detach(handle).await;
+                        self.refresh_subscriber(&room, &mut st, &janus, &janus_room, &user)
+                            .await
+                            .map_err(|e| refused(&e))
+                    }
                     None => self
                         .refresh_subscriber(&room, &mut st, &janus, &janus_room, &user)
                         .await
@@ -1001,7 +1025,7 @@ impl Sfu {
                     offers: 0,
                     answers: 0,
                 });
-                self.watch(room, user, SfuLink::Subscriber, events);
+                self.watch(room, user, (SfuLink::Subscriber, h), events);
                 reply
             }
         };
@@ -1179,12 +1203,36 @@ impl Sfu {
         if let Some(m) = st.members.get_mut(user).filter(|m| m.feed == feed) {
             m.published = false;
         }
-        lock(&room.feeds).remove(feed);
-        for other in st.members.values_mut() {
-            if let Some(sub) = &mut other.subscriber {
-                sub.feeds.remove(feed);
-            }
+        room.forget_feed(&mut st, feed);
+    }
+
+    /// `user`'s publisher connection is replaced by a new one (`sfu_publish
+    /// {fresh}`): its old handle is detached (Janus unpublishes it and
+    /// renegotiates the subscribers without it) and it publishes anew under a
+    /// new feed id, so nothing of the old one can be taken for the new.
+    async fn drop_publisher(
+        &self,
+        room: &RoomMedia,
+        st: &mut RoomState,
+        janus: &Janus,
+        user: &UserId,
+    ) {
+        let Some(m) = st.members.get_mut(user) else {
+            return;
+        };
+        let Some(handle) = m.publisher.take() else {
+            return;
+        };
+        m.published = false;
+        m.publish_sent = false;
+        m.tracks.clear();
+        let old = std::mem::replace(&mut m.feed, random_id("f"));
+        if let Some(b) = &self.bridges {
+            b.stop(&room.key, user);
         }
+        room.forget_feed(st, &old);
+        tracing::debug!(room = %room.key.room, user = %user, "SFU publisher replaced by a fresh one");
+        let _ = janus.detach(handle).await;
     }
 
     /// Forwards what Janus says on its own about one handle to its member.
@@ -1192,7 +1240,7 @@ impl Sfu {
         self: &Arc<Self>,
         room: &Arc<RoomMedia>,
         user: &UserId,
-        link: SfuLink,
+        (link, handle): (SfuLink, u64),
         mut events: tokio::sync::mpsc::UnboundedReceiver<HandleEvent>,
     ) {
         let sfu = self.clone();
@@ -1214,7 +1262,11 @@ impl Sfu {
                         // Janus renegotiates by itself when a publisher leaves.
                         if reply.jsep.as_ref().is_some_and(|j| j.kind == "offer") {
                             let mut st = room.state.lock().await;
-                            sfu.offer_to(&room, &mut st, &user, reply);
+                            let current = st.members.get(&user).and_then(|m| m.subscriber.as_ref());
+                            // Not from a subscriber handle a fresh one replaced.
+                            if current.is_some_and(|s| s.handle == handle) {
+                                sfu.offer_to(&room, &mut st, &user, reply);
+                            }
                         }
                     }
                     HandleEvent::Plugin(_) => {}
@@ -1234,11 +1286,16 @@ impl Sfu {
                                 b.stop(&room.key, &user);
                             }
                             let mut st = room.state.lock().await;
-                            let feed = st.members.get_mut(&user).map(|m| {
-                                m.published = false;
-                                m.publish_sent = false;
-                                m.feed.clone()
-                            });
+                            // Not about a handle a fresh publisher replaced.
+                            let feed = st
+                                .members
+                                .get_mut(&user)
+                                .filter(|m| m.publisher == Some(handle))
+                                .map(|m| {
+                                    m.published = false;
+                                    m.publish_sent = false;
+                                    m.feed.clone()
+                                });
                             if let Some(feed) = feed {
                                 for other in st.members.values_mut() {
                                     if let Some(sub) = &mut other.subscriber {

@@ -84,6 +84,14 @@ fn subscribe(restart: bool) -> SfuClientFrame {
     }
 }
 
+fn publish(sdp: &str, fresh: bool) -> SfuClientFrame {
+    SfuClientFrame::SfuPublish {
+        room_id: rid("r1"),
+        sdp: sdp.into(),
+        fresh,
+    }
+}
+
 /// In an SFU room (entered as one) with `others`, outputs cleared.
 fn in_sfu_room(others: &[&str]) -> H {
     let mut h = H::new();
@@ -132,10 +140,7 @@ fn the_publisher_offers_and_its_candidates_wait_for_the_answer() {
     h.sfu(remote_ice(PUB, "theirs"));
     assert_eq!(
         h.sfu_sent(),
-        [SfuClientFrame::SfuPublish {
-            room_id: rid("r1"),
-            sdp: "o1".into()
-        }],
+        [publish("o1", true)],
         "our candidate waits: the server opens the handle on sfu_publish"
     );
     assert!(
@@ -408,4 +413,158 @@ fn dropped_from_an_sfu_room_re_joins_with_fresh_links() {
         h.actions().is_empty(),
         "no switch fallback: there was no mesh peer"
     );
+}
+
+impl H {
+    fn link_state(&mut self, link: SfuLink, state: PeerState) {
+        self.handle(Input::SfuLinkState { link, state });
+    }
+
+    fn local_offer(&mut self, sdp: &str) {
+        self.handle(Input::SfuLocalSdp {
+            link: PUB,
+            kind: SdpKind::Offer,
+            sdp: sdp.into(),
+        });
+    }
+
+    /// The -1017 notices the application got (removed with the other events).
+    fn fresh_start_notices(&mut self) -> usize {
+        let code = rtcroom_protocol::ClientError::SfuFreshStart.code();
+        self.events()
+            .iter()
+            .filter(|e| matches!(e, Event::Error { code: c, .. } if *c == code))
+            .count()
+    }
+
+    /// `link` fails, then fails every ICE restart until the restarts are used
+    /// up; returns the restarts seen.
+    fn fail_every_restart(&mut self, link: SfuLink) -> usize {
+        let mut restarts = 0;
+        self.link_state(link, PeerState::Failed);
+        for _ in 0..test_config().sfu_ice_restarts {
+            let restarted = match link {
+                SfuLink::Publisher => self.actions() == [PeerAction::SfuRestartIce { link: PUB }],
+                SfuLink::Subscriber => self.sfu_sent() == [subscribe(true)],
+            };
+            assert!(restarted, "an ICE restart of the {link:?}");
+            restarts += 1;
+            self.link_state(link, PeerState::Failed);
+        }
+        restarts
+    }
+}
+
+fn fresh_start() -> [PeerAction; 4] {
+    [
+        PeerAction::SfuClose { link: PUB },
+        PeerAction::SfuClose { link: SUB },
+        opened(PUB),
+        opened(SUB),
+    ]
+}
+
+#[test]
+fn the_first_offer_of_each_publisher_connection_is_fresh_and_restarts_are_not() {
+    let mut h = in_sfu_room(&["alice"]);
+    h.local_offer("o1");
+    h.sfu(SfuServerEvent::SfuAnswer {
+        room_id: rid("r1"),
+        sdp: "a1".into(),
+    });
+    assert_eq!(h.sfu_sent(), [publish("o1", true)]);
+    h.clear();
+    h.link_state(PUB, PeerState::Failed);
+    assert_eq!(h.actions(), [PeerAction::SfuRestartIce { link: PUB }]);
+    h.local_offer("o2");
+    assert_eq!(h.sfu_sent(), [publish("o2", false)]);
+}
+
+#[test]
+fn ice_restarts_that_keep_failing_start_both_links_afresh() {
+    let mut h = in_sfu_room(&["alice"]);
+    h.local_offer("o1");
+    h.sfu(SfuServerEvent::SfuAnswer {
+        room_id: rid("r1"),
+        sdp: "a1".into(),
+    });
+    h.clear();
+    let restarts = h.fail_every_restart(PUB);
+    assert_eq!(restarts, test_config().sfu_ice_restarts as usize);
+    // The restarts are used up: no restart, both links anew.
+    assert_eq!(h.actions(), fresh_start());
+    assert_eq!(h.sfu_sent(), [subscribe(false)], "a new subscriber");
+    assert_eq!(h.fresh_start_notices(), 1, "the app is told (-1017)");
+    // The new publisher's first offer asks the server for a new handle.
+    h.local_offer("o3");
+    assert_eq!(h.sfu_sent(), [publish("o3", true)]);
+}
+
+#[test]
+fn a_failing_subscriber_starts_both_links_afresh_too() {
+    let mut h = in_sfu_room(&["alice"]);
+    h.sfu(offer("s1", vec![stream("0", "alice", TrackKind::Video)]));
+    h.clear();
+    h.fail_every_restart(SUB);
+    assert_eq!(h.actions(), fresh_start());
+    assert_eq!(h.sfu_sent(), [subscribe(false)]);
+    assert_eq!(h.fresh_start_notices(), 1);
+}
+
+#[test]
+fn restarts_after_fresh_starts_that_never_connect_wait_longer() {
+    let cfg = test_config();
+    let mut h = in_sfu_room(&["alice"]);
+    h.fail_every_restart(PUB);
+    assert_eq!(h.actions(), fresh_start());
+    h.clear();
+    // The fresh publisher fails too: its first restart now waits twice as
+    // long as a first restart did.
+    h.link_state(PUB, PeerState::Failed);
+    assert_eq!(h.actions(), [PeerAction::SfuRestartIce { link: PUB }]);
+    h.advance(cfg.ice_restart_timeout_ms);
+    assert!(
+        h.actions().is_empty(),
+        "not yet: one fresh start that failed"
+    );
+    h.advance(cfg.ice_restart_timeout_ms);
+    assert_eq!(h.actions(), [PeerAction::SfuRestartIce { link: PUB }]);
+}
+
+#[test]
+fn a_fresh_start_that_connects_resets_the_count() {
+    let cfg = test_config();
+    let mut h = in_sfu_room(&["alice"]);
+    h.fail_every_restart(PUB);
+    assert_eq!(h.actions(), fresh_start());
+    h.clear();
+    h.link_state(PUB, PeerState::Connected);
+    h.advance(cfg.media_retry_max_ms * 2);
+    assert!(h.actions().is_empty(), "connected: nothing more");
+    assert_eq!(h.fresh_start_notices(), 0);
+    // A later failure starts from the first restart's wait again...
+    h.link_state(PUB, PeerState::Failed);
+    assert_eq!(h.actions(), [PeerAction::SfuRestartIce { link: PUB }]);
+    h.advance(cfg.ice_restart_timeout_ms);
+    assert_eq!(h.actions(), [PeerAction::SfuRestartIce { link: PUB }]);
+    // ...and takes the full count of restarts before the next fresh start.
+    for _ in 2..cfg.sfu_ice_restarts {
+        h.link_state(PUB, PeerState::Failed);
+        assert_eq!(h.actions(), [PeerAction::SfuRestartIce { link: PUB }]);
+    }
+    h.link_state(PUB, PeerState::Failed);
+    assert_eq!(h.actions(), fresh_start());
+    assert_eq!(h.fresh_start_notices(), 1);
+}
+
+#[test]
+fn no_fresh_start_while_the_media_server_is_lost() {
+    let mut h = in_sfu_room(&["alice"]);
+    h.link_state(PUB, PeerState::Failed);
+    h.sfu(state(SfuState::Lost));
+    h.clear();
+    h.advance(test_config().media_retry_max_ms * 4);
+    assert!(h.actions().is_empty());
+    assert!(h.sfu_sent().is_empty());
+    assert_eq!(h.fresh_start_notices(), 0);
 }

@@ -1,0 +1,75 @@
+// SFU links that ICE restarts cannot bring back start afresh, for real: two
+// demo pages in an SFU room (threshold 0) through a real Janus; every packet
+// but RoomService's and Janus' WebSocket TCP is dropped (tc, media_cut.mjs)
+// for longer than the ICE restarts last, so the pages close both SFU links
+// and open new ones (`sfu_publish {fresh}` / a plain `sfu_subscribe`, the
+// server making new Janus handles); once the cut ends, video plays again on
+// both pages without a reload, and a room message sent during the cut arrives.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as pathJoin } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startServer, launch, join, createRoom, enterRoom, waitPlaying, sendText, waitReceived } from './harness.mjs';
+import { ensureVeth, freePort, startJanus } from './janus.mjs';
+import { cutAllBut, debugLines, waitFlowing, waitFrozen, waitLog } from './media_cut.mjs';
+
+/** The -1017 notices the page's `error` event got. */
+const freshNotices = (p) => p.page.evaluate(() => window.__freshNotices.length);
+
+test('SFU media cut past the ICE restarts: both links start afresh and video plays again', { timeout: 240000 }, async () => {
+  const removeVeth = ensureVeth();
+  const janusPort = freePort();
+  const apiSecret = randomBytes(12).toString('hex');
+  const adminKey = randomBytes(12).toString('hex');
+  const runDir = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-janus-fresh-'));
+  const janus = startJanus({ port: janusPort, apiSecret, adminKey, runDir });
+  await janus.ready;
+  const server = await startServer({
+    extraToml: ['[media]', `janus_url = "ws://127.0.0.1:${janusPort}"`, `api_secret = "${apiSecret}"`, `admin_key = "${adminKey}"`, 'sfu_threshold = 0'].join('\n'),
+  });
+  const port = Number(new URL(server.base).port);
+  const browser = await launch();
+  let uncut = null;
+  const reopen = () => { if (uncut) uncut(); uncut = null; };
+  try {
+    const a = await join(browser, server.base, 'fia');
+    const b = await join(browser, server.base, 'gus');
+    for (const p of [a, b]) {
+      await p.page.evaluate(() => {
+        window.__freshNotices = [];
+        window.demo.room.on('error', (code, message) => { if (code === -1017) window.__freshNotices.push(message); });
+      });
+    }
+    await createRoom(a, 'Fresh');
+    await enterRoom(b, 'Fresh');
+    await waitPlaying(a, 'gus', 40000);
+    await waitPlaying(b, 'fia', 40000);
+    assert.ok((await debugLines(a, /SFU room/)).length > 0, 'the room runs through the SFU');
+
+    const t0 = Date.now();
+    uncut = cutAllBut(port, janusPort);
+    await waitFrozen(b, 'fia');
+    await waitLog(a, /SFU \w+ media lost: restarting ICE/, 30000);
+    // Past the restarts (2 s grace + 5 + 10 + 20 s of waits by default): a fresh start.
+    await waitLog(a, /did not recover by ICE restarts: fresh start 1/, 90000);
+    await waitLog(b, /did not recover by ICE restarts: fresh start 1/, 30000);
+    const freshAt = Date.now() - t0;
+    await sendText(a, 'during the cut');
+    reopen();
+    const t1 = Date.now();
+    await waitFlowing(b, 'fia', 45000);
+    await waitFlowing(a, 'gus', 45000);
+    console.log(`SFU media cut: fresh start ${freshAt} ms after the cut; video flowing again ${Date.now() - t1} ms after it ended`);
+    for (const p of [a, b]) assert.ok((await freshNotices(p)) >= 1, `${p.userID} got the -1017 notice`);
+    await waitReceived(b, 'text', 'fia', 1);
+    assert.equal(await a.page.evaluate(() => performance.getEntriesByType('navigation').length), 1, 'no reload');
+  } finally {
+    reopen();
+    await browser.close();
+    await server.stop();
+    janus.stop();
+    removeVeth();
+  }
+});
