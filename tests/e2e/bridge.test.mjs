@@ -217,7 +217,9 @@ test('a browser member plays on the mini-program side through the RTMP bridge', 
       }
     })();
     await page.evaluate(() => window.sfu.start({ userID: 'b1', roomID: 'bridge-room' }));
-    assert.equal(await page.evaluate(() => window.sfu.state.mode), 'sfu');
+    // room_mode is a socket frame: it may land after add_pusher's HTTP answer.
+    await page.waitForFunction(() => window.sfu.state.mode === 'sfu', null, { timeout: 10000 })
+      .catch(async () => assert.fail(`no room_mode sfu: mode ${await page.evaluate(() => window.sfu.state.mode)}`));
     const b1 = (await mp.api('get_pushers', { roomID: ROOM })).pushers.find((p) => p.userID === 'b1');
     assert.ok(b1, 'b1 in get_pushers');
     assert.match(b1.accelerateURL, new RegExp(`^rtmp://127\\.0\\.0\\.1:${rtmpPort}/live/[^?]+\\?bizid=[^&]*&txSecret=[0-9a-f]{32}&txTime=[0-9A-F]+$`));
