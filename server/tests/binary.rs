@@ -2,7 +2,8 @@
 //! health and the debug login, and SIGTERM stops it cleanly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+use common::server_base;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,15 +17,7 @@ async fn serves_health_and_debug_login_then_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let base = first
-        .split("RoomService on ")
-        .nth(1)
-        .and_then(|s| s.split('/').take(3).collect::<Vec<_>>().join("/").into())
-        .unwrap_or_default();
+    let (base, first) = server_base(&mut child);
     assert!(base.starts_with("http://127.0.0.1:"), "{first}");
 
     assert_eq!(

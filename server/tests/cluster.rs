@@ -12,7 +12,6 @@ mod common;
 use common::redis_server::Redis;
 use common::*;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -70,15 +69,7 @@ impl Node {
             .stderr(log)
             .spawn()
             .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let base = first
-            .split("RoomService on ")
-            .nth(1)
-            .map(|s| s.split('/').take(3).collect::<Vec<_>>().join("/"))
-            .unwrap_or_default();
+        let (base, first) = server_base(&mut child);
         assert!(
             base.starts_with("http://127.0.0.1:"),
             "node {id} did not start: {first} {}",

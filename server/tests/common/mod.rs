@@ -16,6 +16,23 @@ use tokio_util::sync::CancellationToken;
 
 pub mod redis_server;
 
+/// The base URL (`http://127.0.0.1:PORT`) a spawned `rtcroom-server` prints
+/// on its first stdout line, with that line (for failure messages); the URL
+/// is empty when the line is not the banner.
+pub fn server_base(child: &mut std::process::Child) -> (String, String) {
+    use std::io::BufRead;
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout piped"))
+        .read_line(&mut first)
+        .unwrap();
+    let base = first
+        .split("RoomService on ")
+        .nth(1)
+        .map(|s| s.split('/').take(3).collect::<Vec<_>>().join("/"))
+        .unwrap_or_default();
+    (base, first)
+}
+
 pub const APP: u64 = 1_400_000_001;
 pub const SECRET: &str = "test-secret-key";
 pub const OTHER_APP: u64 = 1_400_000_002;
