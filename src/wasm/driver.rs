@@ -80,6 +80,16 @@ pub fn pump(d: &Shared, input: Input) {
     if d.pumping.replace(true) {
         return;
     }
+    drain(d);
+    d.pumping.set(false);
+}
+
+/// Handles the queued inputs in order, carrying out each one's outputs.
+/// When a peer action makes the glue feed an input back at once (a spare
+/// offer already made) and nothing else was waiting, that input is handled
+/// right there: its offer leaves before the rest of the batch, e.g. the app's
+/// listeners for the roster (several ms of page work each entry).
+fn drain(d: &Shared) {
     loop {
         let Some(input) = d.inbox.borrow_mut().pop_front() else {
             break;
@@ -93,10 +103,14 @@ pub fn pump(d: &Shared, input: Input) {
             std::iter::from_fn(|| st.client.poll()).collect()
         };
         for out in outputs {
+            let peer_action = matches!(out, Output::Peer(_));
+            let idle = d.inbox.borrow().is_empty();
             perform(d, out);
+            if peer_action && idle {
+                drain(d);
+            }
         }
     }
-    d.pumping.set(false);
 }
 
 /// A text frame from socket `conn` (for the transports).
