@@ -515,7 +515,7 @@ impl Client {
 
     /// Hints the glue to make a spare offer ahead (`PeerAction::Prepare`);
     /// none in SFU mode (no mesh peers are made there).
-    fn prepare_peer(&mut self) {
+    pub(super) fn prepare_peer(&mut self) {
         if let (Some(a), false) = (self.session.auth(), self.in_sfu_mode()) {
             let ice_servers = a.ice_servers.clone();
             self.peer(PeerAction::Prepare { ice_servers });

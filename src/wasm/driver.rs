@@ -80,23 +80,49 @@ pub fn pump(d: &Shared, input: Input) {
     if d.pumping.replace(true) {
         return;
     }
+    drain(d);
+    d.pumping.set(false);
+}
+
+/// Handles the queued inputs in order, carrying out each one's outputs, the
+/// events last: they reach the app's listeners once nothing else is queued.
+/// So what the glue feeds back at once (a spare offer already made, from the
+/// peer action of an entry's roster) is sent before the listeners for that
+/// roster run (several ms of page work), while outputs keep their order among
+/// themselves and events among themselves.
+fn drain(d: &Shared) {
+    let mut events = VecDeque::new();
     loop {
-        let Some(input) = d.inbox.borrow_mut().pop_front() else {
-            break;
-        };
-        let outputs: Vec<Output> = {
-            let mut st = d.state.borrow_mut();
-            if st.closed {
-                continue;
+        let next = d.inbox.borrow_mut().pop_front(); // unborrowed before JS runs
+        if let Some(input) = next {
+            let outputs: Vec<Output> = {
+                let mut st = d.state.borrow_mut();
+                if st.closed {
+                    continue;
+                }
+                st.client.handle(input, now_ms());
+                std::iter::from_fn(|| st.client.poll()).collect()
+            };
+            for out in outputs {
+                match out {
+                    Output::Event(event) => events.push_back(event),
+                    other => perform(d, other),
+                }
             }
-            st.client.handle(input, now_ms());
-            std::iter::from_fn(|| st.client.poll()).collect()
-        };
-        for out in outputs {
-            perform(d, out);
+        } else if let Some(event) = events.pop_front() {
+            emit(d, &event);
+        } else {
+            break;
         }
     }
-    d.pumping.set(false);
+}
+
+/// Hands `event` to the host's event callback.
+fn emit(d: &Shared, event: &crate::core::Event) {
+    let f = d.state.borrow().on_event.clone();
+    if let Err(e) = f.call1(&JsValue::UNDEFINED, &js::to_js(event)) {
+        web_sys::console::error_2(&"rtcroom: listener threw".into(), &e);
+    }
 }
 
 /// A text frame from socket `conn` (for the transports).
@@ -155,12 +181,7 @@ fn perform(d: &Shared, out: Output) {
                 web_sys::console::warn_1(&line.into());
             }
         }
-        Output::Event(event) => {
-            let f = d.state.borrow().on_event.clone();
-            if let Err(e) = f.call1(&JsValue::UNDEFINED, &js::to_js(&event)) {
-                web_sys::console::error_2(&"rtcroom: listener threw".into(), &e);
-            }
-        }
+        Output::Event(event) => emit(d, &event),
         Output::CallDone { id, result } => {
             let Some((resolve, reject)) = d.state.borrow_mut().pending.remove(&id) else {
                 return;

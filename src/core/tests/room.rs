@@ -58,6 +58,34 @@ fn a_roster_in_add_pushers_answer_enters_without_get_pushers() {
 }
 
 #[test]
+fn logging_in_hints_the_glue_to_prepare_an_offer_for_the_first_room() {
+    let mut h = H::new();
+    let id = h.call(Call::Login(login_params(ME)));
+    let req = h.http("login");
+    h.reply(
+        &req,
+        ReplyBody::Login(LoginResponse {
+            user_id: uid(ME),
+            token: "tok".into(),
+            token_ttl: 3600,
+            heartbeat_interval: 5,
+            ice_servers: vec![],
+        }),
+    );
+    h.ws_connect();
+    assert_eq!(h.prepares(), 0, "not before the session is up");
+    h.welcome(false);
+    assert!(h.done(id).is_ok());
+    assert_eq!(h.prepares(), 1, "one when login completes");
+    h.clear();
+    h.drop_socket();
+    h.advance(250);
+    h.ws_connect();
+    h.welcome(true);
+    assert_eq!(h.prepares(), 0, "a resumed socket is no new login");
+}
+
+#[test]
 fn entering_hints_the_glue_to_prepare_an_offer_for_the_next_newcomer() {
     let mut h = H::new();
     h.login();
