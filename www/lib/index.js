@@ -88,7 +88,7 @@ export class RTCRoom {
 
   // ---- session and rooms (the core) ----
   login(params) { return this.core.login(params).then((r) => ({ userID: r.userID })); }
-  logout() { return this.core.logout().then(nothing); }
+  logout() { this.media.dropSpare(); return this.core.logout().then(nothing); }
   getRoomList(params = {}) { return this.core.getRoomList(params).then((r) => ({ rooms: r.rooms, total: r.total })); }
   getPushers(params) { return this.core.getPushers(params).then(bare); }
   createRoom(params = {}) { return this.core.createRoom(params).then((r) => ({ roomID: r.roomID })); }
