@@ -40,20 +40,20 @@
 //
 // Run inside a loopback-only namespace (it adds the veth pair Janus needs);
 // scripts/bench does. Prints a summary on stderr; JSON to argv[2] (or stdout).
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { launch, ROOT } from '../tests/e2e/harness.mjs';
 import { ensureVeth, freePort, startJanus, ownProcesses } from '../tests/e2e/janus.mjs';
 import { JanusSession } from './janus-ws.mjs';
+import { sinkReceivers, chromiumReceivers } from './janus-receivers.mjs';
 
 const MAX_ROOMS = Number(process.env.BENCH_JANUS_LOAD_ROOMS || 40);
 const SECS = Number(process.env.BENCH_JANUS_LOAD_SECS || 6);
 const DEADLINE_SECS = Number(process.env.BENCH_JANUS_LOAD_DEADLINE_SECS || 280);
+const RECEIVERS = process.env.BENCH_JANUS_LOAD_RX || 'sink';
 const OUT = process.argv[2];
-const PAGE_SCRIPT = readFileSync(pathJoin(ROOT, 'bench', 'pages', 'janus-load.js'), 'utf8');
 
 const MEMBERS = 6;
 const CLIP = { width: 640, height: 480, fps: 30, videoKbps: 600, audioKbps: 48, audioFps: 50 };
@@ -102,8 +102,8 @@ function startSender(clip, publishers) {
 }
 
 /** One 6-person room: Janus room, remote publishers, their sender, a page of subscribers. */
-async function addRoom(janus, browser, adminKey, clip, k) {
-  const room = { k, id: `bench-load-${k}`, feeds: [], sender: null, context: null, page: null };
+async function addRoom(janus, receivers, adminKey, clip, k) {
+  const room = { k, id: `bench-load-${k}`, feeds: [], sender: null, subscribers: [] };
   const admin = await janus.attach('janus.plugin.videoroom');
   await janus.message(admin, {
     request: 'create', room: room.id, admin_key: adminKey, permanent: false, is_private: true, publishers: 16,
@@ -121,28 +121,28 @@ async function addRoom(janus, browser, adminKey, clip, k) {
     ports.push({ port: data.port, rtcp: data.rtcp_port });
   }
   room.sender = startSender(clip, ports);
-  room.context = await browser.newContext();
-  room.page = await room.context.newPage();
-  await room.page.evaluate(PAGE_SCRIPT);
+  const rx = receivers.room(k);
   for (let i = 0; i < MEMBERS; i++) {
     const h = await janus.attach('janus.plugin.videoroom');
     const streams = room.feeds.filter((_, j) => j !== i).map((feed) => ({ feed }));
     const { jsep } = await janus.message(h, { request: 'join', ptype: 'subscriber', room: room.id, streams });
     if (jsep?.type !== 'offer') throw new Error(`room ${k} subscriber ${i}: Janus sent no offer`);
-    const answer = await room.page.evaluate(([id, sdp]) => window.janusLoad.subscribe(id, sdp), [`s${i}`, jsep.sdp]);
+    const id = `r${k}s${i}`;
+    const answer = await rx.subscribe(id, jsep.sdp);
+    room.subscribers.push(id);
     await janus.message(h, { request: 'start' }, { type: 'answer', sdp: answer });
   }
   return room;
 }
 
 /** Waits until every stream of `room` has delivered a frame. */
-async function flowing(room, timeoutMs) {
+async function flowing(receivers, room, timeoutMs) {
   const want = MEMBERS * (MEMBERS - 1) * 2;
   const deadline = Date.now() + timeoutMs;
   let got = 0;
   while (Date.now() < deadline) {
-    const snap = await room.page.evaluate(() => window.janusLoad.snapshot());
-    got = Object.values(snap).flatMap((s) => Object.values(s.streams)).filter((s) => s.frames > 0).length;
+    const snap = await receivers.snapshot();
+    got = room.subscribers.flatMap((id) => Object.values(snap[id]?.streams ?? {})).filter((s) => s.frames > 0).length;
     if (got >= want) return;
     if (room.sender.proc.exitCode !== null) throw new Error(`room ${room.k}: ffmpeg sender exited: ${room.sender.log()}`);
     await sleep(300);
@@ -152,12 +152,13 @@ async function flowing(room, timeoutMs) {
 
 /** CPU cores used per process group between two ownProcesses() snapshots. */
 function cpuDelta(before, after, secs) {
-  const out = { janus: 0, chromiumRenderers: 0, chromiumOther: 0, ffmpeg: 0, other: 0 };
+  const out = { janus: 0, sink: 0, chromiumRenderers: 0, chromiumOther: 0, ffmpeg: 0, other: 0 };
   for (const [pid, p] of after) {
     const cores = (p.seconds - (before.get(pid)?.seconds ?? 0)) / secs;
     if (/janus/.test(p.name)) out.janus += cores;
     else if (/chrom/i.test(p.name)) out[p.type === 'renderer' ? 'chromiumRenderers' : 'chromiumOther'] += cores;
     else if (/ffmpeg/.test(p.name)) out.ffmpeg += cores;
+    else if (/rtp-sink/.test(p.name)) out.sink += cores;
     else out.other += cores;
   }
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, round(v)]));
@@ -178,6 +179,26 @@ function threadSeconds(pid) {
   return out;
 }
 
+/** UDP receive-buffer drops so far (/proc/net/udp of this namespace): on the sink's sockets
+ * (`pid`'s) and on every other socket (Janus', Chromium's). */
+function udpDrops(pid) {
+  const mine = new Set();
+  if (pid) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try { const l = readlinkSync(`/proc/${pid}/fd/${fd}`); if (l.startsWith('socket:[')) mine.add(l.slice(8, -1)); } catch { /* closed */ }
+      }
+    } catch { /* gone */ }
+  }
+  const out = { sink: 0, others: 0 };
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13) continue;
+    out[mine.has(f[9]) ? 'sink' : 'others'] += Number(f[12]);
+  }
+  return out;
+}
+
 /** Whole-machine busy cores between two /proc/stat readings (every process, not only ours). */
 function machineCores() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -185,12 +206,12 @@ function machineCores() {
 }
 
 /** A window of SECS over every room held: rates per stream, loss, CPU. */
-async function measure(rooms, ref) {
-  const snap = () => Promise.all(rooms.map((r) => r.page.evaluate(() => window.janusLoad.snapshot())));
-  const s0 = await snap();
+async function measure(receivers, rooms, ref) {
+  const s0 = await receivers.snapshot();
   const p0 = ownProcesses();
   const j0 = threadSeconds(janusProc.proc.pid);
   const m0 = machineCores();
+  const d0 = udpDrops(receivers.pid);
   const n0 = process.cpuUsage();
   const t0 = Date.now();
   await sleep(SECS * 1000);
@@ -198,17 +219,20 @@ async function measure(rooms, ref) {
   const p1 = ownProcesses();
   const j1 = threadSeconds(janusProc.proc.pid);
   const m1 = machineCores();
+  const d1 = udpDrops(receivers.pid);
   const n1 = process.cpuUsage(n0);
-  const s1 = await snap();
+  const s1 = await receivers.snapshot();
   const fps = { video: [], audio: [] };
   let received = 0;
   let lost = 0;
   let notConnected = 0;
-  for (const [r, after] of s1.entries()) {
-    for (const [id, sub] of Object.entries(after)) {
-      if (sub.state !== 'connected') notConnected += 1;
-      for (const [mid, s] of Object.entries(sub.streams)) {
-        const b = s0[r][id]?.streams[mid];
+  for (const id of rooms.flatMap((r) => r.subscribers)) {
+    const sub = s1[id];
+    if (sub?.state !== 'connected') notConnected += 1;
+    if (!sub) continue;
+    {
+      for (const [key, s] of Object.entries(sub.streams)) {
+        const b = s0[id]?.streams[key];
         if (!b) continue;
         fps[s.kind].push((s.frames - b.frames) / secs);
         received += s.packetsReceived - b.packetsReceived;
@@ -227,7 +251,8 @@ async function measure(rooms, ref) {
   const audio = { p5: round(quantile(fps.audio, 0.05), 1), median: round(quantile(fps.audio, 0.5), 1), streams: fps.audio.length };
   const holds = video.p5 >= RATE_FLOOR * ref.video && audio.p5 >= RATE_FLOOR * ref.audio && loss <= LOSS_CEILING
     && video.streams === rooms.length * MEMBERS * (MEMBERS - 1);
-  return { secs: round(secs, 2), loadavg: loadavg(), videoFps: video, audioFps: audio, packetsPerSecond: Math.round(received / secs), loss: round(loss, 5), notConnected, cpu, holds };
+  const socketDrops = { sink: d1.sink - d0.sink, others: d1.others - d0.others };
+  return { secs: round(secs, 2), loadavg: loadavg(), videoFps: video, audioFps: audio, packetsPerSecond: Math.round(received / secs), loss: round(loss, 5), socketDrops, notConnected, cpu, holds };
 }
 
 const removeVeth = ensureVeth();
@@ -237,7 +262,7 @@ const adminKey = randomBytes(12).toString('hex');
 const work = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-janus-load-'));
 const janusProc = startJanus({ port: janusPort, apiSecret, adminKey, runDir: pathJoin(work, 'janus') });
 const rooms = [];
-let browser = null;
+let receivers = null;
 let janus = null;
 let cleaned = false;
 /** Stops everything this bench started (by handle), once. */
@@ -245,7 +270,7 @@ async function cleanup() {
   if (cleaned) return;
   cleaned = true;
   for (const r of rooms) r.sender?.proc.kill('SIGKILL');
-  if (browser) await browser.close().catch(() => {});
+  await receivers?.stop();
   await janus?.close().catch(() => {});
   janusProc.stop();
   removeVeth();
@@ -265,7 +290,8 @@ try {
   await janusProc.ready;
   const clip = makeClip(work);
   janus = await JanusSession.open(`ws://127.0.0.1:${janusPort}`, apiSecret);
-  browser = await launch();
+  receivers = RECEIVERS === 'chromium' ? await chromiumReceivers() : await sinkReceivers();
+  result.receivers = receivers.kind;
   for (const target of STEPS) {
     if (Date.now() - startedAt > DEADLINE_SECS * 1000) {
       result.deadlineAt = target;
@@ -274,9 +300,9 @@ try {
     }
     try {
       while (rooms.length < target) {
-        const room = await addRoom(janus, browser, adminKey, clip, rooms.length + 1);
+        const room = await addRoom(janus, receivers, adminKey, clip, rooms.length + 1);
         rooms.push(room);
-        await flowing(room, 30000);
+        await flowing(receivers, room, 30000);
       }
     } catch (e) {
       result.steps.push({ rooms: target, failed: String(e.message).slice(0, 500) });
@@ -287,14 +313,14 @@ try {
     // The rate the chain delivers unloaded (ffmpeg's -re pacing is a little over the clip's rate).
     const first = result.steps[0];
     const ref = { video: Math.max(CLIP.fps, first?.videoFps.median ?? 0), audio: Math.max(CLIP.audioFps, first?.audioFps.median ?? 0) };
-    let m = await measure(rooms, ref);
+    let m = await measure(receivers, rooms, ref);
     if (!m.holds) {
       log(`${target} rooms: frames drop in the first window (video p5 ${m.videoFps.p5} fps, loss ${m.loss}); measuring again`);
-      m = { ...(await measure(rooms, ref)), firstWindow: m };
+      m = { ...(await measure(receivers, rooms, ref)), firstWindow: m };
     }
     result.steps.push({ rooms: target, ...m });
     log(`${target} rooms: video ${m.videoFps.median} fps median / ${m.videoFps.p5} p5 (${m.videoFps.streams} streams), audio ${m.audioFps.p5} p5, `
-      + `${m.packetsPerSecond} pkt/s in, loss ${(m.loss * 100).toFixed(2)}%; cores: Janus ${m.cpu.janus} (busiest thread ${m.cpu.janusBusiestThread}), Chromium renderers ${m.cpu.chromiumRenderers}, `
+      + `${m.packetsPerSecond} pkt/s in, loss ${(m.loss * 100).toFixed(2)}% (socket drops: sink ${m.socketDrops.sink}, others ${m.socketDrops.others}); cores: Janus ${m.cpu.janus} (busiest thread ${m.cpu.janusBusiestThread}), sink ${m.cpu.sink}, Chromium renderers ${m.cpu.chromiumRenderers}, `
       + `other ${m.cpu.chromiumOther}, ffmpeg ${m.cpu.ffmpeg}, node ${m.cpu.node}, machine ${m.cpu.machine}; load ${m.loadavg}${m.holds ? '' : ' → frames drop'}`);
     if (!m.holds) break;
   }
