@@ -179,22 +179,28 @@ function threadSeconds(pid) {
   return out;
 }
 
-/** UDP receive-buffer drops so far (/proc/net/udp of this namespace): on the sink's sockets
- * (`pid`'s) and on every other socket (Janus', Chromium's). */
-function udpDrops(pid) {
-  const mine = new Set();
-  if (pid) {
-    try {
-      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-        try { const l = readlinkSync(`/proc/${pid}/fd/${fd}`); if (l.startsWith('socket:[')) mine.add(l.slice(8, -1)); } catch { /* closed */ }
-      }
-    } catch { /* gone */ }
-  }
-  const out = { sink: 0, others: 0 };
+/** The socket inodes `pid` holds. */
+function socketInodes(pid) {
+  const out = new Set();
+  if (!pid) return out;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try { const l = readlinkSync(`/proc/${pid}/fd/${fd}`); if (l.startsWith('socket:[')) out.add(l.slice(8, -1)); } catch { /* closed */ }
+    }
+  } catch { /* gone */ }
+  return out;
+}
+
+/** UDP receive-buffer drops so far (/proc/net/udp of this namespace): on the sink's sockets, on
+ * Janus' (the publishers' RTP ports among them) and on every other one. */
+function udpDrops(sinkPid, janusPid) {
+  const sink = socketInodes(sinkPid);
+  const janus = socketInodes(janusPid);
+  const out = { sink: 0, janus: 0, others: 0 };
   for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 13) continue;
-    out[mine.has(f[9]) ? 'sink' : 'others'] += Number(f[12]);
+    out[sink.has(f[9]) ? 'sink' : janus.has(f[9]) ? 'janus' : 'others'] += Number(f[12]);
   }
   return out;
 }
@@ -211,7 +217,7 @@ async function measure(receivers, rooms, ref) {
   const p0 = ownProcesses();
   const j0 = threadSeconds(janusProc.proc.pid);
   const m0 = machineCores();
-  const d0 = udpDrops(receivers.pid);
+  const d0 = udpDrops(receivers.pid, janusProc.proc.pid);
   const n0 = process.cpuUsage();
   const t0 = Date.now();
   await sleep(SECS * 1000);
@@ -219,7 +225,7 @@ async function measure(receivers, rooms, ref) {
   const p1 = ownProcesses();
   const j1 = threadSeconds(janusProc.proc.pid);
   const m1 = machineCores();
-  const d1 = udpDrops(receivers.pid);
+  const d1 = udpDrops(receivers.pid, janusProc.proc.pid);
   const n1 = process.cpuUsage(n0);
   const s1 = await receivers.snapshot();
   const fps = { video: [], audio: [] };
@@ -251,7 +257,7 @@ async function measure(receivers, rooms, ref) {
   const audio = { p5: round(quantile(fps.audio, 0.05), 1), median: round(quantile(fps.audio, 0.5), 1), streams: fps.audio.length };
   const holds = video.p5 >= RATE_FLOOR * ref.video && audio.p5 >= RATE_FLOOR * ref.audio && loss <= LOSS_CEILING
     && video.streams === rooms.length * MEMBERS * (MEMBERS - 1);
-  const socketDrops = { sink: d1.sink - d0.sink, others: d1.others - d0.others };
+  const socketDrops = Object.fromEntries(Object.keys(d1).map((k) => [k, d1[k] - d0[k]]));
   return { secs: round(secs, 2), loadavg: loadavg(), videoFps: video, audioFps: audio, packetsPerSecond: Math.round(received / secs), loss: round(loss, 5), socketDrops, notConnected, cpu, holds };
 }
 
@@ -320,7 +326,7 @@ try {
     }
     result.steps.push({ rooms: target, ...m });
     log(`${target} rooms: video ${m.videoFps.median} fps median / ${m.videoFps.p5} p5 (${m.videoFps.streams} streams), audio ${m.audioFps.p5} p5, `
-      + `${m.packetsPerSecond} pkt/s in, loss ${(m.loss * 100).toFixed(2)}% (socket drops: sink ${m.socketDrops.sink}, others ${m.socketDrops.others}); cores: Janus ${m.cpu.janus} (busiest thread ${m.cpu.janusBusiestThread}), sink ${m.cpu.sink}, Chromium renderers ${m.cpu.chromiumRenderers}, `
+      + `${m.packetsPerSecond} pkt/s in, loss ${(m.loss * 100).toFixed(2)}% (socket drops: receivers ${m.socketDrops.sink}, Janus ${m.socketDrops.janus}, others ${m.socketDrops.others}); cores: Janus ${m.cpu.janus} (busiest thread ${m.cpu.janusBusiestThread}), sink ${m.cpu.sink}, Chromium renderers ${m.cpu.chromiumRenderers}, `
       + `other ${m.cpu.chromiumOther}, ffmpeg ${m.cpu.ffmpeg}, node ${m.cpu.node}, machine ${m.cpu.machine}; load ${m.loadavg}${m.holds ? '' : ' → frames drop'}`);
     if (!m.holds) break;
   }

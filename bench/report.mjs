@@ -227,12 +227,15 @@ if (files.includes('sfu.json')) {
 if (files.includes('janus-load.json')) {
   const s = load('janus-load.json');
   const pct = (x) => `${fmt(x * 100, 2)}%`;
-  sections.janus_load = table(['6-person rooms', 'received video (fps): median / 5th pct (streams)', 'audio (frames/s): 5th pct', 'RTP in at the subscribers (packets/s)', 'loss', 'Janus (cores; busiest thread)', 'Janus per room (cores)', 'Chromium renderers (cores)', 'rest of Chromium (cores)', 'ffmpeg senders (cores)', 'whole box busy (cores)', 'load average', 'frames'], s.steps.map((r) => (r.failed
+  const chromium = s.receivers === 'chromium';
+  sections.janus_load = table(['6-person rooms', 'received video (fps): median / 5th pct (streams)', 'audio (frames/s): 5th pct', 'RTP in at the subscribers (packets/s)', 'loss', 'UDP socket drops: receivers / Janus / others', 'Janus (cores; busiest thread)', 'Janus per room (cores)', chromium ? 'Chromium receivers, all processes (cores)' : 'rtp-sink receivers (cores)', 'ffmpeg senders (cores)', 'whole box busy (cores)', 'load average', 'frames'], s.steps.map((r) => (r.failed
     ? [String(r.rooms), `did not come up: ${r.failed.slice(0, 120)}`, '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', 'drop']
     : [String(r.rooms), `${fmt(r.videoFps.median)} / ${fmt(r.videoFps.p5)} (${r.videoFps.streams})`, fmt(r.audioFps.p5), int(r.packetsPerSecond), pct(r.loss),
-      `${fmt(r.cpu.janus, 3)}; ${fmt(r.cpu.janusBusiestThread, 3)}`, fmt(r.cpu.janus / r.rooms, 3), fmt(r.cpu.chromiumRenderers, 2), fmt(r.cpu.chromiumOther, 2),
+      r.socketDrops ? `${int(r.socketDrops.sink)} / ${int(r.socketDrops.janus ?? NaN)} / ${int(r.socketDrops.others)}` : 'n/a',
+      `${fmt(r.cpu.janus, 3)}; ${fmt(r.cpu.janusBusiestThread, 3)}`, fmt(r.cpu.janus / r.rooms, 3),
+      fmt(chromium ? r.cpu.chromiumRenderers + r.cpu.chromiumOther : r.cpu.sink, 3),
       fmt(r.cpu.ffmpeg, 3), fmt(r.cpu.machine, 2), r.loadavg, r.holds ? 'all arrive' : '**drop**'])))
-    + `\n\nClip: ${s.clip.width}x${s.clip.height}@${s.clip.fps} H.264 ~${s.clip.videoKbps} kbit/s + Opus ${s.clip.audioKbps} kbit/s; ${s.secs} s windows.`
+    + `\n\nReceivers: ${chromium ? 'Chromium pages (encoded transforms, no decoding)' : 'bench/rtp-sink'}. Clip: ${s.clip.width}x${s.clip.height}@${s.clip.fps} H.264 ~${s.clip.videoKbps} kbit/s + Opus ${s.clip.audioKbps} kbit/s; ${s.secs} s windows.`
     + ` **Held: ${s.roomsHeld} rooms**${s.dropAt ? `; frames drop at ${s.dropAt}` : ''}${s.deadlineAt ? `; deadline before ${s.deadlineAt}` : ''}.`
     + ` Load average ${s.loadavgStart} at the start, ${s.loadavgEnd} at the end.`;
 }

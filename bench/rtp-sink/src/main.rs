@@ -101,7 +101,11 @@ impl Peer {
         }
         let seq = u16::from_be_bytes([b[2], b[3]]);
         let ssrc = u32::from_be_bytes([b[8], b[9], b[10], b[11]]);
-        let kind = self.kinds.get(&pt).cloned().unwrap_or_else(|| "other".into());
+        let kind = self
+            .kinds
+            .get(&pt)
+            .cloned()
+            .unwrap_or_else(|| "other".into());
         let s = self.streams.entry(ssrc).or_insert_with(|| Stream {
             kind,
             packets: 0,
@@ -146,8 +150,14 @@ fn on_datagram(st: &mut State, sock: &UdpSocket, id: &dtls::Identity, b: &[u8], 
     if stun::is_stun(b) {
         let Some(m) = stun::parse(b) else { return };
         if m.is_request() {
-            let local_ufrag = m.username.as_deref().and_then(|u| u.split(':').next()).unwrap_or("");
-            let Some(&i) = st.by_ufrag.get(local_ufrag) else { return };
+            let local_ufrag = m
+                .username
+                .as_deref()
+                .and_then(|u| u.split(':').next())
+                .unwrap_or("");
+            let Some(&i) = st.by_ufrag.get(local_ufrag) else {
+                return;
+            };
             st.by_addr.insert(from, i);
             let _ = sock.send_to(&stun::success(&m, from, &st.peers[i].local_pwd), from);
         } else if m.is_success() {
@@ -161,7 +171,9 @@ fn on_datagram(st: &mut State, sock: &UdpSocket, id: &dtls::Identity, b: &[u8], 
         }
         return;
     }
-    let Some(&i) = st.by_addr.get(&from) else { return };
+    let Some(&i) = st.by_addr.get(&from) else {
+        return;
+    };
     let p = &mut st.peers[i];
     match b.first() {
         Some(20..=63) => {
@@ -194,7 +206,11 @@ fn on_tick(st: &mut State, sock: &UdpSocket, id: &dtls::Identity) {
     let now = Instant::now();
     for p in &mut st.peers {
         let connected = p.dtls.as_ref().is_some_and(|h| h.done);
-        let every = if connected { KEEPALIVE_EVERY } else { CHECK_EVERY };
+        let every = if connected {
+            KEEPALIVE_EVERY
+        } else {
+            CHECK_EVERY
+        };
         if p.last_check.is_none_or(|t| now.duration_since(t) >= every) {
             p.last_check = Some(now);
             let mut tx = [0u8; 12];
@@ -207,7 +223,10 @@ fn on_tick(st: &mut State, sock: &UdpSocket, id: &dtls::Identity) {
         }
         if p.dtls.as_ref().is_some_and(dtls::Handshake::stalled) {
             if let Some(e) = p.dtls.as_ref().and_then(|h| h.failed.clone()) {
-                eprintln!("rtp-sink: {}: DTLS handshake failed ({e}); starting over", p.id);
+                eprintln!(
+                    "rtp-sink: {}: DTLS handshake failed ({e}); starting over",
+                    p.id
+                );
             }
             if let Some(&to) = p.candidates.first() {
                 start_dtls(p, sock, id, to);
@@ -230,9 +249,9 @@ impl Group {
         // ffmpeg, one clip): Janus relays ~30 copies of a keyframe at once.
         // Capped by net.core.rmem_max; the bench reports the socket's drops.
         sock.set_recv_buffer_size(RECV_BUFFER_BYTES)?;
-        let addr: SocketAddr = format!("{ip}:0")
-            .parse()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{ip}: {e}")))?;
+        let addr: SocketAddr = format!("{ip}:0").parse().map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{ip}: {e}"))
+        })?;
         sock.bind(&addr.into())?;
         let sock: UdpSocket = sock.into();
         let local = sock.local_addr()?;
@@ -263,7 +282,9 @@ impl Group {
 }
 
 fn main() {
-    let ip = std::env::args().nth(1).unwrap_or_else(|| "10.77.0.1".into());
+    let ip = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "10.77.0.1".into());
     let identity = Arc::new(dtls::Identity::new().expect("certificate and DTLS context"));
     let mut groups: HashMap<String, Group> = HashMap::new();
     let out = std::io::stdout();

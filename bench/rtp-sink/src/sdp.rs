@@ -120,7 +120,9 @@ pub fn answer(offer: &Offer, local: &Local) -> String {
         mids.join(" ")
     );
     for s in &offer.sections {
-        let Some(pt) = s.pt.filter(|_| matches!(s.kind.as_str(), "audio" | "video")) else {
+        let Some(pt) =
+            s.pt.filter(|_| matches!(s.kind.as_str(), "audio" | "video"))
+        else {
             // Refused: port 0 and the offer's format list.
             let _ = write!(
                 out,
