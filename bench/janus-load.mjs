@@ -205,6 +205,11 @@ function udpDrops(sinkPid, janusPid) {
   return out;
 }
 
+/** Packets the kernel dropped from its per-CPU input backlog (loopback traffic queues there), whole machine. */
+function backlogDrops() {
+  return readFileSync('/proc/net/softnet_stat', 'utf8').trim().split('\n').reduce((n, l) => n + parseInt(l.split(/\s+/)[1], 16), 0);
+}
+
 /** Whole-machine busy cores between two /proc/stat readings (every process, not only ours). */
 function machineCores() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -218,6 +223,7 @@ async function measure(receivers, rooms, ref) {
   const j0 = threadSeconds(janusProc.proc.pid);
   const m0 = machineCores();
   const d0 = udpDrops(receivers.pid, janusProc.proc.pid);
+  const b0 = backlogDrops();
   const n0 = process.cpuUsage();
   const t0 = Date.now();
   await sleep(SECS * 1000);
@@ -226,6 +232,7 @@ async function measure(receivers, rooms, ref) {
   const j1 = threadSeconds(janusProc.proc.pid);
   const m1 = machineCores();
   const d1 = udpDrops(receivers.pid, janusProc.proc.pid);
+  const backlog = backlogDrops() - b0;
   const n1 = process.cpuUsage(n0);
   const s1 = await receivers.snapshot();
   const fps = { video: [], audio: [] };
@@ -257,7 +264,7 @@ async function measure(receivers, rooms, ref) {
   const audio = { p5: round(quantile(fps.audio, 0.05), 1), median: round(quantile(fps.audio, 0.5), 1), streams: fps.audio.length };
   const holds = video.p5 >= RATE_FLOOR * ref.video && audio.p5 >= RATE_FLOOR * ref.audio && loss <= LOSS_CEILING
     && video.streams === rooms.length * MEMBERS * (MEMBERS - 1);
-  const socketDrops = Object.fromEntries(Object.keys(d1).map((k) => [k, d1[k] - d0[k]]));
+  const socketDrops = { ...Object.fromEntries(Object.keys(d1).map((k) => [k, d1[k] - d0[k]])), backlog };
   return { secs: round(secs, 2), loadavg: loadavg(), videoFps: video, audioFps: audio, packetsPerSecond: Math.round(received / secs), loss: round(loss, 5), socketDrops, notConnected, cpu, holds };
 }
 
@@ -326,9 +333,13 @@ try {
     }
     result.steps.push({ rooms: target, ...m });
     log(`${target} rooms: video ${m.videoFps.median} fps median / ${m.videoFps.p5} p5 (${m.videoFps.streams} streams), audio ${m.audioFps.p5} p5, `
-      + `${m.packetsPerSecond} pkt/s in, loss ${(m.loss * 100).toFixed(2)}% (socket drops: receivers ${m.socketDrops.sink}, Janus ${m.socketDrops.janus}, others ${m.socketDrops.others}); cores: Janus ${m.cpu.janus} (busiest thread ${m.cpu.janusBusiestThread}), sink ${m.cpu.sink}, Chromium renderers ${m.cpu.chromiumRenderers}, `
+      + `${m.packetsPerSecond} pkt/s in, loss ${(m.loss * 100).toFixed(2)}% (socket drops: receivers ${m.socketDrops.sink}, Janus ${m.socketDrops.janus}, others ${m.socketDrops.others}, kernel backlog ${m.socketDrops.backlog}); cores: Janus ${m.cpu.janus} (busiest thread ${m.cpu.janusBusiestThread}), sink ${m.cpu.sink}, Chromium renderers ${m.cpu.chromiumRenderers}, `
       + `other ${m.cpu.chromiumOther}, ffmpeg ${m.cpu.ffmpeg}, node ${m.cpu.node}, machine ${m.cpu.machine}; load ${m.loadavg}${m.holds ? '' : ' → frames drop'}`);
-    if (!m.holds) break;
+    if (!m.holds) {
+      // Janus' own words about it (warnings and errors; debug level 3).
+      result.janusLogTail = janusProc.log().split('\n').filter((l) => /warn|err/i.test(l)).slice(-15).join('\n');
+      break;
+    }
   }
 } finally {
   await cleanup();
