@@ -228,10 +228,10 @@ if (files.includes('janus-load.json')) {
   const s = load('janus-load.json');
   const pct = (x) => `${fmt(x * 100, 2)}%`;
   const chromium = s.receivers === 'chromium';
-  sections.janus_load = table(['6-person rooms', 'received video (fps): median / 5th pct (streams)', 'audio (frames/s): 5th pct', 'RTP in at the subscribers (packets/s)', 'loss', 'UDP socket drops: receivers / Janus / others', 'Janus (cores; busiest thread)', 'Janus per room (cores)', chromium ? 'Chromium receivers, all processes (cores)' : 'rtp-sink receivers (cores)', 'ffmpeg senders (cores)', 'whole box busy (cores)', 'load average', 'frames'], s.steps.map((r) => (r.failed
+  sections.janus_load = table(['6-person rooms', 'received video (fps): median / 5th pct (streams)', 'audio (frames/s): 5th pct', 'RTP in at the subscribers (packets/s)', 'loss', 'kernel drops: receivers\' sockets / Janus\' / others / input backlog', 'Janus (cores; busiest thread)', 'Janus per room (cores)', chromium ? 'Chromium receivers, all processes (cores)' : 'rtp-sink receivers (cores)', 'ffmpeg senders (cores)', 'whole box busy (cores)', 'load average', 'frames'], s.steps.map((r) => (r.failed
     ? [String(r.rooms), `did not come up: ${r.failed.slice(0, 120)}`, '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', 'drop']
     : [String(r.rooms), `${fmt(r.videoFps.median)} / ${fmt(r.videoFps.p5)} (${r.videoFps.streams})`, fmt(r.audioFps.p5), int(r.packetsPerSecond), pct(r.loss),
-      r.socketDrops ? `${int(r.socketDrops.sink)} / ${int(r.socketDrops.janus ?? NaN)} / ${int(r.socketDrops.others)}` : 'n/a',
+      r.socketDrops ? [r.socketDrops.sink, r.socketDrops.janus, r.socketDrops.others, r.socketDrops.backlog].map(int).join(' / ') : 'n/a',
       `${fmt(r.cpu.janus, 3)}; ${fmt(r.cpu.janusBusiestThread, 3)}`, fmt(r.cpu.janus / r.rooms, 3),
       fmt(chromium ? r.cpu.chromiumRenderers + r.cpu.chromiumOther : r.cpu.sink, 3),
       fmt(r.cpu.ffmpeg, 3), fmt(r.cpu.machine, 2), r.loadavg, r.holds ? 'all arrive' : '**drop**'])))
