@@ -43,7 +43,7 @@
 // scripts/bench does. Prints a summary on stderr; JSON to argv[2] (or stdout).
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { tmpdir, getPriority } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureVeth, freePort, startJanus, ownProcesses } from '../tests/e2e/janus.mjs';
@@ -300,7 +300,7 @@ setTimeout(async () => {
 
 const result = {
   scenario: 'janus-load', members: MEMBERS, clip: { ...CLIP, codec: 'H.264 constrained baseline + Opus, -c copy over RTP' },
-  secs: SECS, criterion: { rateFloor: RATE_FLOOR, lossCeiling: LOSS_CEILING, quantile: 0.05 }, loadavgStart: loadavg(), steps: [],
+  secs: SECS, nice: getPriority(), criterion: { rateFloor: RATE_FLOOR, lossCeiling: LOSS_CEILING, quantile: 0.05 }, loadavgStart: loadavg(), steps: [],
 };
 try {
   await janusProc.ready;

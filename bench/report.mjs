@@ -237,7 +237,7 @@ if (files.includes('janus-load.json')) {
       fmt(r.cpu.ffmpeg, 3), fmt(r.cpu.machine, 2), r.loadavg, r.holds ? 'all arrive' : '**drop**'])))
     + `\n\nReceivers: ${chromium ? 'Chromium pages (encoded transforms, no decoding)' : 'bench/rtp-sink'}. Clip: ${s.clip.width}x${s.clip.height}@${s.clip.fps} H.264 ~${s.clip.videoKbps} kbit/s + Opus ${s.clip.audioKbps} kbit/s; ${s.secs} s windows.`
     + ` **Held: ${s.roomsHeld} rooms**${s.dropAt ? `; frames drop at ${s.dropAt}` : ''}${s.deadlineAt ? `; deadline before ${s.deadlineAt}` : ''}.`
-    + ` Load average ${s.loadavgStart} at the start, ${s.loadavgEnd} at the end.`;
+    + `${s.nice ? ` Run at nice ${s.nice} (ahead of the box's other processes).` : ''} Load average ${s.loadavgStart} at the start, ${s.loadavgEnd} at the end.`;
 }
 
 // ---- size ----
