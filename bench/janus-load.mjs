@@ -102,6 +102,19 @@ function startSender(clip, publishers) {
   return { proc, log: () => err };
 }
 
+/** A subscriber `join`; retried a few times on "No such feed" (seen once, under load, right after
+ * the remote publishers were added). */
+async function joinSubscriber(janus, handle, room, streams) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await janus.message(handle, { request: 'join', ptype: 'subscriber', room, streams });
+    } catch (e) {
+      if (attempt >= 5 || !/^428:/.test(e.message)) throw e;
+      await sleep(500);
+    }
+  }
+}
+
 /** One 6-person room: Janus room, remote publishers, their sender, a page of subscribers. */
 async function addRoom(janus, receivers, adminKey, clip, k) {
   const room = { k, id: `bench-load-${k}`, feeds: [], sender: null, subscribers: [] };
@@ -126,7 +139,7 @@ async function addRoom(janus, receivers, adminKey, clip, k) {
   for (let i = 0; i < MEMBERS; i++) {
     const h = await janus.attach('janus.plugin.videoroom');
     const streams = room.feeds.filter((_, j) => j !== i).map((feed) => ({ feed }));
-    const { jsep } = await janus.message(h, { request: 'join', ptype: 'subscriber', room: room.id, streams });
+    const { jsep } = await joinSubscriber(janus, h, room.id, streams);
     if (jsep?.type !== 'offer') throw new Error(`room ${k} subscriber ${i}: Janus sent no offer`);
     const id = `r${k}s${i}`;
     const answer = await rx.subscribe(id, jsep.sdp);

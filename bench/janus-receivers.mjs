@@ -60,6 +60,7 @@ export async function chromiumReceivers() {
         pages.push(page);
         return page;
       })();
+      ready.catch(() => {}); // reported by subscribe(), which awaits it
       return {
         async subscribe(id, offer) {
           const page = await ready;
