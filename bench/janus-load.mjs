@@ -99,6 +99,7 @@ function startSender(clip, publishers) {
   const proc = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clip,
     '-map', '0:v', '-map', '0:a', '-c', 'copy', '-f', 'tee', tee], { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.stderr.on('data', (d) => { err = (err + d).slice(-2000); });
+  senders.push(proc);
   return { proc, log: () => err };
 }
 
@@ -115,7 +116,7 @@ async function joinSubscriber(janus, handle, room, streams) {
   }
 }
 
-/** One 6-person room: Janus room, remote publishers, their sender, a page of subscribers. */
+/** One 6-person room: Janus room, remote publishers, their sender, their subscribers. */
 async function addRoom(janus, receivers, adminKey, clip, k) {
   const room = { k, id: `bench-load-${k}`, feeds: [], sender: null, subscribers: [] };
   const admin = await janus.attach('janus.plugin.videoroom');
@@ -291,6 +292,8 @@ const adminKey = randomBytes(12).toString('hex');
 const work = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-janus-load-'));
 const janusProc = startJanus({ port: janusPort, apiSecret, adminKey, runDir: pathJoin(work, 'janus') });
 const rooms = [];
+/** Every ffmpeg sender started, also those of a room that failed half-way. */
+const senders = [];
 let receivers = null;
 let janus = null;
 let cleaned = false;
@@ -298,7 +301,7 @@ let cleaned = false;
 async function cleanup() {
   if (cleaned) return;
   cleaned = true;
-  for (const r of rooms) r.sender?.proc.kill('SIGKILL');
+  for (const p of senders) p.kill('SIGKILL');
   await receivers?.stop();
   await janus?.close().catch(() => {});
   janusProc.stop();
