@@ -307,6 +307,14 @@ async function cleanup() {
   janusProc.stop();
   removeVeth();
 }
+// A crash must not leave Janus or a looping ffmpeg behind.
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.on(event, async (e) => {
+    log(`${event}: ${e?.stack ?? e}`);
+    await cleanup();
+    process.exit(1);
+  });
+}
 const startedAt = Date.now();
 setTimeout(async () => {
   log(`hard deadline of ${DEADLINE_SECS + 60} s passed: stopping`);
