@@ -223,6 +223,23 @@ if (files.includes('sfu.json')) {
     : [String(r.rooms), String(r.pages), r.sentVideo ?? 'not recorded (640x480 asked)', `${fmt(r.receivedFps.median)} / ${fmt(r.receivedFps.min)} (${r.receivedFps.streams} streams)`, fmt(r.janusCores, 3), fmt(r.janusCores / r.rooms, 3), fmt(r.chromiumCores, 2), int(r.firstFrameMs.median), r.loadavg])));
 }
 
+// ---- 6-person rooms on one Janus until frames drop (bench/janus-load.mjs) ----
+if (files.includes('janus-load.json')) {
+  const s = load('janus-load.json');
+  const pct = (x) => `${fmt(x * 100, 2)}%`;
+  const chromium = s.receivers === 'chromium';
+  sections.janus_load = table(['6-person rooms', 'received video (fps): median / 5th pct (streams)', 'audio (frames/s): 5th pct', 'RTP in at the subscribers (packets/s)', 'loss', 'kernel drops: receivers\' sockets / Janus\' / others / input backlog', 'Janus (cores; busiest thread)', 'Janus per room (cores)', chromium ? 'Chromium receivers, all processes (cores)' : 'rtp-sink receivers (cores)', 'ffmpeg senders (cores)', 'whole box busy (cores)', 'load average', 'frames'], s.steps.map((r) => (r.failed
+    ? [String(r.rooms), `did not come up: ${r.failed.slice(0, 120)}`, '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', 'drop']
+    : [String(r.rooms), `${fmt(r.videoFps.median)} / ${fmt(r.videoFps.p5)} (${r.videoFps.streams})`, fmt(r.audioFps.p5), int(r.packetsPerSecond), pct(r.loss),
+      r.socketDrops ? [r.socketDrops.sink, r.socketDrops.janus, r.socketDrops.others, r.socketDrops.backlog].map(int).join(' / ') : 'n/a',
+      `${fmt(r.cpu.janus, 3)}; ${fmt(r.cpu.janusBusiestThread, 3)}`, fmt(r.cpu.janus / r.rooms, 3),
+      fmt(chromium ? r.cpu.chromiumRenderers + r.cpu.chromiumOther : r.cpu.sink, 3),
+      fmt(r.cpu.ffmpeg, 3), fmt(r.cpu.machine, 2), r.loadavg, r.holds ? 'all arrive' : '**drop**'])))
+    + `\n\nReceivers: ${chromium ? 'Chromium pages (encoded transforms, no decoding)' : 'bench/rtp-sink'}. Clip: ${s.clip.width}x${s.clip.height}@${s.clip.fps} H.264 ~${s.clip.videoKbps} kbit/s + Opus ${s.clip.audioKbps} kbit/s; ${s.secs} s windows.`
+    + ` **Held: ${s.roomsHeld} rooms**${s.dropAt ? `; frames drop at ${s.dropAt}` : ''}${s.deadlineAt ? `; deadline before ${s.deadlineAt}` : ''}.`
+    + `${s.nice ? ` Run at nice ${s.nice} (ahead of the box's other processes).` : ''} Load average ${s.loadavgStart} at the start, ${s.loadavgEnd} at the end.`;
+}
+
 // ---- size ----
 if (files.includes('size.json')) {
   const s = load('size.json');
