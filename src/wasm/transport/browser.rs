@@ -1,29 +1,37 @@
 //! The browser's HTTP on gloo-net: `fetch`, aborted after [`HTTP_TIMEOUT_MS`]
 //! (its socket is the platform's `WebSocket`, in [`super::socket`]).
 
+use super::wx::object;
 use super::HTTP_TIMEOUT_MS;
 use crate::core::ClientError;
+use crate::wasm::js;
 use crate::wasm::timer::set_timeout;
 use gloo_net::http::Request;
 use rtcroom_protocol::ApiError;
 use wasm_bindgen::prelude::*;
-use web_sys::AbortController;
+use web_sys::{AbortController, RequestInit};
 
-/// POSTs `body` to `url`: the status and the reply's text.
+/// POSTs `body` to `url`: the status and the reply's text. The request is
+/// built here (a `web_sys::Request`, headers as a plain object) and sent by
+/// gloo-net: its `RequestBuilder` would add the `http` crate's methods and a
+/// URL and query-string rebuild that a POST of JSON does not need.
 pub async fn post(cmd: &str, url: &str, body: String) -> Result<(u16, String), ApiError> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&object(&[("content-type", &"application/json".into())]));
+    init.set_body(&body.into());
     let abort = AbortController::new().ok();
-    let mut builder = Request::post(url).header("content-type", "application/json");
     if let Some(ctrl) = &abort {
-        builder = builder.abort_signal(Some(&ctrl.signal()));
+        init.set_signal(Some(&ctrl.signal()));
         let ctrl = ctrl.clone();
         let cb = Closure::once_into_js(move || ctrl.abort());
         let _ = set_timeout(&cb.into(), HTTP_TIMEOUT_MS as i32);
     }
     // Built first so that a malformed URL is the caller's error, not the network's.
-    let request = builder
-        .body(body)
-        .map_err(|e| ClientError::InvalidArgument.with_message(format!("{cmd}: {e}")))?;
-    let response = request.send().await.map_err(|e| {
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| {
+        ClientError::InvalidArgument.with_message(format!("{cmd}: {}", js::describe(&e)))
+    })?;
+    let response = Request::from(request).send().await.map_err(|e| {
         if abort.as_ref().is_some_and(|a| a.signal().aborted()) {
             ClientError::Timeout.with_message(format!("{cmd} timed out"))
         } else {
