@@ -13,6 +13,7 @@
 mod api;
 mod decode;
 mod driver;
+mod feed;
 mod js;
 mod media;
 mod timer;
