@@ -5,9 +5,9 @@
 //! close), so the handlers are one set of closures.
 //!
 //! The browser's socket is the platform's `WebSocket` itself, not gloo-net's
-//! stream over it: gloo-net's adds a futures channel, four closures and a
-//! reader task (3.6 KB gzip of wasm, docs/client-size.md); the browser's HTTP
-//! stays on gloo-net.
+//! stream over it: that one adds a futures channel, four closures and a
+//! reader task (5.2 KB gzip of wasm and glue, docs/client-size.md); the
+//! browser's HTTP stays on gloo-net.
 
 use super::wx::object;
 use crate::core::ConnId;
