@@ -83,6 +83,9 @@ struct State {
     quiet: Cell<bool>,
     /// Its end was reported already.
     reported: Cell<bool>,
+    /// Closed by `drop_connection`: no frame is read after it (its end is
+    /// still reported).
+    dropped: Cell<bool>,
     /// The message (and error) handlers, freed on close.
     closures: RefCell<Option<(Handler, Option<Handler>)>>,
 }
@@ -114,12 +117,13 @@ impl Socket {
             driver,
             quiet: Cell::new(false),
             reported: Cell::new(false),
+            dropped: Cell::new(false),
             closures: RefCell::new(None),
         });
         let on_message = {
             let state = state.clone();
             Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
-                if state.quiet.get() || state.reported.get() {
+                if state.quiet.get() || state.reported.get() || state.dropped.get() {
                     return;
                 }
                 if let Some(text) = js::get(&ev, "data").as_string() {
@@ -176,6 +180,7 @@ impl Socket {
     /// close event waits for the closing handshake, so its end is reported
     /// at once (after the caller's turn: the driver may be borrowed now).
     pub fn drop_connection(&self) {
+        self.state.dropped.set(true);
         self.task.close();
         if let Task::Web(_) = self.task {
             let state = self.state.clone();
