@@ -4,13 +4,12 @@
 //! and rejecting with `Error`s that carry `{code, message}`. Events go to one
 //! callback as `{type, data}`; each host's JS `RTCRoom` shapes both.
 
-use super::driver::{pump, rejected, shutdown, start_call, Driver, Shared};
+use super::driver::{rejected, shutdown, start_call, Driver, Shared};
 use super::js;
 use super::media::Media;
 use super::transport::Transport;
-use crate::core::{Call, ClientError, Config, Input, LoginParams, SdpKind};
+use crate::core::{Call, ClientError, Config, LoginParams};
 use js_sys::{Function, Promise};
-use rtcroom_protocol::ws::IceCandidate;
 use rtcroom_protocol::{ApiError, RoomId, UserId};
 use wasm_bindgen::prelude::*;
 
@@ -232,31 +231,6 @@ impl RoomCore {
     /// pending calls fail with -1005, later ones with -1001).
     pub fn shutdown(&self) {
         shutdown(&self.driver);
-    }
-
-    /// Glue → core: the local offer/answer for the peer of `userID`.
-    #[wasm_bindgen(js_name = feedLocalSdp)]
-    pub fn feed_local_sdp(&self, user_id: &str, kind: &str, sdp: String) {
-        let kind = if kind == "answer" {
-            SdpKind::Answer
-        } else {
-            SdpKind::Offer
-        };
-        if let Ok(user) = UserId::new(user_id) {
-            pump(&self.driver, Input::LocalSdp { user, kind, sdp });
-        }
-    }
-
-    /// Glue → core: a local ICE candidate (`RTCIceCandidate.toJSON()`) for the peer of `userID`.
-    #[wasm_bindgen(js_name = feedLocalIce)]
-    pub fn feed_local_ice(&self, user_id: &str, candidate: JsValue) {
-        let (Ok(user), Ok(candidate)) = (
-            UserId::new(user_id),
-            crate::de::from_value::<IceCandidate, _>(candidate),
-        ) else {
-            return;
-        };
-        pump(&self.driver, Input::LocalIce { user, candidate });
     }
 
     /// Closes the room socket as a network drop would (it reconnects and

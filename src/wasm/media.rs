@@ -5,9 +5,10 @@
 //! cannot drop candidates in silence. `null`/`undefined` means "this host has
 //! no WebRTC" (the mini-program, whose media is RTMP): peer actions are dropped.
 //!
-//! The way back, glue → core, is typed here too: `feedPeerState(userID,
-//! iceConnectionState)` becomes [`Input::PeerState`], which drives media
-//! recovery (ICE restart, then starting over); an unknown state is refused.
+//! The way back, glue → core, is one export, `feed` (`super::feed`): e.g.
+//! `feed("peerState", userID, iceConnectionState)` becomes
+//! `Input::PeerState`, which drives media recovery (ICE restart, then
+//! starting over); an unknown state is refused.
 //!
 //! Two actions call optional methods, skipped when the glue lacks them:
 //! [`PeerAction::Prepare`] (a hint) calls `preparePeer`, and
@@ -17,18 +18,14 @@
 //! **SFU links** are a second, optional group, [`SFU_METHODS`]: a glue with
 //! `openSfu` must have all of them (else -1012) and makes the core SFU-capable
 //! ([`Config::sfu`](crate::core::Config::sfu)); a glue without any (or no glue:
-//! the mini-program) keeps the room as it is. Back: `feedSfuSdp`,
-//! `feedSfuIce`, `feedSfuState` (a link's ICE state) and `feedSfuMedia`
-//! (a member's SFU video decoded a frame).
+//! the mini-program) keeps the room as it is. Back: `feed` with `sfuSdp`,
+//! `sfuIce`, `sfuState` (a link's ICE state) and `sfuMedia` (a member's SFU
+//! video decoded a frame).
 
-use super::api::RoomCore;
-use super::driver::pump;
 use super::js;
-use crate::core::{ClientError, Input, PeerAction, PeerState, SdpKind};
+use crate::core::{ClientError, PeerAction, SdpKind};
 use rtcroom_protocol::sfu::SfuLink;
-use rtcroom_protocol::ws::IceCandidate;
 use rtcroom_protocol::ApiError;
-use rtcroom_protocol::UserId;
 use wasm_bindgen::prelude::*;
 
 /// The methods a media glue must have, as the core's peer actions call them.
@@ -226,82 +223,5 @@ impl Media {
             PeerAction::SfuClose { link } => glue.close_sfu(link_name(*link)),
             _ => return None,
         })
-    }
-}
-
-fn link_arg(link: &str) -> Result<SfuLink, JsValue> {
-    match link {
-        "publisher" => Ok(SfuLink::Publisher),
-        "subscriber" => Ok(SfuLink::Subscriber),
-        other => Err(bad(format!("unknown SFU link \"{other}\""))),
-    }
-}
-
-fn bad(message: String) -> JsValue {
-    js::error_value(&ClientError::InvalidArgument.with_message(message))
-}
-
-#[wasm_bindgen]
-impl RoomCore {
-    /// Glue → core: the local offer (publisher) or answer (subscriber) of an SFU link.
-    #[wasm_bindgen(js_name = feedSfuSdp)]
-    pub fn feed_sfu_sdp(&self, link: &str, kind: &str, sdp: String) -> Result<(), JsValue> {
-        let link = link_arg(link)?;
-        let kind = if kind == "answer" {
-            SdpKind::Answer
-        } else {
-            SdpKind::Offer
-        };
-        pump(self.driver(), Input::SfuLocalSdp { link, kind, sdp });
-        Ok(())
-    }
-
-    /// Glue → core: a local ICE candidate (`RTCIceCandidate.toJSON()`) of an SFU link.
-    #[wasm_bindgen(js_name = feedSfuIce)]
-    pub fn feed_sfu_ice(&self, link: &str, candidate: JsValue) -> Result<(), JsValue> {
-        let link = link_arg(link)?;
-        let candidate = crate::de::from_value::<IceCandidate, _>(candidate)
-            .map_err(|e| bad(format!("candidate: {e}")))?;
-        pump(self.driver(), Input::SfuLocalIce { link, candidate });
-        Ok(())
-    }
-
-    /// Glue → core: an SFU link's `iceConnectionState` changed.
-    #[wasm_bindgen(js_name = feedSfuState)]
-    pub fn feed_sfu_state(&self, link: &str, state: &str) -> Result<(), JsValue> {
-        let link = link_arg(link)?;
-        let state = PeerState::from_ice(state)
-            .ok_or_else(|| bad(format!("unknown ICE state \"{state}\"")))?;
-        pump(self.driver(), Input::SfuLinkState { link, state });
-        Ok(())
-    }
-
-    /// Glue → core: the subscriber's video of `userID` decoded a frame.
-    #[wasm_bindgen(js_name = feedSfuMedia)]
-    pub fn feed_sfu_media(&self, user_id: &str) -> Result<(), JsValue> {
-        let user = UserId::new(user_id).map_err(|e| bad(format!("userID: {e}")))?;
-        pump(self.driver(), Input::SfuMedia { user });
-        Ok(())
-    }
-}
-
-#[wasm_bindgen]
-impl RoomCore {
-    /// Glue → core: the peer connection of `userID` changed its
-    /// `iceConnectionState` (`connectionState`'s `failed` may be passed too).
-    /// Throws (code -1012) on an unknown state or user id.
-    #[wasm_bindgen(js_name = feedPeerState)]
-    pub fn feed_peer_state(&self, user_id: &str, state: &str) -> Result<(), JsValue> {
-        let user = UserId::new(user_id).map_err(|e| {
-            js::error_value(&ClientError::InvalidArgument.with_message(format!("userID: {e}")))
-        })?;
-        let state = PeerState::from_ice(state).ok_or_else(|| {
-            js::error_value(
-                &ClientError::InvalidArgument
-                    .with_message(format!("unknown ICE state \"{state}\"")),
-            )
-        })?;
-        pump(self.driver(), Input::PeerState { user, state });
-        Ok(())
     }
 }

@@ -61,13 +61,12 @@ export class RTCRoom {
     this.handlers = [];
     this.listener = null;
     this.core = new RoomCore(undefined, this.media, options, (e) => this.emit(e));
-    this.media.onLocalSdp = (user, kind, sdp) => this.core.feedLocalSdp(user, kind, sdp);
-    this.media.onLocalIce = (user, candidate) => this.core.feedLocalIce(user, candidate);
-    this.media.onPeerState = (user, state) => this.core.feedPeerState(user, state);
-    this.media.onSfuSdp = (link, kind, sdp) => this.core.feedSfuSdp(link, kind, sdp);
-    this.media.onSfuIce = (link, candidate) => this.core.feedSfuIce(link, candidate);
-    this.media.onSfuState = (link, state) => this.core.feedSfuState(link, state);
-    this.media.onSfuMedia = (user) => this.core.feedSfuMedia(user);
+    // The glue's reports, through the core's one `feed` export.
+    const feed = (what) => (subject, a, b) => this.core.feed(what, subject, a, b);
+    for (const [hook, what] of [['onLocalSdp', 'localSdp'], ['onLocalIce', 'localIce'], ['onPeerState', 'peerState'],
+      ['onSfuSdp', 'sfuSdp'], ['onSfuIce', 'sfuIce'], ['onSfuState', 'sfuState'], ['onSfuMedia', 'sfuMedia']]) {
+      this.media[hook] = feed(what);
+    }
   }
 
   emit({ type, data }) {

@@ -3,14 +3,18 @@
 //! same three things (POST a request and return its status and text, open a
 //! socket whose text frames and close go to the driver, send and close it):
 //!
-//! * [`browser`] — gloo-net's `fetch` and `WebSocket` (no host object given).
+//! * [`browser`] — gloo-net's `fetch` and the platform's `WebSocket` (no
+//!   host object given).
 //! * [`wx`] — a `wx`-style host object (`{request, connectSocket}` with the
 //!   mini-program's signatures), for runtimes without `fetch`/`WebSocket`.
 //!
 //! Replies and frames are decoded by [`super::decode`], once for both.
 
 mod browser;
+mod socket;
 mod wx;
+
+pub use socket::Socket;
 
 use super::{decode, js};
 use crate::core::{ClientError, ConnId, HttpRequest, ReplyBody};
@@ -28,14 +32,6 @@ pub enum Transport {
     Browser,
     /// A `wx`-style host object (WeChat mini-programs).
     Wx(wx::Host),
-}
-
-/// One open (or opening) socket; dropping it closes it without a report.
-pub enum Socket {
-    /// On gloo-net.
-    Browser(browser::Socket),
-    /// On `wx.connectSocket`.
-    Wx(wx::Socket),
 }
 
 impl Transport {
@@ -67,27 +63,8 @@ impl Transport {
         driver: super::driver::Weak,
     ) -> Result<Socket, String> {
         match self {
-            Transport::Browser => browser::Socket::open(url, conn, driver).map(Socket::Browser),
-            Transport::Wx(host) => host.connect(url, conn, driver).map(Socket::Wx),
-        }
-    }
-}
-
-impl Socket {
-    /// Sends a text frame (dropped when the socket is not open: its close is reported).
-    pub fn send(&self, text: &str) {
-        match self {
-            Socket::Browser(s) => s.send(text),
-            Socket::Wx(s) => s.send(text),
-        }
-    }
-
-    /// Closes the socket as if the network dropped it: the close is reported
-    /// to the core like any other (`simulateDisconnect`).
-    pub fn drop_connection(&self) {
-        match self {
-            Socket::Browser(s) => s.drop_connection(),
-            Socket::Wx(s) => s.drop_connection(),
+            Transport::Browser => Socket::open_web(url, conn, driver),
+            Transport::Wx(host) => host.connect(url, conn, driver),
         }
     }
 }
