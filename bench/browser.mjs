@@ -15,7 +15,8 @@
 // median of each step's first time over the runs says where the time goes.
 // Prints JSON: every run, the medians and the timelines.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { startServer, launch, join, createRoom, enterRoom, waitPlaying, ROOT } from '../tests/e2e/harness.mjs';
 import { servePages, rawRun } from './pages.mjs';
@@ -61,6 +62,66 @@ async function peerjsRun(browser, pages, peer, i) {
   await ctxA.close();
   await ctxB.close();
   return { guest, host: hostAt - t0 };
+}
+
+/** PeerJS, the whole flow: B's clock covers its camera and its connection to the server too. */
+async function peerjsFullRun(browser, pages, peer, i) {
+  const ctxA = await browser.newContext();
+  const ctxB = await browser.newContext();
+  const [a, b] = [await ctxA.newPage(), await ctxB.newPage()];
+  const url = `${pages.base}/peerjs.html?port=${peer.port}`;
+  await a.goto(url);
+  await b.goto(url);
+  await a.evaluate((id) => window.bench.open(id), `fa${i}`);
+  await a.evaluate(() => window.bench.listen());
+  const { guest, t0 } = await b.evaluate(([id, other]) => window.bench.joinFull(id, other), [`fb${i}`, `fa${i}`]);
+  const hostAt = await a.evaluate(() => window.bench.hostFirst());
+  await a.evaluate(() => window.bench.close());
+  await b.evaluate(() => window.bench.close());
+  await ctxA.close();
+  await ctxB.close();
+  return { guest, host: hostAt - t0 };
+}
+
+/**
+ * rtcroom, the whole flow on a page using only the npm package
+ * (bench/pages/rtcroom.html): B's clock covers camera start ‖ login →
+ * enterRoom (credentials fetched before it, as the issue's flow has them).
+ */
+async function rtcroomFullRun(browser, server, i) {
+  const open = async (userID) => {
+    const context = await browser.newContext();
+    await context.addInitScript({ path: TIMELINE });
+    const page = await context.newPage();
+    await page.goto(`${server.base}/rtcroom.html`);
+    await page.waitForFunction(() => window.benchReady === true);
+    await page.evaluate((u) => window.bench.credentials(u), userID);
+    return { context, page };
+  };
+  const [a, b] = [await open(`fa${i}`), await open(`fb${i}`)];
+  const roomID = `full_${i}_${Date.now()}`;
+  await a.page.evaluate((r) => window.bench.host(r), roomID);
+  await a.page.evaluate(() => window.__timeline.reset());
+  await b.page.evaluate(() => window.__timeline.reset());
+  const { guest, t0 } = await b.page.evaluate((r) => window.bench.join(r), roomID);
+  const hostAt = await a.page.evaluate(() => window.bench.hostFirst());
+  const timeline = {};
+  for (const [who, p] of [['A', a], ['B', b]]) {
+    const marks = await p.page.evaluate(() => window.__timeline.marks); // on the wall clock (timeOrigin + now)
+    for (const [t, label] of marks) if (t >= t0 - 1) timeline[`${who} ${label}`] = t - t0;
+  }
+  timeline['B first frame of A'] = guest;
+  timeline['A first frame of B'] = hostAt - t0;
+  for (const p of [a, b]) { await p.page.evaluate(() => window.bench.close()); await p.context.close(); }
+  return { guest, host: hostAt - t0, timeline };
+}
+
+/** A static directory for RoomService: www/pkg (copied: the server serves no symlinks out of it) and the npm-package page. */
+function packagePageDir() {
+  const dir = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-bench-pkg-'));
+  cpSync(pathJoin(ROOT, 'www', 'pkg'), pathJoin(dir, 'pkg'), { recursive: true });
+  cpSync(pathJoin(BENCH, 'pages', 'rtcroom.html'), pathJoin(dir, 'rtcroom.html'));
+  return dir;
 }
 
 async function rtcroomRun(browser, server, i, tag) {
@@ -110,6 +171,7 @@ function medianTimeline(runs, field = 'timeline') {
 
 const server = await startServer({ bin: pathJoin(ROOT, 'target', 'release', 'rtcroom-server') });
 const before = BEFORE_WWW ? await startServer({ bin: pathJoin(ROOT, 'target', 'release', 'rtcroom-server'), staticDir: BEFORE_WWW }) : null;
+const full = await startServer({ bin: pathJoin(ROOT, 'target', 'release', 'rtcroom-server'), staticDir: packagePageDir() });
 const peer = await startPeerServer();
 const pages = await servePages();
 const browser = await launch();
@@ -118,6 +180,8 @@ const flows = {
   raw: (i) => rawRun(browser, pages, i),
   peerjs: (i) => peerjsRun(browser, pages, peer, i),
   rtcroom: (i) => rtcroomRun(browser, server, i, 'r'),
+  peerjs_full: (i) => peerjsFullRun(browser, pages, peer, i),
+  rtcroom_full: (i) => rtcroomFullRun(browser, full, i),
   ...(before ? { rtcroom_before: (i) => rtcroomRun(browser, before, i, 'm') } : {}),
 };
 if (only) for (const k of Object.keys(flows)) if (!only.includes(k)) delete flows[k];
@@ -132,6 +196,7 @@ try {
 } finally {
   await browser.close();
   server.stop();
+  full.stop();
   if (before) before.stop();
   peer.stop();
   pages.stop();
@@ -142,8 +207,8 @@ const result = {
   runs: RUNS,
   ms: Object.fromEntries(Object.keys(runs).map((k) => [k, { guest: pick(k, 'guest'), host: pick(k, 'host') }])),
   median_ms: Object.fromEntries(Object.keys(runs).map((k) => [k, { guest: median(pick(k, 'guest')), host: median(pick(k, 'host')) }])),
-  timeline: Object.fromEntries(Object.keys(runs).filter((k) => k !== 'peerjs').map((k) => [k, medianTimeline(runs[k])])),
-  login_timeline: Object.fromEntries(Object.keys(runs).filter((k) => k.startsWith('rtcroom')).map((k) => [k, medianTimeline(runs[k], 'login')])),
+  timeline: Object.fromEntries(Object.keys(runs).filter((k) => !k.startsWith('peerjs')).map((k) => [k, medianTimeline(runs[k])])),
+  login_timeline: Object.fromEntries(Object.keys(runs).filter((k) => runs[k].length && runs[k][0].login).map((k) => [k, medianTimeline(runs[k], 'login')])),
 };
 const text = JSON.stringify(result, null, 2);
 if (OUT) writeFileSync(OUT, text); else console.log(text);

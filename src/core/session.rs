@@ -145,6 +145,10 @@ impl Client {
         });
         self.socket.reset(&self.cfg);
         self.ws_connect();
+        // A spare offer from here on (the socket first): the first room
+        // entered offers at once instead of making its first peer connection
+        // then, and its making overlaps the socket's opening.
+        self.prepare_peer();
     }
 
     pub(super) fn logout(&mut self, call: CallId) {

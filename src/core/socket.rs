@@ -382,9 +382,6 @@ impl Client {
         });
         if let Some((call, user_id)) = login {
             self.finish(call, Ok(CallOk::LoggedIn { user_id }));
-            // A spare offer from login on: the first room entered offers at
-            // once instead of making its first peer connection then.
-            self.prepare_peer();
         }
         if welcome == Welcome::Resumed {
             self.beat_now();

@@ -58,7 +58,7 @@ fn a_roster_in_add_pushers_answer_enters_without_get_pushers() {
 }
 
 #[test]
-fn logging_in_hints_the_glue_to_prepare_an_offer_for_the_first_room() {
+fn a_login_answer_hints_the_glue_to_prepare_an_offer_for_the_first_room() {
     let mut h = H::new();
     let id = h.call(Call::Login(login_params(ME)));
     let req = h.http("login");
@@ -72,11 +72,15 @@ fn logging_in_hints_the_glue_to_prepare_an_offer_for_the_first_room() {
             ice_servers: vec![],
         }),
     );
+    assert_eq!(
+        h.prepares(),
+        1,
+        "one as soon as login answers, beside the socket"
+    );
     h.ws_connect();
-    assert_eq!(h.prepares(), 0, "not before the session is up");
     h.welcome(false);
     assert!(h.done(id).is_ok());
-    assert_eq!(h.prepares(), 1, "one when login completes");
+    assert_eq!(h.prepares(), 0, "none more when the socket is up");
     h.clear();
     h.drop_socket();
     h.advance(250);
