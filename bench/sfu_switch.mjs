@@ -19,6 +19,8 @@
 // Run inside a loopback-only namespace (it adds the veth pair Janus needs);
 // scripts/bench does. Knobs: BENCH_SWITCH_RUNS (5), BENCH_SWITCH_TIMELINE
 // (0), BENCH_SWITCH_DEBUG_SERVER (0: the release RoomService),
+// BENCH_SWITCH_COMPARE (a www/ directory of another build: each run is made
+// with it too, interleaved, reported under `compare`),
 // BENCH_SWITCH_DEADLINE_SECS (900: then it stops everything it started and
 // exits 1). Prints a summary on stderr; JSON to argv[2] (or stdout).
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
@@ -31,6 +33,9 @@ import { ensureVeth, freePort, startJanus } from '../tests/e2e/janus.mjs';
 const RUNS = Number(process.env.BENCH_SWITCH_RUNS || 5);
 const TIMELINE = process.env.BENCH_SWITCH_TIMELINE === '1';
 const PROFILE = process.env.BENCH_SWITCH_PROFILE === '1';
+// Another build of the demo and package (a www/ directory, e.g. an older commit's): every run is done with
+// it too, interleaved, so both share the box's noise.
+const COMPARE = process.env.BENCH_SWITCH_COMPARE || '';
 const DEADLINE_SECS = Number(process.env.BENCH_SWITCH_DEADLINE_SECS || 900);
 const SERVER_BIN = pathJoin(ROOT, 'target', process.env.BENCH_SWITCH_DEBUG_SERVER === '1' ? 'debug' : 'release', 'rtcroom-server');
 const OUT = process.argv[2];
@@ -142,6 +147,7 @@ const apiSecret = randomBytes(12).toString('hex');
 const adminKey = randomBytes(12).toString('hex');
 const janus = startJanus({ port: janusPort, apiSecret, adminKey, runDir: mkdtempSync(pathJoin(tmpdir(), 'rtcroom-janus-switch-')) });
 let server = null;
+let other = null;
 let browser = null;
 let cleaned = false;
 async function cleanup() {
@@ -149,6 +155,7 @@ async function cleanup() {
   cleaned = true;
   if (browser) await browser.close().catch(() => {});
   server?.stop();
+  other?.stop();
   janus.stop();
   removeVeth();
 }
@@ -159,30 +166,38 @@ setTimeout(async () => {
 }, DEADLINE_SECS * 1000).unref();
 
 const result = { scenario: 'sfu-switch', runs: [], failures: [], loadavgStart: loadavg() };
+if (COMPARE) result.compare = { www: COMPARE, runs: [], failures: [] };
+const summarize = (into, label) => {
+  const worst = into.runs.map((r) => r.worstGapMs);
+  into.summary = { runs: worst.length, medianWorstGapMs: median(worst), maxWorstGapMs: Math.max(...worst), under1s: worst.filter((w) => w < 1000).length, medianMeshClosedMs: median(into.runs.map((r) => r.meshClosedMs)) };
+  log(`${label}: longest gap per run ${JSON.stringify(worst)}: median ${into.summary.medianWorstGapMs} ms, worst ${into.summary.maxWorstGapMs} ms, ${into.summary.under1s}/${worst.length} under 1 s`);
+};
 try {
   await janus.ready;
-  server = await startServer({
-    bin: SERVER_BIN,
-    extraToml: ['[media]', `janus_url = "ws://127.0.0.1:${janusPort}"`, `api_secret = "${apiSecret}"`, `admin_key = "${adminKey}"`, 'sfu_threshold = 4', 'max_members_sfu = 16'].join('\n'),
-  });
+  const media = ['[media]', `janus_url = "ws://127.0.0.1:${janusPort}"`, `api_secret = "${apiSecret}"`, `admin_key = "${adminKey}"`, 'sfu_threshold = 4', 'max_members_sfu = 16'].join('\n');
+  server = await startServer({ bin: SERVER_BIN, extraToml: media });
+  if (COMPARE) other = await startServer({ bin: SERVER_BIN, extraToml: media, staticDir: COMPARE });
   browser = await launch();
   const script = initScript();
+  const flows = [[server, result, 'this build']];
+  if (COMPARE) flows.unshift([other, result.compare, COMPARE]);
   for (let i = 1; i <= RUNS; i++) {
-    try {
-      const r = await switchRun(browser, server, script, i);
-      result.runs.push(r);
-      log(`run ${i}/${RUNS}: longest remote-video gap ${r.worstGapMs} ms ${JSON.stringify(r.longest)}; mesh closed ${r.meshClosedMs} ms after the fifth entered; load ${r.loadavg}`);
-    } catch (e) {
-      result.failures.push({ run: i, error: String(e.message).slice(0, 500) });
-      log(`run ${i}/${RUNS} failed: ${e.message}`);
+    for (const [srv, into, label] of flows) {
+      try {
+        const r = await switchRun(browser, srv, script, i);
+        into.runs.push(r);
+        log(`${label} run ${i}/${RUNS}: longest remote-video gap ${r.worstGapMs} ms ${JSON.stringify(r.longest)}; mesh closed ${r.meshClosedMs} ms after the fifth entered; load ${r.loadavg}`);
+      } catch (e) {
+        into.failures.push({ run: i, error: String(e.message).slice(0, 500) });
+        log(`${label} run ${i}/${RUNS} failed: ${e.message}`);
+      }
     }
   }
 } finally {
   await cleanup();
 }
 result.loadavgEnd = loadavg();
-const worst = result.runs.map((r) => r.worstGapMs);
-result.summary = { runs: worst.length, medianWorstGapMs: median(worst), maxWorstGapMs: Math.max(...worst), under1s: worst.filter((w) => w < 1000).length, medianMeshClosedMs: median(result.runs.map((r) => r.meshClosedMs)) };
-log(`longest gap per run ${JSON.stringify(worst)}: median ${result.summary.medianWorstGapMs} ms, worst ${result.summary.maxWorstGapMs} ms, ${result.summary.under1s}/${worst.length} under 1 s`);
+if (COMPARE) summarize(result.compare, COMPARE);
+summarize(result, 'this build');
 const text = JSON.stringify(result, null, 2);
 if (OUT) writeFileSync(OUT, text); else console.log(text);

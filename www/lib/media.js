@@ -87,14 +87,22 @@ function preferH264(transceiver) {
   try { transceiver.setCodecPreferences([...codecs].sort((a, b) => rank(a) - rank(b))); } catch (_) { /* keep the default order */ }
 }
 
-/** Keeps the video sender's resolution fixed under congestion (frames drop instead): the RTMP bridge needs a fixed size. */
+/**
+ * Keeps the video sender's resolution fixed under congestion (frames drop instead): the RTMP bridge needs
+ * a fixed size. Resolves true once set. getParameters() holds the main thread until WebRTC's signaling
+ * thread answers (100-300 ms measured, once 3 s, on a busy page while the switch negotiates): called as
+ * seldom as possible.
+ */
 async function keepResolution(sender) {
   try {
     const params = sender.getParameters();
-    if (params.degradationPreference === 'maintain-resolution') return;
+    if (params.degradationPreference === 'maintain-resolution') return true;
     params.degradationPreference = 'maintain-resolution';
     await sender.setParameters(params);
-  } catch (_) { /* not before negotiation in some browsers: set again after the answer */ }
+    return true;
+  } catch (_) {
+    return false; // not before negotiation in some browsers: set again after the answer
+  }
 }
 
 export class WebRtcMedia {
@@ -421,7 +429,7 @@ export class WebRtcMedia {
       preferH264(video);
       this.sendLocalTracks(l);
       this.sfuQueue(link, async () => {
-        await keepResolution(video.sender);
+        l.resolutionKept = await keepResolution(video.sender);
         await pc.setLocalDescription(await pc.createOffer());
         if (this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
       });
@@ -436,8 +444,9 @@ export class WebRtcMedia {
       if (link === 'subscriber') this.mids = new Map((streams ?? []).map((s) => [s.mid, s]));
       await l.pc.setRemoteDescription({ type: kind, sdp });
       if (kind !== 'offer') {
+        if (l.resolutionKept) return;
         const video = l.pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
-        if (video) await keepResolution(video.sender);
+        if (video) l.resolutionKept = await keepResolution(video.sender);
         return;
       }
       await l.pc.setLocalDescription(await l.pc.createAnswer());
