@@ -53,7 +53,9 @@ const viewed = new WeakMap();
  */
 function showRemote(video, source) {
   let v = viewed.get(video);
-  if (!v || video.srcObject !== v.stream) {
+  // An inactive stream (every track ended: its connection closed, e.g. the media server died) has
+  // ended the element's playback; tracks added to it would not restart it: a new stream does.
+  if (!v || video.srcObject !== v.stream || !v.stream.active) {
     v = { stream: new MediaStream(), source: null };
     viewed.set(video, v);
   }
