@@ -270,6 +270,16 @@ if (files.includes('size.json')) {
   }
 }
 
+// ---- mesh → SFU switch (bench/sfu_switch.mjs) ----
+if (files.includes('sfu_switch.json')) {
+  const s = load('sfu_switch.json');
+  sections.sfu_switch = table(['run', 'longest remote-video gap (ms, worst of 6 pairs)', 'each pair (viewer←member, ms)', 'mesh peers all closed after the 5th entered (ms)', 'load average'], s.runs.map((r, i) => [
+    String(i + 1), int(r.worstGapMs), Object.entries(r.longest).map(([k, v]) => `${k.replace(/^r\d+/, '').replace(/←r\d+/, '←')} ${v}`).join(', '), int(r.meshClosedMs), r.loadavg,
+  ])) + `\n\n${s.summary.runs} runs: median of the longest gaps **${int(s.summary.medianWorstGapMs)} ms**, worst ${int(s.summary.maxWorstGapMs)} ms, ${s.summary.under1s}/${s.summary.runs} under 1 s. Load average ${s.loadavgStart} at the start, ${s.loadavgEnd} at the end.`
+    + ((s.failures ?? []).length ? ` Failed runs (left out): ${s.failures.map((f) => `run ${f.run}: ${f.error.slice(0, 160)}`).join('; ')}.` : ' No run failed.');
+  summary.push(['mesh → SFU switch: longest remote-video freeze (issue 17)', '< 1 s', `median ${int(s.summary.medianWorstGapMs)} ms, worst ${int(s.summary.maxWorstGapMs)} ms over ${s.summary.runs} runs`, verdict(s.summary.maxWorstGapMs < 1000)]);
+}
+
 // A partial run (BENCH_ONLY, or bench/browser.mjs alone) replaces only its own summary rows.
 const partial = !files.some((f) => /^join-\d+\.json$/.test(f));
 if (!partial) sections.summary = table(['target', 'wanted', 'measured (median)', ''], summary);

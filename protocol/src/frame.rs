@@ -286,6 +286,10 @@ mod tests {
                 candidate,
             },
             ServerEvent::Renegotiate {
+                room_id: room_id.clone(),
+                from: user.clone(),
+            },
+            ServerEvent::MeshRelease {
                 room_id,
                 from: user,
             },
@@ -313,6 +317,7 @@ mod tests {
                 ServerEvent::Candidate { .. } => 11,
                 ServerEvent::Renegotiate { .. } => 12,
                 ServerEvent::ResumeGap { .. } => 13,
+                ServerEvent::MeshRelease { .. } => 14,
             };
             seen[i] = true;
         }

@@ -118,12 +118,24 @@ pub enum ClientFrame {
         /// Addressee.
         to: UserId,
     },
+    /// During a mesh → SFU switch: we play the addressee's video through the
+    /// media server and need our mesh peer to it no more. Each side closes
+    /// that peer once both have said so, so neither loses the other's video
+    /// before its SFU stream plays.
+    MeshRelease {
+        /// The room both are in.
+        #[serde(rename = "roomID")]
+        room_id: RoomId,
+        /// Addressee.
+        to: UserId,
+    },
 }
 
 impl ClientFrame {
-    /// A signaling frame (`offer`, `answer`, `candidate`, `renegotiate`) as
-    /// the relay sees it: its room, its addressee, and the event the addressee
-    /// receives, stamped with the sender `from`; `None` for any other frame.
+    /// A signaling frame (`offer`, `answer`, `candidate`, `renegotiate`,
+    /// `mesh_release`) as the relay sees it: its room, its addressee, and the
+    /// event the addressee receives, stamped with the sender `from`; `None`
+    /// for any other frame.
     pub fn into_relay(self, from: UserId) -> Option<(RoomId, UserId, ServerEvent)> {
         Some(match self {
             ClientFrame::Offer { room_id, to, sdp } => (
@@ -153,6 +165,11 @@ impl ClientFrame {
                 room_id.clone(),
                 to,
                 ServerEvent::Renegotiate { room_id, from },
+            ),
+            ClientFrame::MeshRelease { room_id, to } => (
+                room_id.clone(),
+                to,
+                ServerEvent::MeshRelease { room_id, from },
             ),
             _ => return None,
         })
@@ -371,6 +388,14 @@ server_events! {
             /// Sender, stamped by the server.
             from: UserId = "from",
         },
+        /// Relayed: `from` plays our video through the media server and needs
+        /// its mesh peer to us no more (a mesh → SFU switch).
+        MeshRelease = "mesh_release" {
+            /// The room.
+            room_id: RoomId = "roomID",
+            /// Sender, stamped by the server.
+            from: UserId = "from",
+        },
         /// Right after `welcome {resumed: false}` when the client asked to
         /// resume (`lastSeq`) but the frames after it are no longer in the
         /// session's replay buffer (`limits.replay_frames` /
@@ -478,6 +503,19 @@ mod tests {
             r#"{"seq":9,"type":"renegotiate","roomID":"r","from":"a"}"#
         );
         assert_eq!(serde_json::from_str::<ServerFrame>(&s).unwrap(), ev);
+    }
+
+    #[test]
+    fn mesh_release_is_relayed_with_its_sender() {
+        let json = r#"{"type":"mesh_release","roomID":"r","to":"b"}"#;
+        let env: ClientEnvelope = serde_json::from_str(json).unwrap();
+        let (room, to, event) = env.frame.into_relay(UserId::new("a").unwrap()).unwrap();
+        assert_eq!((room.as_str(), to.as_str()), ("r", "b"));
+        let s = serde_json::to_string(&ServerFrame { seq: 4, event }).unwrap();
+        assert_eq!(
+            s,
+            r#"{"seq":4,"type":"mesh_release","roomID":"r","from":"a"}"#
+        );
     }
 
     #[test]

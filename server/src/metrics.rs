@@ -20,7 +20,7 @@ pub struct Metrics {
     pub text_messages: AtomicU64,
     /// Room custom messages fanned out.
     pub custom_messages: AtomicU64,
-    /// offer/answer/candidate/renegotiate frames relayed.
+    /// offer/answer/candidate/renegotiate/mesh_release frames relayed.
     pub signals_relayed: AtomicU64,
     /// Members removed for missed heartbeats.
     pub heartbeat_evictions: AtomicU64,
@@ -177,7 +177,7 @@ impl Metrics {
             ),
             (
                 "rtcroom_signals_relayed_total",
-                "Offers, answers, candidates and renegotiation requests relayed.",
+                "Offers, answers, candidates, renegotiation requests and mesh releases relayed.",
                 self.signals_relayed.load(Ordering::Relaxed),
             ),
             (

@@ -322,6 +322,7 @@ async fn websocket_frames_always_get_a_well_formed_answer() {
         json!({"type": "answer", "roomID": "r", "to": "bob", "sdp": "v=0\r\n", "reqID": 5}),
         json!({"type": "candidate", "roomID": "r", "to": "bob", "candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host", "sdpMid": "0", "sdpMLineIndex": 0}, "reqID": 6}),
         json!({"type": "renegotiate", "roomID": "r", "to": "bob", "reqID": 7}),
+        json!({"type": "mesh_release", "roomID": "r", "to": "bob", "reqID": 8}),
     ];
     let end = Instant::now() + budget();
     let mut runs = 0u64;

@@ -210,7 +210,7 @@ async fn signaling_reaches_only_the_addressed_member_of_the_same_room() {
 }
 
 #[tokio::test]
-async fn renegotiate_reaches_only_the_addressed_member_of_the_same_room() {
+async fn renegotiate_and_mesh_release_reach_only_the_addressed_member_of_the_same_room() {
     let srv = Server::start(config()).await;
     let (a, b, c, d) = (
         srv.login("a").await,
@@ -224,20 +224,19 @@ async fn renegotiate_reaches_only_the_addressed_member_of_the_same_room() {
     }
     d.enter("room2").await;
 
-    let ack = aw
-        .request(
-            json!({"type": "renegotiate", "roomID": "room1", "to": "b"}),
-            1,
-        )
-        .await;
-    assert_eq!(ack["type"], "ack");
-    let r = bw.expect("renegotiate").await;
-    assert_eq!(
-        (r["roomID"].as_str(), r["from"].as_str()),
-        (Some("room1"), Some("a"))
-    );
-    cw.expect_none("renegotiate", Duration::from_millis(200))
-        .await;
+    // `mesh_release` (the SFU switch) is relayed the same way.
+    for (ty, req) in [("renegotiate", 1), ("mesh_release", 11)] {
+        let ack = aw
+            .request(json!({"type": ty, "roomID": "room1", "to": "b"}), req)
+            .await;
+        assert_eq!(ack["type"], "ack", "{ty}");
+        let r = bw.expect(ty).await;
+        assert_eq!(
+            (r["roomID"].as_str(), r["from"].as_str()),
+            (Some("room1"), Some("a"))
+        );
+        cw.expect_none(ty, Duration::from_millis(200)).await;
+    }
 
     // To a member of another room, from a non-member, to yourself: refused.
     let e = aw
@@ -280,7 +279,7 @@ async fn renegotiate_reaches_only_the_addressed_member_of_the_same_room() {
         .await
         .unwrap();
     assert!(
-        metrics.contains("rtcroom_signals_relayed_total 1\n"),
+        metrics.contains("rtcroom_signals_relayed_total 2\n"),
         "{metrics}"
     );
 }

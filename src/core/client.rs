@@ -265,5 +265,6 @@ pub(super) fn frame_type(f: &rtcroom_protocol::ws::ClientFrame) -> &'static str 
         Answer { .. } => "answer",
         Candidate { .. } => "candidate",
         Renegotiate { .. } => "renegotiate",
+        MeshRelease { .. } => "mesh_release",
     }
 }

@@ -166,7 +166,8 @@ pub(crate) fn frame_room(f: &OutFrame) -> Option<&RoomId> {
         | ClientFrame::Offer { room_id, .. }
         | ClientFrame::Answer { room_id, .. }
         | ClientFrame::Candidate { room_id, .. }
-        | ClientFrame::Renegotiate { room_id, .. } => Some(room_id),
+        | ClientFrame::Renegotiate { room_id, .. }
+        | ClientFrame::MeshRelease { room_id, .. } => Some(room_id),
     }
 }
 
@@ -176,7 +177,8 @@ pub(crate) fn frame_to(f: &OutFrame) -> Option<&UserId> {
         ClientFrame::Offer { to, .. }
         | ClientFrame::Answer { to, .. }
         | ClientFrame::Candidate { to, .. }
-        | ClientFrame::Renegotiate { to, .. } => Some(to),
+        | ClientFrame::Renegotiate { to, .. }
+        | ClientFrame::MeshRelease { to, .. } => Some(to),
         _ => None,
     }
 }

@@ -37,7 +37,8 @@ fn event_room(ev: &ServerEvent) -> Option<&RoomId> {
         | ServerEvent::Offer { room_id, .. }
         | ServerEvent::Answer { room_id, .. }
         | ServerEvent::Candidate { room_id, .. }
-        | ServerEvent::Renegotiate { room_id, .. } => Some(room_id),
+        | ServerEvent::Renegotiate { room_id, .. }
+        | ServerEvent::MeshRelease { room_id, .. } => Some(room_id),
         ServerEvent::Welcome { .. }
         | ServerEvent::Pong
         | ServerEvent::Ack { .. }
@@ -182,6 +183,7 @@ impl Client {
                 from, candidate, ..
             } => self.on_remote_ice(from, candidate),
             ServerEvent::Renegotiate { from, .. } => self.on_remote_renegotiate(from),
+            ServerEvent::MeshRelease { from, .. } => self.on_mesh_release(from),
             ServerEvent::RoomClosed { .. }
             | ServerEvent::Welcome { .. }
             | ServerEvent::Pong

@@ -9,12 +9,16 @@
 //!
 //! **Entering SFU mode.** `room_mode sfu` while entering makes the room start
 //! in SFU mode (no mesh peer is ever made); in a mesh room it switches
-//! **make-before-break**: both links open while the mesh peers stay, and each
-//! member's mesh peer closes once that member's video plays through the
-//! subscriber ([`Input::SfuMedia`](super::Input::SfuMedia), from the glue),
-//! or [`Config::sfu_switch_timeout_ms`](super::Config::sfu_switch_timeout_ms)
-//! after the switch at the latest. Views are keyed by member, so the glue only
-//! swaps their stream. A host that cannot open SFU links
+//! **make-before-break**: both links open while the mesh peers stay. A mesh
+//! peer carries both directions, so it closes only once **both** ends play
+//! each other through the media server: when that member's video plays
+//! through our subscriber ([`Input::SfuMedia`](super::Input::SfuMedia), from
+//! the glue, which swaps the view's stream then) we tell it with
+//! `mesh_release`, and the peer closes once its own `mesh_release` came too —
+//! closing on our side alone would freeze our video on its side until its
+//! subscriber plays. [`Config::sfu_switch_timeout_ms`](super::Config::sfu_switch_timeout_ms)
+//! after the switch every mesh peer closes at the latest. Views are keyed by
+//! member, so the glue only swaps their stream. A host that cannot open SFU links
 //! ([`Config::sfu`](super::Config::sfu) off: the mini-program) ignores it.
 //!
 //! **Faults.** `sfu_state lost` closes both links and tells the application
@@ -47,7 +51,7 @@ use super::vecmap::VecMap;
 use rtcroom_protocol::sfu::{
     RoomMode, SfuClientFrame, SfuLink, SfuServerEvent, SfuState, SfuStream,
 };
-use rtcroom_protocol::ws::IceCandidate;
+use rtcroom_protocol::ws::{ClientFrame, IceCandidate};
 use rtcroom_protocol::{ClientError, RoomId, UserId};
 
 /// The two links of an SFU room and the switch from mesh.
@@ -55,13 +59,38 @@ use rtcroom_protocol::{ClientError, RoomId, UserId};
 pub(crate) struct SfuLinks {
     publisher: Link,
     subscriber: Link,
-    /// Members whose mesh peer is still up during the switch, with the time
-    /// it closes even if their SFU video never played.
-    switching: VecMap<UserId, u64>,
+    /// Members whose mesh peer is still up during the switch.
+    switching: VecMap<UserId, Switching>,
     /// `sfu_state lost` until `ready`: both links are closed.
     lost: bool,
     /// Fresh starts since a link last connected.
     fresh_starts: u32,
+}
+
+/// A member's mesh peer kept through the switch.
+#[derive(Debug, Clone, Copy)]
+struct Switching {
+    /// When it closes even if the switch did not complete.
+    until: u64,
+    /// Its video plays through our subscriber (we sent `mesh_release`).
+    playing: bool,
+    /// It sent `mesh_release`: ours plays through its subscriber.
+    released: bool,
+}
+
+impl Switching {
+    fn new(until: u64) -> Self {
+        Switching {
+            until,
+            playing: false,
+            released: false,
+        }
+    }
+
+    /// Both ends play each other through the media server.
+    fn done(&self) -> bool {
+        self.playing && self.released
+    }
 }
 
 /// One link's signaling and recovery state.
@@ -114,7 +143,7 @@ impl SfuLinks {
         let switch = if self.lost {
             None
         } else {
-            self.switching.values().copied().min()
+            self.switching.values().map(|s| s.until).min()
         };
         let repair = [&self.publisher, &self.subscriber]
             .into_iter()
@@ -160,7 +189,7 @@ impl Client {
         let mut links = SfuLinks::default();
         if switch {
             for user in r.members.keys() {
-                links.switching.insert(user.clone(), until);
+                links.switching.insert(user.clone(), Switching::new(until));
             }
         }
         r.sfu = Some(links);
@@ -346,14 +375,18 @@ impl Client {
         match state {
             SfuState::Lost => {
                 links.lost = true;
+                // Both ends' SFU media is gone: each must play again (and say so).
+                for (_, s) in links.switching.iter_mut() {
+                    *s = Switching::new(s.until);
+                }
                 self.debug(|| "media server lost: SFU links closed".into());
                 self.close_sfu_links();
             }
             SfuState::Ready => {
                 links.lost = false;
                 // Mesh peers kept through the outage get a fresh fallback time.
-                for (_, t) in links.switching.iter_mut() {
-                    *t = until;
+                for (_, s) in links.switching.iter_mut() {
+                    s.until = until;
                 }
                 self.debug(|| "media server back: publishing and subscribing again".into());
                 self.open_sfu_links();
@@ -504,17 +537,70 @@ impl Client {
         });
     }
 
-    /// The glue saw `user`'s SFU video play: its mesh peer, if any, closes.
+    /// The glue saw `user`'s SFU video play: if the switch keeps a mesh peer
+    /// to it, we tell it with `mesh_release`; the peer closes once `user`
+    /// released it too.
     pub(super) fn on_sfu_media(&mut self, user: UserId) {
         let Some((room_id, links)) = self.sfu_mut() else {
             return;
         };
-        if !links.switching.contains_key(&user) {
+        let Some(s) = links.switching.get_mut(&user) else {
+            return;
+        };
+        if s.playing {
             return;
         }
+        s.playing = true;
+        let done = s.done();
         let room_id = room_id.clone();
-        self.debug(|| format!("{user} plays through the SFU: closing its mesh peer"));
-        self.close_peer(&room_id, &user);
+        if self.mesh_peer_pristine(&user) {
+            self.debug(|| {
+                format!(
+                    "{user} plays through the SFU; our mesh peer never carried media: closing it"
+                )
+            });
+            return self.close_peer(&room_id, &user);
+        }
+        let frame = ClientFrame::MeshRelease {
+            room_id: room_id.clone(),
+            to: user.clone(),
+        };
+        self.send_frame(frame, None);
+        if done {
+            self.debug(|| format!("{user} plays through the SFU both ways: closing its mesh peer"));
+            self.close_peer(&room_id, &user);
+        } else {
+            self.debug(|| {
+                format!("{user} plays through the SFU: its mesh peer stays until it plays us")
+            });
+        }
+    }
+
+    /// Nothing was negotiated on our mesh peer to `user` (a member who
+    /// entered right as the room switched, straight into SFU mode): it
+    /// carries no video either way, so it need not wait for a release.
+    fn mesh_peer_pristine(&self, user: &UserId) -> bool {
+        match &self.room.phase {
+            Phase::InRoom(r) => r.members.get(user).is_some_and(|m| m.peer.is_pristine()),
+            _ => false,
+        }
+    }
+
+    /// `from` plays our video through the media server (`mesh_release`): the
+    /// mesh peer the switch keeps to it closes if its video plays here too.
+    pub(super) fn on_mesh_release(&mut self, from: UserId) {
+        let Some((room_id, links)) = self.sfu_mut() else {
+            return self.debug(|| format!("mesh_release from {from} outside an SFU room, ignored"));
+        };
+        let Some(s) = links.switching.get_mut(&from) else {
+            return;
+        };
+        s.released = true;
+        if s.done() {
+            let room_id = room_id.clone();
+            self.debug(|| format!("{from} plays us through the SFU: closing its mesh peer"));
+            self.close_peer(&room_id, &from);
+        }
     }
 
     /// Switch fallbacks and link repairs that are due.
@@ -530,7 +616,7 @@ impl Client {
             links
                 .switching
                 .iter()
-                .filter(|(_, t)| **t <= now)
+                .filter(|(_, s)| s.until <= now)
                 .map(|(u, _)| u.clone())
                 .collect()
         };

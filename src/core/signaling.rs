@@ -126,7 +126,7 @@ impl Client {
 
     /// Replaces the peer to `user` (a member) with a fresh one: the old one's
     /// offers, answers and candidates still queued are dropped (a queued
-    /// `renegotiate` stays), and `Create` replaces the connection (the
+    /// `renegotiate` or `mesh_release` stays), and `Create` replaces the connection (the
     /// offerer offers anew, the answerer waits).
     pub(super) fn restart_peer(&mut self, user: &UserId) {
         let Phase::InRoom(r) = &mut self.room.phase else {
@@ -139,8 +139,10 @@ impl Client {
         self.recovery.forget(user);
         let room_id = r.room_id.clone();
         self.outbox.purge_unsent(|f| {
-            !matches!(f.room(), Some(ClientFrame::Renegotiate { .. }))
-                && frame_room(f) == Some(&room_id)
+            !matches!(
+                f.room(),
+                Some(ClientFrame::Renegotiate { .. } | ClientFrame::MeshRelease { .. })
+            ) && frame_room(f) == Some(&room_id)
                 && frame_to(f) == Some(user)
         });
         self.create_peer(user);

@@ -3,7 +3,7 @@
 // getStats() without reaching into the npm package, and measures remote
 // video freezes: window.__gaps.watch() follows every remote <video> of the
 // demo with requestVideoFrameCallback and keeps the longest gap between two
-// frames per member (the element stays; only its srcObject swaps).
+// frames per member (the element stays; only the video track it plays swaps).
 (() => {
   const Native = window.RTCPeerConnection;
   window.__pcs = [];
@@ -14,6 +14,9 @@
   };
   window.RTCPeerConnection.prototype = Native.prototype;
   Object.setPrototypeOf(window.RTCPeerConnection, Native);
+
+  /** How many connections are open (no getStats: cheap enough to poll while measuring freezes). */
+  window.__open = () => window.__pcs.filter((pc) => pc.connectionState !== 'closed' && pc.signalingState !== 'closed').length;
 
   /** Outbound/inbound RTP streams over every open connection, and how many connections are open. */
   window.__rtp = async () => {
@@ -55,9 +58,14 @@
         if (video.__watched) return;
         video.__watched = true;
         const user = video.closest('.tile').dataset.user;
+        let track = null;
         const tick = () => {
           if (!gaps.on) return;
           const now = performance.now();
+          // The first frame of another video track (a swap inside the stream the element plays).
+          const current = video.srcObject && video.srcObject.getVideoTracks ? video.srcObject.getVideoTracks()[0]?.id : null;
+          if (track !== null && current !== track) (gaps.swaps[user] ??= []).push(`track ${Math.round(now)}`);
+          track = current;
           if (gaps.last[user] !== undefined && now - gaps.last[user] > (gaps.max[user] ?? 0)) {
             gaps.max[user] = now - gaps.last[user];
             gaps.at[user] = Math.round(gaps.last[user]);
@@ -66,7 +74,7 @@
           video.requestVideoFrameCallback(tick);
         };
         video.requestVideoFrameCallback(tick);
-        video.addEventListener('loadstart', () => { (gaps.swaps[user] ??= []).push(Math.round(performance.now())); });
+        video.addEventListener('loadstart', () => { (gaps.swaps[user] ??= []).push(`load ${Math.round(performance.now())}`); });
       };
       document.querySelectorAll('.tile.remote video').forEach(follow);
       gaps.timer = setInterval(() => document.querySelectorAll('.tile.remote video').forEach(follow), 200);
@@ -79,7 +87,7 @@
       for (const [u, t] of Object.entries(gaps.last)) gaps.max[u] = Math.max(gaps.max[u] ?? 0, now - t);
       return gaps.max;
     },
-    /** When each member's longest gap began and when its element's srcObject changed (performance.now ms). */
+    /** When each member's longest gap began, when its element loaded a new srcObject and when it showed the first frame of another video track (performance.now ms). */
     detail() {
       return { at: gaps.at, swaps: gaps.swaps };
     },

@@ -143,7 +143,7 @@ test('the npm package in an SFU room through a real Janus: switch, six people, m
     }, 30000);
     // Make-before-break done: only the two SFU connections stay open on every page.
     await until('mesh peers closed after the switch', async () => {
-      const open = await Promise.all(five.map((p) => p.page.evaluate(() => window.__rtp().then((r) => r.open))));
+      const open = await Promise.all(five.map((p) => p.page.evaluate(() => window.__open())));
       return open.every((n) => n === 2) || open;
     }, 60000);
     const switched = Date.now() - switchAt;
@@ -151,7 +151,7 @@ test('the npm package in an SFU room through a real Janus: switch, six people, m
     await new Promise((r) => setTimeout(r, 1000));
     const gaps = await Promise.all(senders.map((p) => p.page.evaluate(() => window.__gaps.stop())));
     const detail = await Promise.all(senders.map((p) => p.page.evaluate(() => window.__gaps.detail())));
-    console.log(`gap start vs srcObject swaps (page ms): ${JSON.stringify(detail)}`);
+    console.log(`gap start vs view swaps (page ms; load: a new srcObject, track: first frame of the SFU track): ${JSON.stringify(detail)}`);
     const counted = await Promise.all(senders.map((p) => stopCounting(p)));
     // Longest freeze, over the switch, of each remote video the three senders already had.
     const longest = {};
@@ -170,10 +170,11 @@ test('the npm package in an SFU room through a real Janus: switch, six people, m
       }
     }
     console.log(`messages over the switch: ${counted.map((c, i) => `${senders[i].userID} ${c.sent.length}`).join(', ')}, none lost`);
-    // No time bar here: the 1 s aim does not hold on this loaded 2-core box (1.1-5.4 s measured over
-    // runs). The longest gaps began 1.5-4 s before the srcObject swaps and hit all of a page's videos at
-    // once: CPU starvation while each page encodes five streams and decodes eight at the switch. The
-    // figures are printed above and in docs/BENCHMARKS.md. What must hold: every video plays on after it.
+    // No time bar here: the switch's own freeze is gone (each mesh peer closes only once both ends play
+    // each other through the SFU, and views swap tracks, not srcObject), but requestVideoFrameCallback
+    // runs on the page's main thread, which the shared 2-core box starves for seconds at a load average
+    // of 30-40 (7.8 s measured so). The 1 s bar is in bench/sfu_switch.mjs (docs/BENCHMARKS.md). What
+    // must hold: every video plays on after it.
     assert.ok(Number.isFinite(worst), 'every remote video rendered frames over the switch');
     await allFresh(five, 4, 30000);
 

@@ -8,9 +8,13 @@
 // In an SFU room the core asks for two more connections instead (openSfu):
 // the publisher (our tracks, sent once) and one multistream subscriber (every
 // other member's tracks, mapped mid -> userID by the `streams` of each offer).
-// A view is keyed by userID and only swaps its srcObject: to a member's SFU
+// A view is keyed by userID and only swaps its source: to a member's SFU
 // stream once its video decoded a frame (reported with onSfuMedia, so the core
-// closes that member's mesh peer), back to the mesh stream if the SFU goes.
+// closes that member's mesh peer once both ends play through the SFU), back to
+// the mesh stream if the SFU goes. A remote view plays a MediaStream of its
+// own whose tracks follow its source: a new srcObject would reload the
+// element (hundreds of ms without a frame on a busy page), a track swapped
+// inside the stream it plays does not.
 
 /** Resolves a view argument (element, video element or CSS selector) to a <video>. */
 function videoFor(view, muted) {
@@ -39,6 +43,40 @@ function show(video, stream) {
   if (p && p.catch) p.catch(() => {}); // autoplay may wait for a gesture
 }
 
+/** Remote view -> { stream (what it plays), source (whose tracks it shows) }. */
+const viewed = new WeakMap();
+
+/**
+ * Shows `source`'s tracks in a remote view without a new srcObject: they go
+ * into the view's own stream (the new ones first, so it never lacks a video
+ * track while the old one leaves).
+ */
+function showRemote(video, source) {
+  let v = viewed.get(video);
+  // An inactive stream (every track ended: its connection closed, e.g. the media server died) has
+  // ended the element's playback; tracks added to it would not restart it: a new stream does.
+  if (!v || video.srcObject !== v.stream || !v.stream.active) {
+    v = { stream: new MediaStream(), source: null };
+    viewed.set(video, v);
+  }
+  v.source = source;
+  const want = source.getTracks();
+  for (const t of want) if (!v.stream.getTracks().includes(t)) v.stream.addTrack(t);
+  for (const t of v.stream.getTracks()) if (!want.includes(t)) v.stream.removeTrack(t);
+  show(video, v.stream);
+}
+
+/** The stream whose tracks a remote view shows (null when none). */
+function viewSource(video) {
+  const v = viewed.get(video);
+  return v && video.srcObject === v.stream ? v.source : null;
+}
+
+function clearView(video) {
+  video.srcObject = null;
+  viewed.delete(video);
+}
+
 /** H.264 (constrained baseline, packetization-mode 1) first: SFU rooms with mini-program members take H.264 only. */
 function preferH264(transceiver) {
   if (!transceiver.setCodecPreferences || !RTCRtpReceiver.getCapabilities) return;
@@ -51,14 +89,22 @@ function preferH264(transceiver) {
   try { transceiver.setCodecPreferences([...codecs].sort((a, b) => rank(a) - rank(b))); } catch (_) { /* keep the default order */ }
 }
 
-/** Keeps the video sender's resolution fixed under congestion (frames drop instead): the RTMP bridge needs a fixed size. */
+/**
+ * Keeps the video sender's resolution fixed under congestion (frames drop instead): the RTMP bridge needs
+ * a fixed size. Resolves true once set. getParameters() holds the main thread until WebRTC's signaling
+ * thread answers (100-300 ms measured, once 3 s, on a busy page while the switch negotiates): called as
+ * seldom as possible.
+ */
 async function keepResolution(sender) {
   try {
     const params = sender.getParameters();
-    if (params.degradationPreference === 'maintain-resolution') return;
+    if (params.degradationPreference === 'maintain-resolution') return true;
     params.degradationPreference = 'maintain-resolution';
     await sender.setParameters(params);
-  } catch (_) { /* not before negotiation in some browsers: set again after the answer */ }
+    return true;
+  } catch (_) {
+    return false; // not before negotiation in some browsers: set again after the answer
+  }
 }
 
 export class WebRtcMedia {
@@ -90,6 +136,9 @@ export class WebRtcMedia {
     this.onSfuIce = null;
     this.onSfuState = null;
     this.onSfuMedia = null;
+    /** subscriber video track id -> { link, base, then, since }: waiting for its first decoded frame */
+    this.decoding = new Map();
+    this.decodePolling = false;
   }
 
   /** Every connection that sends our tracks: mesh peers and the SFU publisher. */
@@ -241,7 +290,7 @@ export class WebRtcMedia {
     pc.ontrack = (e) => {
       if (!peer.stream.getTracks().includes(e.track)) peer.stream.addTrack(e.track);
       const video = this.views.get(userID);
-      if (video && !this.sfuLive(userID)) show(video, peer.stream);
+      if (video && !this.sfuLive(userID)) showRemote(video, peer.stream);
       if (this.onRemoteStream) this.onRemoteStream(userID, peer.stream);
     };
     const report = (state) => {
@@ -331,7 +380,7 @@ export class WebRtcMedia {
     this.peers.delete(userID);
     peer.pc.close();
     const video = this.views.get(userID);
-    if (video && video.srcObject === peer.stream) video.srcObject = null;
+    if (video && viewSource(video) === peer.stream) clearView(video);
   }
 
   /** Runs peer operations one after another (remote SDP before its candidates). */
@@ -354,13 +403,13 @@ export class WebRtcMedia {
     const video = videoFor(view, false);
     this.views.set(userID, video);
     const stream = this.remoteStream(userID);
-    if (stream && stream.getTracks().length) show(video, stream);
+    if (stream && stream.getTracks().length) showRemote(video, stream);
     return video;
   }
 
   deleteRemoteView(userID) {
     const video = this.views.get(userID);
-    if (video) video.srcObject = null;
+    if (video) clearView(video);
     this.views.delete(userID);
   }
 
@@ -404,7 +453,7 @@ export class WebRtcMedia {
       preferH264(video);
       this.sendLocalTracks(l);
       this.sfuQueue(link, async () => {
-        await keepResolution(video.sender);
+        l.resolutionKept = await keepResolution(video.sender);
         await pc.setLocalDescription(await pc.createOffer());
         if (this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
       });
@@ -419,8 +468,9 @@ export class WebRtcMedia {
       if (link === 'subscriber') this.mids = new Map((streams ?? []).map((s) => [s.mid, s]));
       await l.pc.setRemoteDescription({ type: kind, sdp });
       if (kind !== 'offer') {
+        if (l.resolutionKept) return;
         const video = l.pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
-        if (video) await keepResolution(video.sender);
+        if (video) l.resolutionKept = await keepResolution(video.sender);
         return;
       }
       await l.pc.setLocalDescription(await l.pc.createAnswer());
@@ -455,7 +505,7 @@ export class WebRtcMedia {
     for (const [userID, m] of this.sfuMembers) {
       const video = this.views.get(userID);
       const peer = this.peers.get(userID);
-      if (video && video.srcObject === m.stream && peer && peer.stream.getTracks().length) show(video, peer.stream);
+      if (video && viewSource(video) === m.stream && peer && peer.stream.getTracks().length) showRemote(video, peer.stream);
     }
     this.sfuMembers.clear();
     this.mids = new Map();
@@ -489,7 +539,7 @@ export class WebRtcMedia {
     m[info.kind] = e.track;
     if (info.kind === 'video') {
       m.live = false;
-      this.whenDecoding(e.receiver, () => {
+      this.whenDecoding(e.track, () => {
         if (this.sfuMembers.get(info.userID) !== m || m.video !== e.track) return;
         m.live = true;
         this.sfuShow(info.userID, m);
@@ -503,26 +553,46 @@ export class WebRtcMedia {
   sfuShow(userID, m) {
     m.stream = new MediaStream([m.audio, m.video].filter(Boolean));
     const video = this.views.get(userID);
-    if (video) show(video, m.stream);
+    if (video) showRemote(video, m.stream);
     if (this.onRemoteStream) this.onRemoteStream(userID, m.stream);
   }
 
-  /** Calls `then` once `receiver` decodes a frame after now (polled from its stats). */
-  whenDecoding(receiver, then) {
-    let base = null;
-    const started = Date.now();
-    const poll = async () => {
-      if (Date.now() - started > 60000) return;
-      let decoded = 0;
-      try {
-        const stats = await receiver.getStats();
-        stats.forEach((s) => { if (s.type === 'inbound-rtp') decoded = s.framesDecoded ?? 0; });
-      } catch (_) { return; } // closed
-      if (base === null) base = decoded;
-      else if (decoded > base) return then();
-      setTimeout(poll, 50);
-    };
-    poll();
+  /**
+   * Calls `then` once the subscriber's `track` decodes a frame after now.
+   * Every track waiting shares one getStats() of the subscriber per poll (a
+   * poll per track every 50 ms loaded the page just while the switch needs it).
+   */
+  whenDecoding(track, then) {
+    this.decoding.set(track.id, { link: this.sfu.get('subscriber'), base: null, then, since: Date.now() });
+    if (!this.decodePolling) this.pollDecoding();
+  }
+
+  async pollDecoding() {
+    const l = this.sfu.get('subscriber');
+    if (!l || !this.decoding.size) {
+      this.decoding.clear();
+      this.decodePolling = false;
+      return;
+    }
+    this.decodePolling = true;
+    const decoded = new Map();
+    try {
+      (await l.pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') decoded.set(s.trackIdentifier, s.framesDecoded ?? 0);
+      });
+    } catch (_) { /* closed: the entries go with it below */ }
+    const now = Date.now();
+    for (const [id, w] of [...this.decoding]) {
+      const n = decoded.get(id) ?? 0;
+      if (w.link !== this.sfu.get('subscriber') || now - w.since > 60000) this.decoding.delete(id);
+      else if (w.link !== l) continue; // registered on a newer subscriber meanwhile: next poll
+      else if (w.base === null) w.base = n;
+      else if (n > w.base) {
+        this.decoding.delete(id);
+        w.then();
+      }
+    }
+    setTimeout(() => this.pollDecoding(), 100);
   }
 
   closeAll() {

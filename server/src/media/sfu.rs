@@ -37,6 +37,13 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// First wait before reconnecting to Janus; it doubles up to [`RECONNECT_MAX`].
+const RECONNECT_FIRST: Duration = Duration::from_millis(200);
+/// Longest wait between two connection attempts: while Janus is down every
+/// SFU room's media stalls, and the wait after it is back adds to that stall
+/// (a 2 s cap was up to 2 s of the 1.3-3 s measured from a restarted Janus
+/// listening to video again). A refused local connection costs nothing.
+const RECONNECT_MAX: Duration = Duration::from_millis(500);
 /// Prefix of the Janus rooms RoomService creates (reconciliation destroys
 /// unknown ones with it: one RoomService per Janus).
 const ROOM_PREFIX: &str = "rtcroom-";
@@ -372,7 +379,7 @@ impl Sfu {
         let Some(url) = self.cfg.janus_url.clone() else {
             return;
         };
-        let mut backoff = Duration::from_millis(200);
+        let mut backoff = RECONNECT_FIRST;
         let mut warned = false;
         while !shutdown.is_cancelled() {
             let connected = tokio::select! {
@@ -383,7 +390,7 @@ impl Sfu {
                 Ok(janus) => {
                     tracing::info!(url, "connected to Janus");
                     warned = false;
-                    backoff = Duration::from_millis(200);
+                    backoff = RECONNECT_FIRST;
                     *lock(&self.janus) = Some(janus.clone());
                     self.reconcile(&janus).await;
                     tokio::select! {
@@ -405,7 +412,7 @@ impl Sfu {
                 _ = tokio::time::sleep(backoff) => {}
                 _ = shutdown.cancelled() => break,
             }
-            backoff = (backoff * 2).min(Duration::from_secs(2));
+            backoff = (backoff * 2).min(RECONNECT_MAX);
         }
         if let Some(j) = lock(&self.janus).take() {
             j.close();

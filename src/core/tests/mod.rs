@@ -481,6 +481,34 @@ impl H {
     }
 
     /// Logged in and in `room` with `others`, outputs cleared.
+    /// Settles the negotiation with `other` in `room` as the glue and the
+    /// other side would: we offer to a larger userID, answer a smaller one.
+    pub(crate) fn settle(&mut self, room: &str, other: &str) {
+        if ME < other {
+            self.handle(Input::LocalSdp {
+                user: uid(other),
+                kind: SdpKind::Offer,
+                sdp: "offer-1".into(),
+            });
+            self.server(ServerEvent::Answer {
+                room_id: rid(room),
+                from: uid(other),
+                sdp: "answer-1".into(),
+            });
+        } else {
+            self.server(ServerEvent::Offer {
+                room_id: rid(room),
+                from: uid(other),
+                sdp: "offer-1".into(),
+            });
+            self.handle(Input::LocalSdp {
+                user: uid(other),
+                kind: SdpKind::Answer,
+                sdp: "answer-1".into(),
+            });
+        }
+    }
+
     pub(crate) fn in_room(room: &str, others: &[&str]) -> Self {
         let mut h = Self::new();
         h.login();
@@ -540,7 +568,8 @@ pub(crate) fn to_of(f: &ClientFrame) -> Option<&str> {
         ClientFrame::Offer { to, .. }
         | ClientFrame::Answer { to, .. }
         | ClientFrame::Candidate { to, .. }
-        | ClientFrame::Renegotiate { to, .. } => Some(to.as_str()),
+        | ClientFrame::Renegotiate { to, .. }
+        | ClientFrame::MeshRelease { to, .. } => Some(to.as_str()),
         _ => None,
     }
 }

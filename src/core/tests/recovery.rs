@@ -7,30 +7,7 @@ use super::*;
 /// (carol) offer to "dave" and answer "bob" (user ids sort byte-wise).
 fn settled_with(other: &str) -> H {
     let mut h = H::in_room("r1", &[other]);
-    // Settle the negotiation as the glue and the other side would.
-    if ME < other {
-        h.handle(Input::LocalSdp {
-            user: uid(other),
-            kind: SdpKind::Offer,
-            sdp: "offer-1".into(),
-        });
-        h.server(ServerEvent::Answer {
-            room_id: rid("r1"),
-            from: uid(other),
-            sdp: "answer-1".into(),
-        });
-    } else {
-        h.server(ServerEvent::Offer {
-            room_id: rid("r1"),
-            from: uid(other),
-            sdp: "offer-1".into(),
-        });
-        h.handle(Input::LocalSdp {
-            user: uid(other),
-            kind: SdpKind::Answer,
-            sdp: "answer-1".into(),
-        });
-    }
+    h.settle("r1", other);
     h.state(other, PeerState::Connected);
     h.clear();
     h

@@ -242,19 +242,72 @@ fn the_subscriber_answers_every_offer_in_order() {
     );
 }
 
+/// In the mesh room r1 with `others`, every peer negotiated, outputs cleared.
+fn in_mesh(others: &[&str]) -> H {
+    let mut h = H::in_room("r1", others);
+    for other in others {
+        h.settle("r1", other);
+    }
+    h.clear();
+    h
+}
+
+fn release(to: &str) -> ClientFrame {
+    ClientFrame::MeshRelease {
+        room_id: rid("r1"),
+        to: uid(to),
+    }
+}
+
+fn released_by(from: &str) -> ServerEvent {
+    ServerEvent::MeshRelease {
+        room_id: rid("r1"),
+        from: uid(from),
+    }
+}
+
+impl H {
+    /// The `mesh_release` frames sent (every frame sent is removed).
+    fn releases(&mut self) -> Vec<ClientFrame> {
+        self.sent()
+            .into_iter()
+            .map(|e| e.frame)
+            .filter(|f| matches!(f, ClientFrame::MeshRelease { .. }))
+            .collect()
+    }
+}
+
 #[test]
-fn the_switch_closes_each_mesh_peer_once_its_sfu_video_plays_or_at_the_fallback() {
-    let mut h = H::in_room("r1", &["alice", "dave"]);
+fn the_switch_closes_a_mesh_peer_once_both_ends_play_through_the_sfu_or_at_the_fallback() {
+    let mut h = in_mesh(&["alice", "bob", "dave"]);
     h.sfu(mode());
     assert_eq!(h.actions(), [opened(PUB), opened(SUB)], "make before break");
     assert!(h.events().contains(&Event::RoomMode {
         room_id: rid("r1"),
         mode: RoomMode::Sfu
     }));
+    h.clear();
+    // alice plays here first: she is told, and still gets our video over the mesh.
     h.handle(Input::SfuMedia { user: uid("alice") });
-    assert_eq!(h.actions(), [closed("alice")]);
+    assert_eq!(h.releases(), [release("alice")]);
+    assert!(
+        h.actions().is_empty(),
+        "alice may not play us through the SFU yet"
+    );
     h.handle(Input::SfuMedia { user: uid("alice") });
+    assert!(h.releases().is_empty(), "told once");
+    h.server(released_by("alice"));
+    assert_eq!(h.actions(), [closed("alice")], "both ends play: closed");
+    h.server(released_by("alice"));
     assert!(h.actions().is_empty(), "closed once");
+    // bob plays us first: his peer stays until his video plays here.
+    h.server(released_by("bob"));
+    assert!(h.actions().is_empty());
+    h.handle(Input::SfuMedia { user: uid("bob") });
+    assert_eq!(h.releases(), [release("bob")]);
+    assert_eq!(h.actions(), [closed("bob")]);
+    // dave never says so (an older client, or his subscriber never plays): the fallback.
+    h.handle(Input::SfuMedia { user: uid("dave") });
     h.advance(test_config().sfu_switch_timeout_ms - 1);
     assert!(h.actions().is_empty());
     h.advance(1);
@@ -271,6 +324,51 @@ fn the_switch_closes_each_mesh_peer_once_its_sfu_video_plays_or_at_the_fallback(
     let del = h.http("delete_pusher");
     h.ok(&del);
     assert_eq!(h.done(id), Ok(CallOk::Exited));
+}
+
+#[test]
+fn a_member_entering_at_the_switch_needs_no_release() {
+    let mut h = in_mesh(&["alice"]);
+    // erin's entry moves the room: our peer to her is made (she would offer)
+    // but nothing is ever negotiated on it, since she enters in SFU mode.
+    h.server(join("r1", "erin"));
+    h.sfu(mode());
+    h.clear();
+    h.handle(Input::SfuMedia { user: uid("erin") });
+    assert_eq!(h.actions(), [closed("erin")], "closed at once");
+    assert!(h.releases().is_empty(), "she has no mesh peer to release");
+}
+
+#[test]
+fn a_mesh_release_outside_a_switch_closes_nothing() {
+    // Entered as an SFU room: no mesh peer to release.
+    let mut h = in_sfu_room(&["alice"]);
+    h.server(released_by("alice"));
+    h.handle(Input::SfuMedia { user: uid("alice") });
+    assert!(h.actions().is_empty());
+    assert!(h.releases().is_empty(), "nothing to release");
+    // A mesh room (no switch): the peer stays.
+    let mut h = in_mesh(&["alice"]);
+    h.server(released_by("alice"));
+    assert!(h.actions().is_empty());
+}
+
+#[test]
+fn a_media_server_outage_mid_switch_needs_both_ends_to_play_again() {
+    let mut h = in_mesh(&["alice"]);
+    h.sfu(mode());
+    h.handle(Input::SfuMedia { user: uid("alice") });
+    h.clear();
+    h.sfu(state(SfuState::Lost));
+    h.clear();
+    // The outage took both ends' SFU media: alice must play here again and say so again.
+    h.sfu(state(SfuState::Ready));
+    h.clear();
+    h.handle(Input::SfuMedia { user: uid("alice") });
+    assert_eq!(h.releases(), [release("alice")], "told again");
+    assert!(h.actions().is_empty());
+    h.server(released_by("alice"));
+    assert_eq!(h.actions(), [closed("alice")]);
 }
 
 #[test]
