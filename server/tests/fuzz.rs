@@ -63,9 +63,11 @@ fn fuzz<S>(
             s
         }
     };
-    config.failure_persistence = Some(Box::new(FileFailurePersistence::Direct(
-        "tests/proptest-regressions/fuzz.txt",
-    )));
+    if std::env::var_os("PROPTEST_DISABLE_FAILURE_PERSISTENCE").is_none() {
+        config.failure_persistence = Some(Box::new(FileFailurePersistence::Direct(
+            "tests/proptest-regressions/fuzz.txt",
+        )));
+    }
     let secs: f64 = std::env::var("RTCROOM_FUZZ_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -149,12 +151,12 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     let at = any::<usize>();
     prop_oneof![
-        (at.clone(), any::<u8>()).prop_map(|(i, b)| Mutation::Set(i, b)),
-        (at.clone(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
-        (at.clone(), 1..64usize).prop_map(|(i, n)| Mutation::Delete(i, n)),
-        (at.clone(), 0..TOKENS.len()).prop_map(|(i, t)| Mutation::Token(i, t)),
-        at.clone().prop_map(Mutation::Truncate),
-        (at.clone(), 1..256usize, at.clone()).prop_map(|(i, n, to)| Mutation::Duplicate(i, n, to)),
+        (at, any::<u8>()).prop_map(|(i, b)| Mutation::Set(i, b)),
+        (at, any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
+        (at, 1..64usize).prop_map(|(i, n)| Mutation::Delete(i, n)),
+        (at, 0..TOKENS.len()).prop_map(|(i, t)| Mutation::Token(i, t)),
+        at.prop_map(Mutation::Truncate),
+        (at, 1..256usize, at).prop_map(|(i, n, to)| Mutation::Duplicate(i, n, to)),
         (at, any::<u64>()).prop_map(|(i, d)| Mutation::Digits(i, d)),
     ]
 }
