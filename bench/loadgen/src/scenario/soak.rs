@@ -7,7 +7,8 @@
 //! text. Then everyone leaves and the generator waits for the server's
 //! gauges (`/metrics`: rooms, members, sockets, sessions) to come back to
 //! their values before the ramp, reading the server's RSS at baseline, peak
-//! and end.
+//! and end, and by phase its anonymous RSS and jemalloc's figures
+//! (`rtcroom_heap_*_bytes` in `/metrics`).
 //!
 //! A member that dropped its socket leaves its rooms after the server's
 //! grace period, but its session lives until its token lapses; at the end
