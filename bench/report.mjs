@@ -143,6 +143,21 @@ if (relR.length && relP.length) {
 }
 
 // ---- soak ----
+// The soak's memory by phase (baseline → after ramp → settled): anonymous RSS
+// (heap and stacks, without the binary's mapped text) and jemalloc's figures.
+function memoryRows(memory) {
+  if (!memory || !memory.baseline) return [];
+  const phases = ['baseline', 'after_ramp', 'settled'].map((p) => memory[p] || {});
+  const mb = (b) => (b === undefined ? 'n/a' : fmt(b / 1e6, 2));
+  const rows = [['server anonymous RSS baseline → after ramp → settled (MiB)', phases.map((p) => fmt((p.rss_anon_kib || 0) / 1024)).join(' → ')]];
+  for (const what of ['allocated', 'active', 'metadata', 'resident']) {
+    if (memory.baseline.heap_bytes && memory.baseline.heap_bytes[what] !== undefined) {
+      rows.push([`jemalloc \`${what}\` baseline → after ramp → settled (MB)`, phases.map((p) => mb((p.heap_bytes || {})[what])).join(' → ')]);
+    }
+  }
+  return rows;
+}
+
 if (files.includes('soak.json')) {
   const s = load('soak.json');
   const mib = (k) => fmt(k / 1024);
@@ -159,6 +174,7 @@ if (files.includes('soak.json')) {
     ['answers with an error code, by command:code', errs],
     ['server RSS baseline → peak → end (MiB)', `${mib(s.rss_baseline_kib)} → ${mib(s.rss_peak_kib)} → ${mib(s.rss_end_kib)}`],
     ['server RSS end / baseline', `${fmt(rssRatio, 2)}×`],
+    ...memoryRows(s.memory),
     ['gauges rooms / members / sockets / sessions: baseline → end of churn → end', `${g(s.gauges_baseline)} → ${g(s.gauges_end_of_churn)} → ${g(s.gauges_end)}`],
     ['sessions left by dropped sockets (until those users log out)', `${int(s.sessions_before_abandoned_logout)} (${int(s.abandoned_sessions)} dropped)`],
     ['gauges back to baseline', `${back ? '**yes**' : '**no**'}, ${fmt(s.settle_secs)} s after the last logout`],

@@ -389,6 +389,9 @@ async fn metrics(State(svc): State<Arc<RoomService>>) -> Response {
         slow_consumers: svc.hub.slow_consumers.load(Ordering::Relaxed),
     };
     let mut text = svc.metrics.render(&gauges);
+    if let Some(heap) = crate::heap::HeapStats::read() {
+        heap.render(&mut text);
+    }
     if let Some(cluster) = svc.hub.cluster() {
         cluster.render(&mut text);
     }

@@ -29,6 +29,8 @@ async fn main() -> anyhow::Result<()> {
     if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
         tracing::warn!("jemalloc background thread not started: {e}");
     }
+    rtcroom_server::heap::report_jemalloc();
+    tracing::info!("jemalloc: {}", rtcroom_server::heap::describe_jemalloc());
     let cli = Cli::parse();
     let config = Config::load(&cli)?;
     let listener = tokio::net::TcpListener::bind(config.listen)

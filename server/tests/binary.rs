@@ -52,6 +52,22 @@ async fn serves_health_and_debug_login_then_stops_on_sigterm() {
         .unwrap();
     assert_eq!(v["code"], 0, "{v}");
 
+    // On jemalloc, /metrics carries the allocator's own figures.
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let heap = |what: &str| -> u64 {
+        let name = format!("rtcroom_heap_{what}_bytes ");
+        let line = metrics.lines().find(|l| l.starts_with(&name));
+        line.and_then(|l| l[name.len()..].parse().ok())
+            .unwrap_or_else(|| panic!("no {name}in {metrics}"))
+    };
+    assert!(heap("allocated") > 0 && heap("active") >= heap("allocated"));
+    assert!(heap("resident") >= heap("active") && heap("mapped") >= heap("active"));
+
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -75,6 +91,8 @@ async fn serves_health_and_debug_login_then_stops_on_sigterm() {
         log.contains("shutting down") && log.contains("stopped"),
         "{log}"
     );
+    // The built-in malloc_conf (.cargo/config.toml) is in effect: no thread caches.
+    assert!(log.contains("tcache Some(false)"), "{log}");
 }
 
 #[test]

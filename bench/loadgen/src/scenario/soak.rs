@@ -7,7 +7,8 @@
 //! text. Then everyone leaves and the generator waits for the server's
 //! gauges (`/metrics`: rooms, members, sockets, sessions) to come back to
 //! their values before the ramp, reading the server's RSS at baseline, peak
-//! and end.
+//! and end, and by phase its anonymous RSS and jemalloc's figures
+//! (`rtcroom_heap_*_bytes` in `/metrics`).
 //!
 //! A member that dropped its socket leaves its rooms after the server's
 //! grace period, but its session lives until its token lapses; at the end
@@ -18,7 +19,7 @@ use super::{r1, room_id};
 use crate::client::{Login, Rtcroom, Ws};
 use crate::http::{ApiCode, Http};
 use crate::net::Sources;
-use crate::stats::{fd_limit, member_cap, rss_kib, Latency};
+use crate::stats::{fd_limit, member_cap, rss_anon_kib, rss_kib, Latency};
 use crate::Target;
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
@@ -423,8 +424,8 @@ impl Ctx {
     }
 }
 
-/// Reads the gauges once.
-async fn read_gauges(http: &mut Option<Http>, sources: &Sources, rt: &Rtcroom) -> Option<Gauges> {
+/// Reads `/metrics` once.
+async fn read_metrics(http: &mut Option<Http>, sources: &Sources, rt: &Rtcroom) -> Option<String> {
     if http.is_none() {
         *http = Http::connect(sources, rt.addr).await.ok();
     }
@@ -432,13 +433,39 @@ async fn read_gauges(http: &mut Option<Http>, sources: &Sources, rt: &Rtcroom) -
         Some(h) => Some(h.get_text("/metrics").await),
         None => None,
     } {
-        return Gauges::parse(&text);
+        return Some(text);
     }
     // The keep-alive connection may have been closed while idle: once more.
     let mut fresh = Http::connect(sources, rt.addr).await.ok()?;
     let text = fresh.get_text("/metrics").await.ok()?;
     *http = Some(fresh);
-    Gauges::parse(&text)
+    Some(text)
+}
+
+/// Reads the gauges once.
+async fn read_gauges(http: &mut Option<Http>, sources: &Sources, rt: &Rtcroom) -> Option<Gauges> {
+    Gauges::parse(&read_metrics(http, sources, rt).await?)
+}
+
+/// The allocator's figures from a `/metrics` text: `rtcroom_heap_<what>_bytes`
+/// by `<what>` (empty when the server does not report them).
+pub fn heap_stats(text: &str) -> BTreeMap<String, u64> {
+    text.lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(' ')?;
+            let what = k.strip_prefix("rtcroom_heap_")?.strip_suffix("_bytes")?;
+            Some((what.to_string(), v.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// The server's memory at one moment: RSS, its anonymous part, and jemalloc's figures.
+async fn memory(http: &mut Option<Http>, sources: &Sources, rt: &Rtcroom, pid: u32) -> Value {
+    let heap = read_metrics(http, sources, rt)
+        .await
+        .map(|t| heap_stats(&t))
+        .unwrap_or_default();
+    json!({"rss_kib": rss_kib(pid), "rss_anon_kib": rss_anon_kib(pid), "heap_bytes": heap})
 }
 
 /// Runs the scenario.
@@ -487,6 +514,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
         .ok_or_else(|| anyhow::anyhow!("cannot read {}/metrics", rt.addr))?;
     let rss_baseline = rss_kib(pid);
     let mut rss_peak = rss_baseline;
+    let memory_baseline = memory(&mut metrics_http, &sources, &rt, pid).await;
     eprintln!("[soak] baseline {baseline:?}, server RSS {rss_baseline} KiB");
 
     // The worker pool: each takes jobs from one queue over its own connection.
@@ -559,6 +587,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     let held_after_ramp = shared.alive.load(Ordering::Relaxed);
     let rss_after_ramp = rss_kib(pid);
     rss_peak = rss_peak.max(rss_after_ramp);
+    let memory_after_ramp = memory(&mut metrics_http, &sources, &rt, pid).await;
     eprintln!(
         "[soak] {held_after_ramp} members in {ramp_secs:.1} s; server RSS {rss_after_ramp} KiB"
     );
@@ -642,6 +671,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     let churn_secs = t0.elapsed().as_secs_f64();
     let held_end_of_churn = shared.alive.load(Ordering::Relaxed);
     let gauges_during = read_gauges(&mut metrics_http, &sources, &rt).await;
+    let memory_end_of_churn = memory(&mut metrics_http, &sources, &rt, pid).await;
     // Let queued churn and heartbeat jobs finish before the teardown.
     let drain_deadline = Instant::now() + Duration::from_secs(30);
     while jobs.capacity() < jobs.max_capacity() && Instant::now() < drain_deadline {
@@ -700,11 +730,13 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
     // tables every check interval: the RSS the server settles at, read for
     // up to 60 s.
     let rss_at_teardown = rss_kib(pid);
+    let memory_at_teardown = memory(&mut metrics_http, &sources, &rt, pid).await;
     let mut rss_end = rss_at_teardown;
     for _ in 0..60 {
         sleep(Duration::from_secs(1)).await;
         rss_end = rss_end.min(rss_kib(pid));
     }
+    let memory_settled = memory(&mut metrics_http, &sources, &rt, pid).await;
     rss_peak = rss_peak.max(rss_at_teardown);
     eprintln!(
         "[soak] gauges {} baseline after {settle_secs:.1} s: {end:?}; server RSS {rss_baseline} → peak {rss_peak} → end {rss_end} KiB",
@@ -717,6 +749,13 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
         .map(|l| l.load(Ordering::Relaxed))
         .collect();
     let errors = shared.errors.lock().map(|e| e.clone()).unwrap_or_default();
+    let memory_by_phase = json!({
+        "baseline": memory_baseline,
+        "after_ramp": memory_after_ramp,
+        "end_of_churn": memory_end_of_churn,
+        "at_teardown": memory_at_teardown,
+        "settled": memory_settled,
+    });
     Ok(json!({
         "scenario": "soak",
         "target": o.members,
@@ -755,6 +794,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
         "rss_at_teardown_kib": rss_at_teardown,
         "rss_end_kib": rss_end,
         "rss_end_over_baseline": (rss_end as f64 / rss_baseline.max(1) as f64 * 100.0).round() / 100.0,
+        "memory": memory_by_phase,
         "generator_timer_lag": Latency::of(lag),
     }))
 }
@@ -778,6 +818,18 @@ mod tests {
             })
         );
         assert_eq!(Gauges::parse("rtcroom_rooms 1\nrtcroom_members 2\n"), None);
+    }
+
+    #[test]
+    fn reads_the_heap_figures_from_metrics_text() {
+        let text =
+            "# TYPE rtcroom_heap_allocated_bytes gauge\nrtcroom_heap_allocated_bytes 901392\n\
+                    rtcroom_heap_resident_bytes 6139904\nrtcroom_rooms 0\nrtcroom_heap_x 1\n";
+        let heap = heap_stats(text);
+        assert_eq!(heap.len(), 2);
+        assert_eq!(heap["allocated"], 901_392);
+        assert_eq!(heap["resident"], 6_139_904);
+        assert!(heap_stats("rtcroom_rooms 0\n").is_empty());
     }
 
     #[test]
