@@ -45,36 +45,21 @@ function startPeerServer() {
   });
 }
 
-async function peerjsRun(browser, pages, peer, i) {
+/** PeerJS: A listens; B calls (`full`: B's clock also covers its connection to the server). */
+async function peerjsRun(browser, pages, peer, i, full = false) {
   const ctxA = await browser.newContext();
   const ctxB = await browser.newContext();
   const [a, b] = [await ctxA.newPage(), await ctxB.newPage()];
   const url = `${pages.base}/peerjs.html?port=${peer.port}`;
   await a.goto(url);
   await b.goto(url);
-  await a.evaluate((id) => window.bench.open(id), `pa${i}`);
+  const [idA, idB] = full ? [`fa${i}`, `fb${i}`] : [`pa${i}`, `pb${i}`];
+  await a.evaluate((id) => window.bench.open(id), idA);
   await a.evaluate(() => window.bench.listen());
-  await b.evaluate((id) => window.bench.open(id), `pb${i}`);
-  const { guest, t0 } = await b.evaluate((id) => window.bench.join(id), `pa${i}`);
-  const hostAt = await a.evaluate(() => window.bench.hostFirst());
-  await a.evaluate(() => window.bench.close());
-  await b.evaluate(() => window.bench.close());
-  await ctxA.close();
-  await ctxB.close();
-  return { guest, host: hostAt - t0 };
-}
-
-/** PeerJS, the whole flow: B's clock covers its camera and its connection to the server too. */
-async function peerjsFullRun(browser, pages, peer, i) {
-  const ctxA = await browser.newContext();
-  const ctxB = await browser.newContext();
-  const [a, b] = [await ctxA.newPage(), await ctxB.newPage()];
-  const url = `${pages.base}/peerjs.html?port=${peer.port}`;
-  await a.goto(url);
-  await b.goto(url);
-  await a.evaluate((id) => window.bench.open(id), `fa${i}`);
-  await a.evaluate(() => window.bench.listen());
-  const { guest, t0 } = await b.evaluate(([id, other]) => window.bench.joinFull(id, other), [`fb${i}`, `fa${i}`]);
+  if (!full) await b.evaluate((id) => window.bench.open(id), idB);
+  const { guest, t0 } = full
+    ? await b.evaluate(([id, other]) => window.bench.joinFull(id, other), [idB, idA])
+    : await b.evaluate((other) => window.bench.join(other), idA);
   const hostAt = await a.evaluate(() => window.bench.hostFirst());
   await a.evaluate(() => window.bench.close());
   await b.evaluate(() => window.bench.close());
@@ -180,7 +165,7 @@ const flows = {
   raw: (i) => rawRun(browser, pages, i),
   peerjs: (i) => peerjsRun(browser, pages, peer, i),
   rtcroom: (i) => rtcroomRun(browser, server, i, 'r'),
-  peerjs_full: (i) => peerjsFullRun(browser, pages, peer, i),
+  peerjs_full: (i) => peerjsRun(browser, pages, peer, i, true),
   rtcroom_full: (i) => rtcroomFullRun(browser, full, i),
   ...(before ? { rtcroom_before: (i) => rtcroomRun(browser, before, i, 'm') } : {}),
 };

@@ -442,21 +442,27 @@ impl H {
         self.out.clear();
     }
 
-    /// Logs in and connects; the socket's first welcome completes `login`.
-    pub(crate) fn login(&mut self) {
+    /// Calls `login` and answers its HTTP request (the socket not yet open).
+    pub(crate) fn login_answered(&mut self) -> CallId {
         let id = self.call(Call::Login(login_params(&self.me.clone())));
         let req = self.http("login");
-        let me = uid(&self.me);
         self.reply(
             &req,
             ReplyBody::Login(LoginResponse {
-                user_id: me.clone(),
+                user_id: uid(&self.me),
                 token: "tok".into(),
                 token_ttl: 3600,
                 heartbeat_interval: 5,
                 ice_servers: vec![],
             }),
         );
+        id
+    }
+
+    /// Logs in and connects; the socket's first welcome completes `login`.
+    pub(crate) fn login(&mut self) {
+        let id = self.login_answered();
+        let me = uid(&self.me);
         self.ws_connect();
         self.welcome(false);
         assert_eq!(self.done(id), Ok(CallOk::LoggedIn { user_id: me }));

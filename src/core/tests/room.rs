@@ -60,18 +60,7 @@ fn a_roster_in_add_pushers_answer_enters_without_get_pushers() {
 #[test]
 fn a_login_answer_hints_the_glue_to_prepare_an_offer_for_the_first_room() {
     let mut h = H::new();
-    let id = h.call(Call::Login(login_params(ME)));
-    let req = h.http("login");
-    h.reply(
-        &req,
-        ReplyBody::Login(LoginResponse {
-            user_id: uid(ME),
-            token: "tok".into(),
-            token_ttl: 3600,
-            heartbeat_interval: 5,
-            ice_servers: vec![],
-        }),
-    );
+    let id = h.login_answered();
     assert_eq!(
         h.prepares(),
         1,
