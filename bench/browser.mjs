@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { startServer, launch, join, createRoom, enterRoom, waitPlaying, ROOT } from '../tests/e2e/harness.mjs';
 import { servePages, rawRun } from './pages.mjs';
+import { median } from './stats.mjs';
 
 const RUNS = Number(process.env.BENCH_BROWSER_RUNS || 10);
 const BEFORE_WWW = process.env.BENCH_BEFORE_WWW || '';
@@ -27,10 +28,6 @@ const OUT = process.argv[2];
 const BENCH = pathJoin(ROOT, 'bench');
 const TIMELINE = pathJoin(BENCH, 'timeline.js');
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function startPeerServer() {
   const proc = spawn(process.execPath, [pathJoin(BENCH, 'peer-server.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -49,6 +49,7 @@ import { randomBytes } from 'node:crypto';
 import { ensureVeth, freePort, startJanus, ownProcesses } from '../tests/e2e/janus.mjs';
 import { JanusSession } from './janus-ws.mjs';
 import { sinkReceivers, chromiumReceivers } from './janus-receivers.mjs';
+import { loadavg } from './stats.mjs';
 
 const MAX_ROOMS = Number(process.env.BENCH_JANUS_LOAD_ROOMS || 40);
 const SECS = Number(process.env.BENCH_JANUS_LOAD_SECS || 6);
@@ -68,7 +69,6 @@ const AUDIO_SSRC = 1000;
 const VIDEO_SSRC = 1010;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const log = (s) => console.error(`[janus-load] ${s}`);
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);

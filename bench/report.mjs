@@ -5,17 +5,13 @@
 //   node bench/report.mjs <results-dir> <doc.md>
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join as pathJoin } from 'node:path';
+import { median } from './stats.mjs';
 
 const [dir, docPath] = process.argv.slice(2);
 const load = (f) => JSON.parse(readFileSync(pathJoin(dir, f), 'utf8'));
 const files = readdirSync(dir);
 const runsOf = (prefix) => files.filter((f) => new RegExp(`^${prefix}-\\d+\\.json$`).test(f)).sort().map(load);
 
-const median = (xs) => {
-  const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const get = (o, path) => path.split('.').reduce((v, k) => (v == null ? v : v[k]), o);
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');
 const int = (x) => fmt(x, 0);

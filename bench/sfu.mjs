@@ -30,8 +30,9 @@ import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startServer, launch, join, createRoom, enterRoom, playingCount, ROOT } from '../tests/e2e/harness.mjs';
-import { ensureVeth, freePort, startJanus, ownProcesses } from '../tests/e2e/janus.mjs';
+import { ensureVeth, exitAtDeadline, freePort, startJanus, ownProcesses } from '../tests/e2e/janus.mjs';
 import { servePages, rawRun } from './pages.mjs';
+import { median, loadavg } from './stats.mjs';
 
 const RUNS = Number(process.env.BENCH_SFU_RUNS || 3);
 const SECS = Number(process.env.BENCH_SFU_SECS || 10);
@@ -44,13 +45,7 @@ const OUT = process.argv[2];
 const SPY = pathJoin(ROOT, 'tests', 'e2e', 'pc_spy.js');
 const SERVER_BIN = pathJoin(ROOT, 'target', 'release', 'rtcroom-server');
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const log = (s) => console.error(`[sfu] ${s}`);
 
 /** Waits until every page plays `want` remote videos. */
@@ -184,12 +179,7 @@ async function cleanup() {
   janus.stop();
   removeVeth();
 }
-// Bounded: past the deadline, stop what we started and exit with an error.
-setTimeout(async () => {
-  log(`deadline of ${DEADLINE_SECS} s passed: stopping`);
-  await cleanup();
-  process.exit(1);
-}, DEADLINE_SECS * 1000).unref();
+exitAtDeadline(DEADLINE_SECS, cleanup, log);
 const result = { scenario: 'sfu', runs: RUNS, secs: SECS, loadavgStart: loadavg(), flows: { floor: [], mesh4: [], sfu4: [], sfu6: [] }, failures: [], rooms: [] };
 try {
   await janus.ready;

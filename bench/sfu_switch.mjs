@@ -27,8 +27,9 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, launch, join, createRoom, enterRoom, playingCount, ROOT } from '../tests/e2e/harness.mjs';
-import { ensureVeth, freePort, startJanus } from '../tests/e2e/janus.mjs';
+import { startServer, launch, join, createRoom, enterRoom, until, allPlay, ROOT } from '../tests/e2e/harness.mjs';
+import { ensureVeth, exitAtDeadline, freePort, startJanus } from '../tests/e2e/janus.mjs';
+import { median, loadavg } from './stats.mjs';
 
 const RUNS = Number(process.env.BENCH_SWITCH_RUNS || 5);
 const TIMELINE = process.env.BENCH_SWITCH_TIMELINE === '1';
@@ -40,13 +41,7 @@ const DEADLINE_SECS = Number(process.env.BENCH_SWITCH_DEADLINE_SECS || 900);
 const SERVER_BIN = pathJoin(ROOT, 'target', process.env.BENCH_SWITCH_DEBUG_SERVER === '1' ? 'debug' : 'release', 'rtcroom-server');
 const OUT = process.argv[2];
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const log = (s) => console.error(`[sfu-switch] ${s}`);
 
 /** pc_spy.js, then the timeline probe: one init script. */
@@ -57,24 +52,6 @@ function initScript() {
   const extra = process.env.BENCH_SWITCH_EXTRA_INIT ? readFileSync(process.env.BENCH_SWITCH_EXTRA_INIT, 'utf8') : '';
   writeFileSync(file, `${spy}\n${probe}\n${extra}`);
   return file;
-}
-
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last === true) return;
-    await sleep(250);
-  }
-  throw new Error(`${what}: ${JSON.stringify(last)}`);
-}
-
-async function allPlay(people, want, timeoutMs) {
-  await until(`every page plays ${want} remote videos`, async () => {
-    const counts = await Promise.all(people.map((p) => playingCount(p)));
-    return counts.every((n) => n === want) || counts;
-  }, timeoutMs);
 }
 
 /** A CPU profile's self time per function (ms), the 25 largest: where p1's main thread went. */
@@ -159,11 +136,7 @@ async function cleanup() {
   janus.stop();
   removeVeth();
 }
-setTimeout(async () => {
-  log(`deadline of ${DEADLINE_SECS} s passed: stopping`);
-  await cleanup();
-  process.exit(1);
-}, DEADLINE_SECS * 1000).unref();
+exitAtDeadline(DEADLINE_SECS, cleanup, log);
 
 const result = { scenario: 'sfu-switch', runs: [], failures: [], loadavgStart: loadavg() };
 if (COMPARE) result.compare = { www: COMPARE, runs: [], failures: [] };

@@ -149,3 +149,29 @@ export async function waitReceived(p, kind, from, n, timeoutMs = 10000) {
   }
   throw new Error(`${p.userID}: expected ${n} ${kind} messages from ${from}, got ${JSON.stringify(got)}`);
 }
+
+/** Waits until every page plays `want` remote videos; returns the ms it took (the pages' last log lines if not). */
+export async function allPlay(people, want, timeoutMs) {
+  const t0 = Date.now();
+  const deadline = t0 + timeoutMs;
+  let counts = [];
+  while (Date.now() < deadline) {
+    counts = await Promise.all(people.map((p) => playingCount(p)));
+    if (counts.every((n) => n === want)) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const logs = await Promise.all(people.map((p) => p.page.evaluate(() => window.demo.log.slice(-15).map((l) => l.join(' '))).catch(() => [])));
+  throw new Error(`not every page plays ${want} remote videos: ${JSON.stringify(counts)}; last logs ${JSON.stringify(logs)}`);
+}
+
+/** Polls `fn` every 250 ms until it returns `true`; throws with its last other value after `timeoutMs`. */
+export async function until(what, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last === true) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what}: ${JSON.stringify(last)}`);
+}

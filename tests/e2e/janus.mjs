@@ -142,3 +142,12 @@ export async function startBridgeStack({ staticDir }) {
   await new Promise((r) => setTimeout(r, 500)); // nginx up
   return { janus, janusOptions, server, serverOptions, nginx, nginxLog: () => nginxLog, rtmpPort, removeVeth };
 }
+
+/** Bounded benches: past `secs`, `cleanup()` stops what the bench started and the process exits 1. */
+export function exitAtDeadline(secs, cleanup, log) {
+  setTimeout(async () => {
+    log(`deadline of ${secs} s passed: stopping`);
+    await cleanup();
+    process.exit(1);
+  }, secs * 1000).unref();
+}

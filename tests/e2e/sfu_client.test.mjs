@@ -18,36 +18,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, launch, join, createRoom, enterRoom, playingCount, received, ROOT } from './harness.mjs';
+import { startServer, launch, join, createRoom, enterRoom, received, until, allPlay, ROOT } from './harness.mjs';
 import { ensureVeth, freePort, startJanus } from './janus.mjs';
 
 const SPY = pathJoin(ROOT, 'tests', 'e2e', 'pc_spy.js');
 const ROOM = 'SFU room';
-
-/** Waits until every page in `people` plays `want` remote videos; returns the ms it took. */
-async function allPlay(people, want, timeoutMs) {
-  const t0 = Date.now();
-  const deadline = t0 + timeoutMs;
-  let counts = [];
-  while (Date.now() < deadline) {
-    counts = await Promise.all(people.map((p) => playingCount(p)));
-    if (counts.every((n) => n === want)) return Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  const logs = await Promise.all(people.map((p) => p.page.evaluate(() => window.demo.log.slice(-15).map((l) => l.join(' '))).catch(() => [])));
-  throw new Error(`not every page plays ${want} remote videos: ${JSON.stringify(counts)}; last logs ${JSON.stringify(logs)}`);
-}
-
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last === true) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what}: ${JSON.stringify(last)}`);
-}
 
 /** Waits until every page renders fresh frames of `want` remote videos; returns the ms it took. */
 async function allFresh(people, want, timeoutMs) {
