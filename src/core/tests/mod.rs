@@ -469,14 +469,19 @@ impl H {
         self.clear();
     }
 
-    /// Enters `room`, where `others` already are; leaves the outputs of the
-    /// list (events, peer creation) for the test.
-    pub(crate) fn enter(&mut self, room: &str, others: &[&str]) {
+    /// Calls `enterRoom` for `room` (no privilege key); returns the call and its `add_pusher` request.
+    pub(crate) fn start_entering(&mut self, room: &str) -> (CallId, HttpRequest) {
         let id = self.call(Call::EnterRoom {
             private_map_key: None,
             room_id: rid(room),
         });
-        let add = self.http("add_pusher");
+        (id, self.http("add_pusher"))
+    }
+
+    /// Enters `room`, where `others` already are; leaves the outputs of the
+    /// list (events, peer creation) for the test.
+    pub(crate) fn enter(&mut self, room: &str, others: &[&str]) {
+        let (id, add) = self.start_entering(room);
         self.ok(&add);
         let get = self.http("get_pushers");
         let mut all = others.to_vec();

@@ -57,11 +57,7 @@ fn entering_and_creating_announce_the_push_url() {
     let mut h = H::new();
     h.login();
     get_push_url(&mut h, None);
-    let id = h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("r1"),
-    });
-    let add = h.http("add_pusher");
+    let (id, add) = h.start_entering("r1");
     assert_eq!(add_pusher_url(&add), URL);
     h.ok(&add);
     let get = h.http("get_pushers");

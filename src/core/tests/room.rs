@@ -6,11 +6,7 @@ use super::*;
 fn enter_asks_add_pusher_before_get_pushers_and_lists_others() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("r1"),
-    });
-    let add = h.http("add_pusher");
+    let (id, add) = h.start_entering("r1");
     h.no_http("get_pushers");
     assert_eq!(
         serde_json::to_value(&add.body).unwrap(),
@@ -41,11 +37,7 @@ fn enter_asks_add_pusher_before_get_pushers_and_lists_others() {
 fn a_roster_in_add_pushers_answer_enters_without_get_pushers() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom {
-        room_id: rid("r1"),
-        private_map_key: None,
-    });
-    let add = h.http("add_pusher");
+    let (id, add) = h.start_entering("r1");
     h.ok_roster(&add, &["alice", ME, "dave"]);
     h.no_http("get_pushers");
     assert_eq!(
@@ -82,11 +74,7 @@ fn a_login_answer_hints_the_glue_to_prepare_an_offer_for_the_first_room() {
 fn entering_hints_the_glue_to_prepare_an_offer_for_the_next_newcomer() {
     let mut h = H::new();
     h.login();
-    h.call(Call::EnterRoom {
-        room_id: rid("r1"),
-        private_map_key: None,
-    });
-    let add = h.http("add_pusher");
+    let (_, add) = h.start_entering("r1");
     assert_eq!(
         h.prepares(),
         1,
@@ -120,11 +108,7 @@ fn entering_hints_the_glue_to_prepare_an_offer_for_the_next_newcomer() {
 fn events_before_the_add_pusher_roster_are_replayed_after_it() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom {
-        room_id: rid("r1"),
-        private_map_key: None,
-    });
-    let add = h.http("add_pusher");
+    let (id, add) = h.start_entering("r1");
     // Socket frames may overtake the HTTP answer: dave joined (and is in the
     // roster too), alice left after the roster was taken.
     h.server(join("r1", "dave"));
@@ -192,19 +176,11 @@ fn create_or_enter_failures_complete_the_call() {
     let create = h.http("create_room");
     h.fail(&create, api(ErrorCode::RoomExists));
     assert_eq!(h.err_code(id), 11);
-    let id = h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("full"),
-    });
-    let add = h.http("add_pusher");
+    let (id, add) = h.start_entering("full");
     h.fail(&add, api(ErrorCode::RoomFull));
     assert_eq!(h.err_code(id), 5001);
     // get_pushers failing after we became a member: leave again.
-    let id = h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("r1"),
-    });
-    let add = h.http("add_pusher");
+    let (id, add) = h.start_entering("r1");
     h.ok(&add);
     let get = h.http("get_pushers");
     h.fail(&get, ClientError::Network.api());
@@ -268,11 +244,7 @@ fn joins_are_deduplicated_and_unknown_quits_ignored() {
 fn room_events_before_the_list_are_held_and_deduplicated() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("r1"),
-    });
-    let add = h.http("add_pusher");
+    let (id, add) = h.start_entering("r1");
     // Events may overtake the HTTP replies.
     h.server(join("r1", "alice"));
     h.ok(&add);
@@ -419,11 +391,7 @@ fn room_closed_mid_call_closes_peers_and_leaves() {
 fn room_closed_while_entering_fails_the_entry() {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("r1"),
-    });
-    let add = h.http("add_pusher");
+    let (id, add) = h.start_entering("r1");
     h.ok(&add);
     let get = h.http("get_pushers");
     h.server(ServerEvent::RoomClosed {
@@ -522,11 +490,7 @@ fn the_private_map_key_rides_on_create_room_and_add_pusher() {
     let del = h.http("delete_pusher");
     h.ok(&del);
     // Another room without a key sends none.
-    h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("r2"),
-    });
-    let add = h.http("add_pusher");
+    let (_, add) = h.start_entering("r2");
     assert!(serde_json::to_value(&add.body)
         .unwrap()
         .get("privateMapKey")

@@ -96,11 +96,7 @@ fn publish(sdp: &str, fresh: bool) -> SfuClientFrame {
 fn in_sfu_room(others: &[&str]) -> H {
     let mut h = H::new();
     h.login();
-    let id = h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("r1"),
-    });
-    let add = h.http("add_pusher");
+    let (id, add) = h.start_entering("r1");
     // The spare offer hinted while add_pusher is on its way (the mode is not
     // known yet: the glue drops the spare when the SFU links open).
     assert_eq!(h.prepares(), 1, "the spare hinted with add_pusher");

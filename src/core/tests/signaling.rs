@@ -275,11 +275,7 @@ fn ordered_roster(h: &mut H, req: &HttpRequest, members: &[Pusher]) {
 fn with_join_orders_the_newcomer_offers_to_the_roster() {
     let mut h = H::new();
     h.login();
-    h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("r1"),
-    });
-    let add = h.http("add_pusher");
+    let (_, add) = h.start_entering("r1");
     // "alice" sorts before us and "dave" after; both joined earlier; "bob"
     // has no order (an original client): the ids decide for him.
     ordered_roster(
@@ -306,11 +302,7 @@ fn with_join_orders_the_newcomer_offers_to_the_roster() {
 fn with_join_orders_an_older_member_answers_the_newcomer() {
     let mut h = H::new();
     h.login();
-    h.call(Call::EnterRoom {
-        private_map_key: None,
-        room_id: rid("r1"),
-    });
-    let add = h.http("add_pusher");
+    let (_, add) = h.start_entering("r1");
     ordered_roster(&mut h, &add, &[ordered(ME, 10)]);
     h.clear();
     // "dave" sorts after us, but joined later: he offers, we answer.
