@@ -80,17 +80,10 @@ pub fn pump(d: &Shared, input: Input) {
     if d.pumping.replace(true) {
         return;
     }
-    drain(d);
-    d.pumping.set(false);
-}
-
-/// Handles the queued inputs in order, carrying out each one's outputs, the
-/// events last: they reach the app's listeners once nothing else is queued.
-/// So what the glue feeds back at once (a spare offer already made, from the
-/// peer action of an entry's roster) is sent before the listeners for that
-/// roster run (several ms of page work), while outputs keep their order among
-/// themselves and events among themselves.
-fn drain(d: &Shared) {
+    // Events wait until nothing else is queued: what the glue feeds back at
+    // once (a spare offer already made, from the peer action of an entry's
+    // roster) is sent before the listeners for that roster run (several ms of
+    // page work); outputs keep their order among themselves, events too.
     let mut events = VecDeque::new();
     loop {
         let next = d.inbox.borrow_mut().pop_front(); // unborrowed before JS runs
@@ -115,6 +108,7 @@ fn drain(d: &Shared) {
             break;
         }
     }
+    d.pumping.set(false);
 }
 
 /// Hands `event` to the host's event callback.
