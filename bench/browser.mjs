@@ -7,6 +7,9 @@
 //   rtcroom_before  the same with another build of the page and client
 //            (BENCH_BEFORE_WWW: a www/ directory with its pkg/, e.g. main's),
 //            against the same server: before/after in one run
+//   rtcroom_full, rtcroom_full_before  the whole flow (camera ‖ login →
+//            enterRoom) on bench/pages/rtcroom.html, with www/pkg and with
+//            BENCH_BEFORE_WWW's pkg
 // Each run: A is in the call with its camera on; B (already logged in /
 // connected to the server) joins; from B's start (its camera + enterRoom) we
 // time two things: B's first decoded frame of A's video (guest) and A's first
@@ -75,6 +78,7 @@ async function rtcroomFullRun(browser, server, i) {
     const context = await browser.newContext();
     await context.addInitScript({ path: TIMELINE });
     const page = await context.newPage();
+    if (process.env.BENCH_DEBUG) page.on('console', (m) => console.error(userID, m.text()));
     await page.goto(`${server.base}/rtcroom.html`);
     await page.waitForFunction(() => window.benchReady === true);
     await page.evaluate((u) => window.bench.credentials(u), userID);
@@ -98,10 +102,10 @@ async function rtcroomFullRun(browser, server, i) {
   return { guest, host: hostAt - t0, timeline };
 }
 
-/** A static directory for RoomService: www/pkg (copied: the server serves no symlinks out of it) and the npm-package page. */
-function packagePageDir() {
+/** A static directory for RoomService: `www`'s pkg/ (copied: the server serves no symlinks out of it) and the npm-package page. */
+function packagePageDir(www = pathJoin(ROOT, 'www')) {
   const dir = mkdtempSync(pathJoin(tmpdir(), 'rtcroom-bench-pkg-'));
-  cpSync(pathJoin(ROOT, 'www', 'pkg'), pathJoin(dir, 'pkg'), { recursive: true });
+  cpSync(pathJoin(www, 'pkg'), pathJoin(dir, 'pkg'), { recursive: true });
   cpSync(pathJoin(BENCH, 'pages', 'rtcroom.html'), pathJoin(dir, 'rtcroom.html'));
   return dir;
 }
@@ -154,6 +158,7 @@ function medianTimeline(runs, field = 'timeline') {
 const server = await startServer({ bin: pathJoin(ROOT, 'target', 'release', 'rtcroom-server') });
 const before = BEFORE_WWW ? await startServer({ bin: pathJoin(ROOT, 'target', 'release', 'rtcroom-server'), staticDir: BEFORE_WWW }) : null;
 const full = await startServer({ bin: pathJoin(ROOT, 'target', 'release', 'rtcroom-server'), staticDir: packagePageDir() });
+const fullBefore = BEFORE_WWW ? await startServer({ bin: pathJoin(ROOT, 'target', 'release', 'rtcroom-server'), staticDir: packagePageDir(BEFORE_WWW) }) : null;
 const peer = await startPeerServer();
 const pages = await servePages();
 const browser = await launch();
@@ -164,7 +169,7 @@ const flows = {
   rtcroom: (i) => rtcroomRun(browser, server, i, 'r'),
   peerjs_full: (i) => peerjsRun(browser, pages, peer, i, true),
   rtcroom_full: (i) => rtcroomFullRun(browser, full, i),
-  ...(before ? { rtcroom_before: (i) => rtcroomRun(browser, before, i, 'm') } : {}),
+  ...(before ? { rtcroom_before: (i) => rtcroomRun(browser, before, i, 'm'), rtcroom_full_before: (i) => rtcroomFullRun(browser, fullBefore, i) } : {}),
 };
 if (only) for (const k of Object.keys(flows)) if (!only.includes(k)) delete flows[k];
 const runs = Object.fromEntries(Object.keys(flows).map((k) => [k, []]));
@@ -180,6 +185,7 @@ try {
   server.stop();
   full.stop();
   if (before) before.stop();
+  if (fullBefore) fullBefore.stop();
   peer.stop();
   pages.stop();
 }

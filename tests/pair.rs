@@ -99,6 +99,8 @@ impl Net {
 struct PeerSim {
     offerer: bool,
     creates: usize,
+    /// Its offer went with `add_pusher` (the spare's).
+    offered: bool,
     remote: Option<SdpKind>,
     ice_in: usize,
 }
@@ -251,11 +253,23 @@ impl Node {
     fn drive(&mut self, action: PeerAction) {
         let me = self.me.clone();
         match action {
-            PeerAction::Create { user, offerer, .. } => {
+            PeerAction::Create {
+                user,
+                offerer,
+                offered,
+                ..
+            } => {
                 let p = self.peers.entry(user.to_string()).or_default();
                 p.offerer = offerer;
                 p.creates += 1;
-                if offerer {
+                p.offered = offered;
+                if offered {
+                    // The spare's offer went with add_pusher: only its candidates follow.
+                    self.handle(Input::LocalIce {
+                        user,
+                        candidate: cand(&format!("cand {me}")),
+                    });
+                } else if offerer {
                     self.handle(Input::LocalSdp {
                         user: user.clone(),
                         kind: SdpKind::Offer,
@@ -298,10 +312,12 @@ impl Node {
             PeerAction::Close { user } => {
                 self.peers.remove(user.as_str());
             }
+            // A spare is made at once, as a browser's glue makes one.
+            PeerAction::Prepare { .. } => self.handle(Input::SpareOffer {
+                sdp: format!("spare offer {me}"),
+            }),
             // Without a media server no room goes SFU.
-            PeerAction::Prepare { .. }
-            | PeerAction::UpdateIceServers { .. }
-            | PeerAction::SfuOpen { .. } => {}
+            PeerAction::UpdateIceServers { .. } | PeerAction::SfuOpen { .. } => {}
             PeerAction::SfuRemoteSdp { .. }
             | PeerAction::SfuAddIce { .. }
             | PeerAction::SfuRestartIce { .. }
@@ -462,6 +478,12 @@ async fn a_mesh_of_four_then_one_leaves_and_messages_reach_the_rest() {
             ("bob", "cat"),
         ],
     );
+    // Each of the two later ones sent its first offer with add_pusher, to
+    // the earliest member; the rest went over the socket.
+    for n in &nodes[2..] {
+        let offered: Vec<_> = n.peers.iter().filter(|(_, p)| p.offered).collect();
+        assert_eq!(offered.len(), 1, "{}: {:?}", n.me, n.peers);
+    }
 
     let sent = nodes[0].call(Call::SendRoomTextMsg {
         text: "hello".into(),

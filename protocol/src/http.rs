@@ -298,6 +298,15 @@ pub struct AddPusherRequest {
     /// keeps the join-order offerer rule. Original servers ignore it.
     #[serde(rename = "joinOrder", default, skip_serializing_if = "is_false")]
     pub join_order: bool,
+    /// The newcomer's first WebRTC offer (SDP), made before it knows who is
+    /// in the room (ours). The server relays it, right after `pusher_join`,
+    /// as an `offer` from the newcomer to one member the newcomer offers to
+    /// by [`offers_to`] (the earliest joiner with a join order) and names
+    /// that member in [`AddPusherResponse::offered_to`]; so the first offer
+    /// needs neither the roster first nor the socket. Mesh rooms only;
+    /// original servers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -316,6 +325,11 @@ pub struct AddPusherResponse {
     /// would not fit `limits.max_response_bytes` (then ask `get_pushers`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pushers: Option<Vec<Pusher>>,
+    /// The member [`AddPusherRequest::offer`] was relayed to (ours): the
+    /// newcomer's peer to it has its offer out and awaits the answer. Absent
+    /// when no offer came, no member fits, or the room runs on the SFU.
+    #[serde(rename = "offeredTo", default, skip_serializing_if = "Option::is_none")]
+    pub offered_to: Option<UserId>,
 }
 
 /// `GET /weapp/utils/get_login_info?userID=` answer (debug mode only).

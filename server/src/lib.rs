@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cluster;
 pub mod config;
+pub mod first_offer;
 pub mod heap;
 pub mod http;
 pub mod hub;

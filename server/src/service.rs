@@ -619,6 +619,15 @@ impl RoomService {
             limits.max_push_url_bytes,
             ErrorCode::PushUrlTooLarge,
         )?;
+        if let Some(sdp) = &req.offer {
+            // The same bound as an offer relayed over the socket.
+            check_size(
+                "offer",
+                sdp,
+                limits.max_frame_bytes,
+                ErrorCode::MessageTooLarge,
+            )?;
+        }
         let now_s = (now / 1000) as i64;
         let rtmp = !req.push_url.is_empty();
         let (accelerate_url, mixed_play_url) = if !rtmp {
@@ -689,6 +698,12 @@ impl RoomService {
             self.hub.deliver(caller.key.app, &joined.others, &event);
         }
         crate::media::entered(self, &key, &caller.key.user, &joined, rtmp).await;
+        let offered_to = match &req.offer {
+            Some(sdp) if joined.is_new && !crate::media::is_sfu(self, &key) => {
+                crate::first_offer::relay(self, caller, &req.room_id, &joined, sdp)
+            }
+            _ => None,
+        };
         // The roster of the same store step as the join rides along, so the
         // newcomer needs no `get_pushers` before it can start signaling.
         let budget = self.config.limits.max_response_bytes;
@@ -697,6 +712,7 @@ impl RoomService {
         Ok(AddPusherResponse {
             room_id: req.room_id,
             pushers,
+            offered_to,
         })
     }
 

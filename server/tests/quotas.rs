@@ -109,6 +109,7 @@ async fn logging_out_of_many_rooms_is_fast_and_does_not_block_healthz() {
                 room_info: None,
                 private_map_key: None,
                 join_order: false,
+                offer: None,
             };
             srv.svc
                 .add_pusher(&caller, RoomKind::Multi, req, now_ms())

@@ -490,3 +490,67 @@ async fn add_pusher_leaves_out_a_roster_over_the_response_limit() {
     assert_eq!(r["roomID"], "r");
     assert!(r.get("pushers").is_none(), "{r}");
 }
+
+#[tokio::test]
+async fn add_pusher_relays_the_newcomers_first_offer_after_its_join() {
+    let srv = Server::start(config()).await;
+    let (a, b) = (srv.login("alice").await, srv.login("bob").await);
+    let mut wa = a.ws().await;
+    a.ok("add_pusher", json!({"roomID": "r", "joinOrder": true}))
+        .await;
+    // Bob enters before his socket is up, his first offer riding along.
+    let entered = b
+        .ok(
+            "add_pusher",
+            json!({"roomID": "r", "joinOrder": true, "offer": "v=0 first"}),
+        )
+        .await;
+    assert_eq!(entered["offeredTo"], "alice", "{entered}");
+    let join = wa.expect("pusher_join").await;
+    assert_eq!(join["pusher"]["userID"], "bob");
+    let offer = wa.next().await;
+    assert_eq!(offer["type"], "offer", "right after the join: {offer}");
+    assert_eq!(offer["from"], "bob");
+    assert_eq!(offer["sdp"], "v=0 first");
+    // Alice answers at once; bob's first socket asks from seq 0 and gets it.
+    wa.send(json!({"type": "answer", "roomID": "r", "to": "bob", "sdp": "v=0 answer"}))
+        .await;
+    let mut wb = b.ws_with(Some(0)).await;
+    assert_eq!(wb.welcome.as_ref().unwrap()["resumed"], true);
+    let answer = wb.expect("answer").await;
+    assert_eq!(answer["from"], "alice");
+    assert_eq!(answer["sdp"], "v=0 answer");
+}
+
+#[tokio::test]
+async fn a_first_offer_goes_only_to_a_member_expecting_it() {
+    let srv = Server::start(config()).await;
+    let (a, b, c) = (
+        srv.login("alice").await,
+        srv.login("bob").await,
+        srv.login("carol").await,
+    );
+    let mut wa = a.ws().await;
+    // Alice asked for no join order (an original client): she offers by the ids.
+    a.ok("add_pusher", json!({"roomID": "r"})).await;
+    let entered = b
+        .ok(
+            "add_pusher",
+            json!({"roomID": "r", "joinOrder": true, "offer": "v=0 first"}),
+        )
+        .await;
+    assert!(entered.get("offeredTo").is_none(), "{entered}");
+    wa.expect("pusher_join").await;
+    wa.expect_none("offer", Duration::from_millis(300)).await;
+    // Too large an offer is refused like a too large relayed frame, before the join.
+    let big = "x".repeat(config().limits.max_frame_bytes + 1);
+    let refused = c
+        .call(
+            "add_pusher",
+            json!({"roomID": "r", "joinOrder": true, "offer": big}),
+        )
+        .await;
+    assert_eq!(refused["code"], 1005, "{refused}");
+    let listed = a.ok("get_pushers", json!({"roomID": "r"})).await;
+    assert_eq!(listed["pushers"].as_array().unwrap().len(), 2);
+}

@@ -74,6 +74,7 @@ impl Client {
             Input::WsFrame { conn, frame } => self.on_ws_frame(conn, frame),
             Input::WsUndecodable { conn, seq, error } => self.on_ws_undecodable(conn, seq, error),
             Input::WsClosed { conn, reason } => self.on_ws_closed(conn, reason),
+            Input::SpareOffer { sdp } => self.on_spare_offer(sdp),
             Input::LocalSdp { user, kind, sdp } => self.on_local_sdp(user, kind, sdp),
             Input::LocalIce { user, candidate } => self.on_local_ice(user, candidate),
             Input::PeerState { user, state } => self.on_peer_state(user, state),
@@ -107,7 +108,7 @@ impl Client {
 
     /// Whether `login` has completed and the session is live.
     pub fn is_logged_in(&self) -> bool {
-        self.session.auth().is_some_and(|a| a.login_call.is_none())
+        self.session.auth().is_some()
     }
 
     fn run_timers(&mut self) {

@@ -21,7 +21,8 @@ pub struct Config {
     /// A frame's call fails with `Timeout` when it has no `ack` this long after
     /// it was queued.
     pub ack_timeout_ms: u64,
-    /// Consecutive failed socket attempts after which `login` gives up.
+    /// Consecutive failed socket attempts, before the session's socket ever
+    /// connected, after which the session ends (an `error` event, code -1006).
     pub login_connect_attempts: u32,
     /// Delay before retrying a failed room re-sync.
     pub sync_retry_ms: u64,
@@ -44,6 +45,11 @@ pub struct Config {
     /// Failed ICE restarts of one SFU link after which both SFU links start
     /// afresh (new connections, published and subscribed anew).
     pub sfu_ice_restarts: u32,
+    /// While the glue makes its spare peer connection (asked for at login),
+    /// `enterRoom` waits this long at most for the spare's offer, which its
+    /// `add_pusher` then carries to the first member (0: never wait; hosts
+    /// whose glue keeps no spare).
+    pub spare_offer_wait_ms: u64,
     /// Emit [`Event::DebugLog`](super::Event::DebugLog).
     pub debug_log: bool,
 }
@@ -66,6 +72,7 @@ impl Default for Config {
             sfu: true,
             sfu_switch_timeout_ms: 8_000,
             sfu_ice_restarts: 3,
+            spare_offer_wait_ms: 50,
             debug_log: true,
         }
     }

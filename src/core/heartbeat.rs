@@ -5,7 +5,7 @@
 
 use super::client::Client;
 use super::requests::Req;
-use super::room::{room_or_member_gone, InRoom, Phase, SyncStep};
+use super::room::{room_or_member_gone, EnterStep, InRoom, Phase, SyncStep};
 use rtcroom_protocol::command as cmd;
 use rtcroom_protocol::http::RoomUserRequest;
 use rtcroom_protocol::{ApiError, RoomId};
@@ -56,6 +56,12 @@ impl Client {
                 user_id: self.me().cloned(),
             };
             self.command::<cmd::PusherHeartbeat>(Req::Heartbeat { room_id }, body);
+        }
+        let spare_waited = matches!(&self.room.phase,
+            Phase::Entering(e) if matches!(e.step, EnterStep::AwaitSpare(t) if t <= now));
+        if spare_waited {
+            self.debug(|| "no spare offer in time: entering without it".into());
+            self.send_waiting_add_pusher();
         }
         let retry = matches!(&self.room.phase, Phase::InRoom(InRoom { sync: Some(s), .. })
             if matches!(s.step, SyncStep::RetryAt(t) if t <= now));

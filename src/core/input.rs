@@ -53,6 +53,12 @@ pub enum Input {
         /// Close code / reason, for the debug log.
         reason: String,
     },
+    /// The spare peer connection ([`PeerAction::Prepare`](super::PeerAction::Prepare))
+    /// has its offer set: it rides on the next `add_pusher` that enters a room.
+    SpareOffer {
+        /// The spare's offer.
+        sdp: String,
+    },
     /// The local peer connection for `user` produced its offer or answer
     /// (after `setLocalDescription`).
     LocalSdp {

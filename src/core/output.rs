@@ -149,6 +149,11 @@ pub enum PeerAction {
         offerer: bool,
         /// STUN/TURN servers from `login`.
         ice_servers: Vec<IceServer>,
+        /// The offer already went out: the spare offer reported with
+        /// [`Input::SpareOffer`](super::Input::SpareOffer) rode on `add_pusher`
+        /// to this member. Use that spare peer connection and do not report
+        /// its offer again (its candidates not in the SDP still follow).
+        offered: bool,
     },
     /// Apply the remote description; after a remote offer, create and report an answer.
     SetRemoteSdp {

@@ -60,6 +60,16 @@ impl Peer {
         self.offerer
     }
 
+    /// Offerer: our offer went out by another way (`add_pusher`'s).
+    pub(crate) fn offer_sent(&mut self) {
+        self.awaiting_answer = self.offerer;
+    }
+
+    /// Offerer: an offer is out and its answer has not come back.
+    pub(crate) fn is_awaiting_answer(&self) -> bool {
+        self.awaiting_answer
+    }
+
     /// Whether our side of the offer/answer exchange is done: the offerer
     /// applied the answer; the answerer applied the offer and sent its answer.
     pub(crate) fn is_settled(&self) -> bool {

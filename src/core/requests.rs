@@ -143,7 +143,7 @@ impl Client {
             }
             Req::AddPusher { room_id } => {
                 let r = expect(result, |b| match b {
-                    ReplyBody::AddPusher(r) => Some(r.pushers),
+                    ReplyBody::AddPusher(r) => Some((r.pushers, r.offered_to)),
                     _ => None,
                 });
                 self.on_add_pusher_reply(id, room_id, r);

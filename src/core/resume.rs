@@ -49,6 +49,17 @@ impl SeqTracker {
         self.last
     }
 
+    /// A new login session: nothing of it seen yet, so its first socket asks
+    /// for every frame from seq 1 on (`lastSeq=0`). The session may have
+    /// entered a room over HTTP before that socket's `welcome`; the frames
+    /// numbered meanwhile (members, signaling) are replayed, not lost.
+    pub(crate) fn from_session_start() -> Self {
+        Self {
+            last: Some(0),
+            welcomed: false,
+        }
+    }
+
     /// A new socket is being opened.
     pub(crate) fn on_connect(&mut self) {
         self.welcomed = false;
@@ -113,6 +124,21 @@ mod tests {
         assert_eq!(t.on_frame(1), Verdict::Duplicate);
         assert_eq!(t.on_frame(2), Verdict::Deliver);
         assert_eq!(t.on_frame(3), Verdict::Deliver);
+    }
+
+    #[test]
+    fn a_new_session_replays_from_its_first_frame() {
+        let mut t = SeqTracker::from_session_start();
+        assert_eq!(t.last_seq(), Some(0));
+        t.on_connect();
+        assert_eq!(t.on_welcome(2, true), Welcome::Resumed);
+        assert_eq!(t.on_frame(1), Verdict::Deliver);
+        assert_eq!(t.on_frame(2), Verdict::Deliver);
+        // The server could not replay (frames gone): numbering restarts there.
+        let mut t = SeqTracker::from_session_start();
+        t.on_connect();
+        assert_eq!(t.on_welcome(300, false), Welcome::Fresh);
+        assert_eq!(t.on_frame(301), Verdict::Deliver);
     }
 
     #[test]

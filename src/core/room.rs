@@ -36,6 +36,11 @@ pub(crate) struct Room {
     /// The PrivateMapKey given for the room being created or entered, sent
     /// with every `create_room` / `add_pusher` for that room.
     pub(crate) privilege: Option<(RoomId, String)>,
+    /// The glue's spare offer, not yet used: the next entry's `add_pusher`
+    /// carries it (our server relays it to the member we offer to first).
+    pub(crate) spare_offer: Option<String>,
+    /// A spare was asked for and its offer has not come yet.
+    pub(crate) spare_pending: bool,
 }
 
 /// Where we are with respect to a room.
@@ -69,6 +74,8 @@ pub(crate) struct Entering {
     pub(crate) held: Vec<ServerEvent>,
     /// `room_mode sfu` came while entering: start in SFU mode.
     pub(crate) sfu: bool,
+    /// The member our `add_pusher`'s offer went to (`offeredTo`).
+    pub(crate) offered_to: Option<UserId>,
 }
 
 /// The steps of entering.
@@ -76,6 +83,9 @@ pub(crate) struct Entering {
 pub(crate) enum EnterStep {
     /// Our `delete_pusher` for the same room is still on its way; `add_pusher` must not overtake it.
     AwaitLeave,
+    /// The glue is making its spare offer: `add_pusher` waits for it (to
+    /// carry it) until this time at the latest.
+    AwaitSpare(u64),
     /// `add_pusher` is on its way.
     AddPusher(RequestId),
     /// `get_pushers` is on its way (we are a member).
@@ -133,6 +143,10 @@ impl Room {
                         step: SyncStep::RetryAt(t),
                         ..
                     }),
+                ..
+            }) => Some(*t),
+            Phase::Entering(Entering {
+                step: EnterStep::AwaitSpare(t),
                 ..
             }) => Some(*t),
             _ => None,
@@ -252,10 +266,14 @@ impl Client {
         room_info: Option<String>,
         created: bool,
     ) {
+        let wait = self.cfg.spare_offer_wait_ms;
         let step = if self.delete_in_flight(&room_id) {
             EnterStep::AwaitLeave
+        } else if self.room.spare_pending && self.room.spare_offer.is_none() && wait > 0 {
+            EnterStep::AwaitSpare(self.now.saturating_add(wait))
         } else {
-            EnterStep::AddPusher(self.send_add_pusher(&room_id, room_info.clone()))
+            let offer = self.room.spare_offer.take();
+            EnterStep::AddPusher(self.send_add_pusher(&room_id, room_info.clone(), offer))
         };
         // A spare offer made while add_pusher is on its way (the request
         // first, so it leaves before the glue's work): we offer to the
@@ -269,6 +287,7 @@ impl Client {
             step,
             held: Vec::new(),
             sfu: false,
+            offered_to: None,
         });
     }
 
@@ -276,10 +295,16 @@ impl Client {
         &mut self,
         id: RequestId,
         room_id: RoomId,
-        result: Result<Option<Vec<Pusher>>, ApiError>,
+        result: Result<(Option<Vec<Pusher>>, Option<UserId>), ApiError>,
     ) {
         let entering = matches!(&self.room.phase,
             Phase::Entering(e) if e.step == EnterStep::AddPusher(id));
+        let result = result.map(|(pushers, offered_to)| {
+            if let (Phase::Entering(e), true) = (&mut self.room.phase, entering) {
+                e.offered_to = offered_to;
+            }
+            pushers
+        });
         let rejoining = matches!(&self.room.phase,
             Phase::InRoom(InRoom { sync: Some(s), .. }) if s.step == SyncStep::AddPusher(id));
         if entering {
@@ -371,9 +396,14 @@ impl Client {
         let members = list
             .iter()
             .map(|p| {
+                let mut peer = Peer::new(is_offerer(&me, join_order, p));
+                if e.offered_to.as_ref() == Some(&p.user_id) && peer.is_offerer() {
+                    // Our add_pusher's offer went to this member.
+                    peer.offer_sent();
+                }
                 let member = Member {
                     pusher: p.clone(),
-                    peer: Peer::new(is_offerer(&me, join_order, p)),
+                    peer,
                 };
                 (p.user_id.clone(), member)
             })
@@ -424,7 +454,7 @@ impl Client {
                         self.send_delete(e.room_id, Some(call));
                     }
                     // A late add_pusher success is undone when it arrives.
-                    EnterStep::AwaitLeave | EnterStep::AddPusher(_) => {
+                    EnterStep::AwaitLeave | EnterStep::AwaitSpare(_) | EnterStep::AddPusher(_) => {
                         self.finish(call, Ok(CallOk::Exited));
                     }
                 }
@@ -459,7 +489,8 @@ impl Client {
                 Phase::Entering(e) => e.room_info.clone(),
                 _ => None,
             };
-            let req = self.send_add_pusher(&room_id, info);
+            let offer = self.room.spare_offer.take();
+            let req = self.send_add_pusher(&room_id, info, offer);
             if let Phase::Entering(e) = &mut self.room.phase {
                 e.step = EnterStep::AddPusher(req);
             }
@@ -520,7 +551,41 @@ impl Client {
     pub(super) fn prepare_peer(&mut self) {
         if let (Some(a), false) = (self.session.auth(), self.in_sfu_mode()) {
             let ice_servers = a.ice_servers.clone();
-            self.peer(PeerAction::Prepare { ice_servers });
+            self.hint_spare(ice_servers);
+        }
+    }
+
+    /// Asks the glue for a spare peer connection (a hint; a glue that
+    /// keeps spares reports its offer with [`Input::SpareOffer`](super::Input::SpareOffer)).
+    pub(super) fn hint_spare(&mut self, ice_servers: Vec<rtcroom_protocol::http::IceServer>) {
+        if self.room.spare_offer.is_none() {
+            self.room.spare_pending = true;
+        }
+        self.peer(PeerAction::Prepare { ice_servers });
+    }
+
+    /// The glue's spare offer: kept for the next entry, or sent now by the
+    /// entry waiting for it.
+    pub(super) fn on_spare_offer(&mut self, sdp: String) {
+        self.room.spare_offer = Some(sdp);
+        self.room.spare_pending = false;
+        if matches!(&self.room.phase, Phase::Entering(e) if matches!(e.step, EnterStep::AwaitSpare(_)))
+        {
+            self.send_waiting_add_pusher();
+        }
+    }
+
+    /// The entry waiting for the spare sends its `add_pusher` (with the
+    /// spare's offer if it came).
+    pub(super) fn send_waiting_add_pusher(&mut self) {
+        let Phase::Entering(e) = &self.room.phase else {
+            return;
+        };
+        let (room_id, info) = (e.room_id.clone(), e.room_info.clone());
+        let offer = self.room.spare_offer.take();
+        let req = self.send_add_pusher(&room_id, info, offer);
+        if let Phase::Entering(e) = &mut self.room.phase {
+            e.step = EnterStep::AddPusher(req);
         }
     }
 
@@ -534,15 +599,23 @@ impl Client {
         let Phase::InRoom(r) = &self.room.phase else {
             return;
         };
-        let Some(offerer) = r.members.get(user).map(|m| m.peer.is_offerer()) else {
+        let Some(peer) = r.members.get(user).map(|m| &m.peer) else {
             return;
         };
+        let (offerer, offered) = (peer.is_offerer(), peer.is_awaiting_answer());
         let Some(ice_servers) = self.session.auth().map(|a| a.ice_servers.clone()) else {
             return;
         };
+        if offerer {
+            // The glue takes its spare for an offering peer: a new one will
+            // report its own offer.
+            self.room.spare_offer = None;
+            self.room.spare_pending = false;
+        }
         self.peer(PeerAction::Create {
             user: user.clone(),
             offerer,
+            offered,
             ice_servers,
         });
     }
@@ -575,10 +648,12 @@ impl Client {
             .any(|r| matches!(r, Req::DeletePusher { room_id: id, .. } if id == room_id))
     }
 
+    /// `add_pusher` for `room_id`; `offer`: the spare's, on a first entry.
     pub(super) fn send_add_pusher(
         &mut self,
         room_id: &RoomId,
         room_info: Option<String>,
+        offer: Option<String>,
     ) -> RequestId {
         let (user_id, user_name, user_avatar, push_url) = match self.session.auth() {
             Some(a) => (
@@ -602,6 +677,7 @@ impl Client {
             room_info,
             private_map_key,
             join_order: true,
+            offer,
         };
         self.command::<cmd::AddPusher>(
             Req::AddPusher {

@@ -341,7 +341,7 @@ impl Client {
                 r.sfu = None;
             }
         }
-        let req = self.send_add_pusher(&room_id, None);
+        let req = self.send_add_pusher(&room_id, None, None);
         if let Phase::InRoom(InRoom { sync, .. }) = &mut self.room.phase {
             *sync = Some(Sync {
                 step: SyncStep::AddPusher(req),

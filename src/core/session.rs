@@ -1,4 +1,4 @@
-//! The login session: `login` (HTTP, then the socket's first `welcome`),
+//! The login session: `login` (HTTP; the socket opens behind its answer),
 //! `logout`, and the end of a session for any reason (logout, the session
 //! replaced elsewhere, an expired token, a socket that never connected).
 
@@ -29,7 +29,7 @@ pub(crate) enum Session {
         /// The server.
         urls: Urls,
     },
-    /// We hold a token (`login_call` is set until the first `welcome`).
+    /// We hold a token (the socket may still be opening).
     Active(Auth),
 }
 
@@ -46,8 +46,6 @@ pub(crate) struct Auth {
     pub(crate) ice_servers: Vec<IceServer>,
     /// Our RTMP push URL from `get_push_url` ("" until asked), announced by every `add_pusher`.
     pub(crate) push_url: String,
-    /// The `login` call, until the socket's first `welcome` completes it.
-    pub(crate) login_call: Option<CallId>,
 }
 
 impl Session {
@@ -99,6 +97,10 @@ impl Client {
             ReplyKind::of::<cmd::Login>(),
         );
         self.session = Session::LoggingIn { req, params, urls };
+        // The spare peer connection from here on (the request first): its
+        // offer is ready sooner, for the first enterRoom's add_pusher to
+        // carry. Login's ICE servers reach it with the hint at its answer.
+        self.hint_spare(Vec::new());
     }
 
     pub(super) fn on_login_reply(
@@ -132,6 +134,7 @@ impl Client {
             params.user_name
         };
         self.debug(|| format!("logged in as {}; connecting", r.user_id));
+        let user_id = r.user_id.clone();
         self.session = Session::Active(Auth {
             urls,
             user_id: r.user_id,
@@ -141,9 +144,15 @@ impl Client {
             heartbeat_ms: r.heartbeat_interval.saturating_mul(1000),
             ice_servers: r.ice_servers,
             push_url: String::new(),
-            login_call: Some(call),
         });
+        // Logged in at the HTTP answer: the socket opens behind it, and
+        // what the application does meanwhile (enterRoom's add_pusher is
+        // HTTP) does not wait for it. Socket frames wait in the outbox until
+        // its `welcome`, and the frames the session gets before that are
+        // replayed (the first connect asks for them from seq 0). A socket
+        // that never connects ends the session with an error event.
         self.socket.reset(&self.cfg);
+        self.finish(call, Ok(CallOk::LoggedIn { user_id }));
         self.ws_connect();
         // A spare offer from here on (the socket first): the first room
         // entered offers at once instead of making its first peer connection
@@ -165,6 +174,9 @@ impl Client {
             }
             Session::Active(a) => {
                 let url = a.urls.command(cmd::Logout::NAME, &a.user_id, &a.token);
+                // The glue drops its spare on logout.
+                self.room.spare_offer = None;
+                self.room.spare_pending = false;
                 self.end_session(ClientError::Cancelled.api(), false);
                 self.send_logout(url, Some(call));
             }
@@ -195,10 +207,6 @@ impl Client {
     /// pending call with `reason` (an `exitRoom` succeeds: we are out), closes
     /// the socket. `announce` emits `reason` as [`Event::Error`].
     pub(super) fn end_session(&mut self, reason: ApiError, announce: bool) {
-        let login_call = self.session.auth_mut().and_then(|a| a.login_call.take());
-        if let Some(call) = login_call {
-            self.finish(call, Err(reason.clone()));
-        }
         self.abandon_room(&reason);
         for e in self.outbox.clear() {
             if let Some(call) = e.call {

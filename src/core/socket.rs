@@ -66,6 +66,7 @@ impl Socket {
         *self = Self::new(cfg);
         self.next_conn = next_conn;
         self.reported = reported;
+        self.seq = SeqTracker::from_session_start();
     }
 
     /// Stops for good; returns the socket to close, if one is open.
@@ -199,11 +200,11 @@ impl Client {
             self.push(Output::WsClose { conn });
         }
         let delay = self.socket.backoff.fail();
-        let logging_in = self.session.auth().is_some_and(|a| a.login_call.is_some());
-        if logging_in && self.socket.backoff.failures() >= self.cfg.login_connect_attempts {
+        let never_connected = !self.socket.ever_connected;
+        if never_connected && self.socket.backoff.failures() >= self.cfg.login_connect_attempts {
             if let Session::Active(a) = &self.session {
                 let url = a.urls.command(cmd::Logout::NAME, &a.user_id, &a.token);
-                self.end_session(ClientError::ConnectFailed.api(), false);
+                self.end_session(ClientError::ConnectFailed.api(), true);
                 self.send_logout(url, None);
             }
             return;
@@ -373,17 +374,12 @@ impl Client {
             last_tx: self.now,
         };
         self.socket.backoff.reset();
-        self.socket.ever_connected = true;
+        let first = !std::mem::replace(&mut self.socket.ever_connected, true);
         self.debug(|| format!("{conn}: welcome {welcome:?} at seq {seq}"));
         self.report_conn_state();
-        let login = self.session.auth_mut().and_then(|a| {
-            let call = a.login_call.take()?;
-            Some((call, a.user_id.clone()))
-        });
-        if let Some((call, user_id)) = login {
-            self.finish(call, Ok(CallOk::LoggedIn { user_id }));
-        }
-        if welcome == Welcome::Resumed {
+        // Back after an absence: say we are alive at once. (A session's
+        // first socket was never away: its room's heartbeats run as usual.)
+        if welcome == Welcome::Resumed && !first {
             self.beat_now();
         }
         if welcome == Welcome::Fresh {

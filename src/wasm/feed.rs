@@ -13,6 +13,7 @@
 //! | `sfuIce` | link | candidate | — | [`Input::SfuLocalIce`] |
 //! | `sfuState` | link | `iceConnectionState` | — | [`Input::SfuLinkState`] |
 //! | `sfuMedia` | userID | — | — | [`Input::SfuMedia`] (its SFU video decoded a frame) |
+//! | `spareOffer` | — | SDP | — | [`Input::SpareOffer`] (the spare peer's offer is set) |
 //!
 //! A link is `"publisher"` or `"subscriber"`. Bad arguments throw (code
 //! -1012), except for the two local reports of a mesh peer, which are
@@ -112,6 +113,7 @@ impl RoomCore {
             "sfuMedia" => Input::SfuMedia {
                 user: user_arg(subject)?,
             },
+            "spareOffer" => Input::SpareOffer { sdp: sdp_arg(&a)? },
             other => return Err(bad(format!("unknown report \"{other}\""))),
         };
         pump(self.driver(), input);

@@ -56,6 +56,7 @@ extern "C" {
         user: &str,
         offerer: bool,
         ice_servers: JsValue,
+        offered: bool,
     ) -> Result<(), JsValue>;
     #[wasm_bindgen(method, catch, js_name = setRemoteSdp)]
     fn set_remote_sdp(this: &MediaGlue, user: &str, kind: &str, sdp: &str) -> Result<(), JsValue>;
@@ -142,6 +143,13 @@ impl Media {
         self.sfu
     }
 
+    /// Whether the glue keeps spare peer connections (has `preparePeer`).
+    pub fn keeps_spares(&self) -> bool {
+        self.glue
+            .as_ref()
+            .is_some_and(|g| js::get(g, "preparePeer").is_function())
+    }
+
     /// Runs `action` on the glue; its exception, if any, as a line for the console.
     pub fn apply(&self, action: &PeerAction) -> Result<(), String> {
         let Some(glue) = &self.glue else {
@@ -180,7 +188,8 @@ impl Media {
                 user,
                 offerer,
                 ice_servers,
-            } => glue.create_peer(user.as_str(), *offerer, js::to_js(ice_servers)),
+                offered,
+            } => glue.create_peer(user.as_str(), *offerer, js::to_js(ice_servers), *offered),
             PeerAction::SetRemoteSdp { user, kind, sdp } => {
                 glue.set_remote_sdp(user.as_str(), kind_name(*kind), sdp)
             }

@@ -92,7 +92,8 @@ export type View = HTMLElement | string;
  * required: `new RTCRoom({media})` throws an Error with code -1012 naming the one that is missing.
  */
 export interface MediaGlue {
-  createPeer(userID: string, offerer: boolean, iceServers: RTCIceServer[]): void;
+  /** `offered`: the spare's offer (reported through onSpareOffer) already went to this member; use the spare, do not report it again. */
+  createPeer(userID: string, offerer: boolean, iceServers: RTCIceServer[], offered?: boolean): void;
   setRemoteSdp(userID: string, kind: 'offer' | 'answer', sdp: string): void;
   addIce(userID: string, candidate: RTCIceCandidateInit): void;
   /** ICE restart (this side offers): a new offer with fresh ICE credentials, reported through onLocalSdp. */
@@ -102,6 +103,8 @@ export interface MediaGlue {
   preparePeer?(iceServers: RTCIceServer[]): void;
   /** Optional: fresh STUN/TURN servers (new TURN credentials from a `welcome`) for every existing peer connection's next ICE restart. */
   setIceServers?(iceServers: RTCIceServer[]): void;
+  /** Optional: the spare's offer, once set (`subject` is ""); the next enterRoom's add_pusher carries it. */
+  onSpareOffer?: ((subject: '', sdp: string) => void) | null;
   onLocalSdp: ((userID: string, kind: 'offer' | 'answer', sdp: string) => void) | null;
   onLocalIce: ((userID: string, candidate: RTCIceCandidateInit) => void) | null;
   /** Each peer connection's `iceConnectionState` (and `connectionState` "failed"): drives media recovery. */
@@ -145,7 +148,7 @@ export interface RTCRoomOptions {
 
 export declare class WebRtcMedia implements MediaGlue {
   constructor(options?: { constraints?: MediaStreamConstraints });
-  createPeer(userID: string, offerer: boolean, iceServers: RTCIceServer[]): void;
+  createPeer(userID: string, offerer: boolean, iceServers: RTCIceServer[], offered?: boolean): void;
   setRemoteSdp(userID: string, kind: 'offer' | 'answer', sdp: string): void;
   addIce(userID: string, candidate: RTCIceCandidateInit): void;
   restartIce(userID: string): void;

@@ -64,7 +64,8 @@ export class RTCRoom {
     // The glue's reports, through the core's one `feed` export.
     const feed = (what) => (subject, a, b) => this.core.feed(what, subject, a, b);
     for (const [hook, what] of [['onLocalSdp', 'localSdp'], ['onLocalIce', 'localIce'], ['onPeerState', 'peerState'],
-      ['onSfuSdp', 'sfuSdp'], ['onSfuIce', 'sfuIce'], ['onSfuState', 'sfuState'], ['onSfuMedia', 'sfuMedia']]) {
+      ['onSfuSdp', 'sfuSdp'], ['onSfuIce', 'sfuIce'], ['onSfuState', 'sfuState'], ['onSfuMedia', 'sfuMedia'],
+      ['onSpareOffer', 'spareOffer']]) {
       this.media[hook] = feed(what);
     }
   }

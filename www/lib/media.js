@@ -126,6 +126,8 @@ export class WebRtcMedia {
     this.onRemoteStream = null;
     /** A peer connection with its offer made, for the next offering createPeer (preparePeer). */
     this.spare = null;
+    /** Reports the spare's offer once set (the core sends it with enterRoom's add_pusher). */
+    this.onSpareOffer = null;
     /** link ('publisher' | 'subscriber') -> { pc, chain } */
     this.sfu = new Map();
     /** subscriber mid -> { userID, kind }, from the latest offer's streams */
@@ -237,15 +239,35 @@ export class WebRtcMedia {
     if (this.sfu.size) return; // an SFU room makes no more mesh peers
     const key = JSON.stringify(iceServers ?? []);
     if (this.spare && this.spare.key === key) return;
-    this.dropSpare();
+    if (this.spare) {
+      // Login's ICE servers after the spare made at its call: the same
+      // connection takes them (its offer may already be on its way).
+      this.retargetSpare(iceServers, key);
+      return;
+    }
     const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
     pc.addTransceiver('audio', { direction: 'sendrecv' });
     pc.addTransceiver('video', { direction: 'sendrecv' });
     const spare = { key, pc, ice: [] };
     pc.onicecandidate = (e) => spare.ice.push(e.candidate ? e.candidate.toJSON() : { candidate: '' });
-    spare.ready = pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => { spare.set = true; });
+    spare.ready = pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => {
+      spare.set = true;
+      if (this.spare === spare && this.onSpareOffer) this.onSpareOffer('', pc.localDescription.sdp);
+    });
     spare.ready.catch((e) => this.log(`spare offer: ${e}`));
     this.spare = spare;
+  }
+
+  /** The spare takes new STUN/TURN servers (for its gathering from now on and its ICE restarts). */
+  retargetSpare(iceServers, key) {
+    try {
+      this.spare.pc.setConfiguration({ ...this.spare.pc.getConfiguration(), iceServers: iceServers ?? [] });
+      this.spare.key = key;
+    } catch (e) {
+      this.log(`spare setConfiguration: ${e}`);
+      this.dropSpare();
+      this.makeSpare(iceServers);
+    }
   }
 
   /**
@@ -260,7 +282,7 @@ export class WebRtcMedia {
         this.log(`setConfiguration(${userID}): ${e}`);
       }
     }
-    if (this.spare) this.makeSpare(iceServers);
+    if (this.spare) this.retargetSpare(iceServers, JSON.stringify(iceServers ?? []));
   }
 
   dropSpare() {
@@ -268,9 +290,14 @@ export class WebRtcMedia {
     this.spare = null;
   }
 
-  createPeer(userID, offerer, iceServers) {
+  /**
+   * A peer connection to `userID`. `offered`: the spare's offer already went
+   * to this member (with add_pusher): use the spare and do not report it again.
+   */
+  createPeer(userID, offerer, iceServers, offered = false) {
     this.closePeer(userID);
     const key = JSON.stringify(iceServers ?? []);
+    if (offered && this.spare && this.spare.key !== key) this.retargetSpare(iceServers, key);
     const spare = offerer && this.spare && this.spare.key === key ? this.spare : null;
     if (spare) {
       this.spare = null;
@@ -310,7 +337,7 @@ export class WebRtcMedia {
         // A spare's description already lists the candidates gathered so far
         // (non-trickle for those): only the others follow it.
         const sdp = pc.localDescription.sdp;
-        if (this.onLocalSdp) this.onLocalSdp(userID, 'offer', sdp);
+        if (this.onLocalSdp && !(offered && spare)) this.onLocalSdp(userID, 'offer', sdp);
         if (held) for (const c of held.splice(0)) if (!c.candidate || !sdp.includes(c.candidate)) sendIce(c);
         held = null;
       };

@@ -101,6 +101,11 @@ pub async fn entered(svc: &RoomService, key: &RoomKey, user: &UserId, joined: &J
     }
 }
 
+/// Whether the room's media runs on the SFU now (no mesh signaling then).
+pub fn is_sfu(svc: &RoomService, key: &RoomKey) -> bool {
+    svc.media.as_ref().is_some_and(|sfu| sfu.has_room(key))
+}
+
 /// The `accelerateURL` of a browser member (no `pushURL`) when the RTMP
 /// bridge is configured: the signed play URL of its own stream, which the
 /// bridge pushes while the room has a mini-program member.

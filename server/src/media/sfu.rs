@@ -676,6 +676,11 @@ impl Sfu {
         }
     }
 
+    /// Whether `key` is an SFU room.
+    pub fn has_room(&self, key: &RoomKey) -> bool {
+        lock(&self.rooms).contains_key(key)
+    }
+
     /// `room_mode sfu` again to one member of an SFU room (it re-fetched the room).
     pub fn remind(&self, svc: &RoomService, key: &RoomKey, user: &UserId) {
         if lock(&self.rooms).contains_key(key) {

@@ -139,6 +139,7 @@ pub async fn add(
                 room_info: None,
                 private_map_key: None,
                 join_order: false,
+                offer: None,
             },
             now_ms(),
         )

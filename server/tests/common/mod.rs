@@ -233,7 +233,12 @@ impl Client {
         };
         let welcome = ws.next().await;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
-        ws.last_seq = welcome["seq"].as_u64().unwrap();
+        // A resume replays the frames after `lastSeq`; otherwise numbering
+        // goes on from the welcome's.
+        ws.last_seq = match last_seq {
+            Some(n) if welcome["resumed"] == true => n,
+            _ => welcome["seq"].as_u64().unwrap(),
+        };
         ws.welcome = Some(welcome);
         ws
     }

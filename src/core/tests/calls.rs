@@ -85,6 +85,7 @@ fn ok_body(me: &str, req: &HttpRequest) -> ReplyBody {
             ReplyBody::AddPusher(rtcroom_protocol::http::AddPusherResponse {
                 room_id: b.room_id.clone(),
                 pushers,
+                offered_to: None,
             })
         }
         ReplyKind::RoomList => room_list(vec![]),

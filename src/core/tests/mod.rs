@@ -83,6 +83,7 @@ pub(crate) fn test_config() -> Config {
     Config {
         ping_interval_ms: 0,
         dead_after_ms: 0,
+        spare_offer_wait_ms: 0,
         ..Config::default()
     }
 }
@@ -294,6 +295,7 @@ impl H {
             RequestBody::AddPusher(b) => ReplyBody::AddPusher(AddPusherResponse {
                 room_id: b.room_id.clone(),
                 pushers: None,
+                offered_to: None,
             }),
             _ => ReplyBody::Empty,
         };
@@ -309,6 +311,7 @@ impl H {
         let body = ReplyBody::AddPusher(AddPusherResponse {
             room_id: b.room_id.clone(),
             pushers: Some(members.iter().map(|m| pusher(m)).collect()),
+            offered_to: None,
         });
         self.reply(req, body);
     }
@@ -548,11 +551,20 @@ pub(crate) fn quit(room: &str, who: &str) -> ServerEvent {
     }
 }
 
+/// `who` with a join order, as our server lists members whose client asked for one.
+pub(crate) fn ordered(who: &str, order: u64) -> Pusher {
+    Pusher {
+        join_order: Some(order),
+        ..pusher(who)
+    }
+}
+
 pub(crate) fn created(user: &str, offerer: bool) -> PeerAction {
     PeerAction::Create {
         user: uid(user),
         offerer,
         ice_servers: vec![],
+        offered: false,
     }
 }
 

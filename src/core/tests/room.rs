@@ -50,17 +50,41 @@ fn a_roster_in_add_pushers_answer_enters_without_get_pushers() {
 }
 
 #[test]
-fn a_login_answer_hints_the_glue_to_prepare_an_offer_for_the_first_room() {
+fn login_hints_the_glue_to_prepare_an_offer_at_its_call_and_its_answer() {
     let mut h = H::new();
-    let id = h.login_answered();
+    h.call(Call::Login(login_params(ME)));
+    let hints = h.take_all(|o| match o {
+        Output::Peer(PeerAction::Prepare { ice_servers }) => Some(ice_servers.clone()),
+        _ => None,
+    });
     assert_eq!(
-        h.prepares(),
-        1,
-        "one as soon as login answers, beside the socket"
+        hints,
+        [vec![]],
+        "one at the call, before any ICE server is known"
     );
+    let req = h.http("login");
+    let turn = vec![rtcroom_protocol::http::IceServer {
+        urls: vec!["turn:127.0.0.1:3478".into()],
+        username: Some("u".into()),
+        credential: Some("c".into()),
+    }];
+    h.reply(
+        &req,
+        ReplyBody::Login(LoginResponse {
+            user_id: uid(ME),
+            token: "tok".into(),
+            token_ttl: 3600,
+            heartbeat_interval: 5,
+            ice_servers: turn.clone(),
+        }),
+    );
+    let hints = h.take_all(|o| match o {
+        Output::Peer(PeerAction::Prepare { ice_servers }) => Some(ice_servers.clone()),
+        _ => None,
+    });
+    assert_eq!(hints, [turn], "one at the answer, with login's ICE servers");
     h.ws_connect();
     h.welcome(false);
-    assert!(h.done(id).is_ok());
     assert_eq!(h.prepares(), 0, "none more when the socket is up");
     h.clear();
     h.drop_socket();
@@ -68,6 +92,74 @@ fn a_login_answer_hints_the_glue_to_prepare_an_offer_for_the_first_room() {
     h.ws_connect();
     h.welcome(true);
     assert_eq!(h.prepares(), 0, "a resumed socket is no new login");
+}
+
+#[test]
+fn the_spare_offer_rides_on_add_pusher_to_the_member_the_server_names() {
+    let mut h = H::new();
+    h.login();
+    h.handle(Input::SpareOffer {
+        sdp: "spare-offer".into(),
+    });
+    let (id, add) = h.start_entering("r1");
+    let RequestBody::AddPusher(body) = &add.body else {
+        panic!("{add:?}");
+    };
+    assert_eq!(body.offer.as_deref(), Some("spare-offer"));
+    let reply = ReplyBody::AddPusher(AddPusherResponse {
+        room_id: rid("r1"),
+        pushers: Some(vec![ordered("alice", 1), ordered("bob", 2), ordered(ME, 3)]),
+        offered_to: Some(uid("alice")),
+    });
+    h.reply(&add, reply);
+    assert!(h.done(id).is_ok());
+    let created: Vec<_> = h
+        .peers()
+        .into_iter()
+        .filter_map(|a| match a {
+            PeerAction::Create { user, offered, .. } => Some((user.to_string(), offered)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created, [("alice".into(), true), ("bob".into(), false)]);
+    // Bob's offer comes from the glue as usual; Alice's is out already and
+    // her answer is taken.
+    h.handle(Input::LocalSdp {
+        user: uid("bob"),
+        kind: SdpKind::Offer,
+        sdp: "offer-bob".into(),
+    });
+    assert_eq!(kinds(&h.sent()), ["offer"]);
+    h.server(ServerEvent::Answer {
+        room_id: rid("r1"),
+        from: uid("alice"),
+        sdp: "answer-alice".into(),
+    });
+    assert!(h.peers().iter().any(|a| matches!(a,
+        PeerAction::SetRemoteSdp { kind: SdpKind::Answer, sdp, .. } if sdp == "answer-alice")));
+    // The spare is used: the next entry carries none until a new one is reported.
+    let exit = h.call(Call::ExitRoom);
+    let del = h.http("delete_pusher");
+    h.ok(&del);
+    assert!(h.done(exit).is_ok());
+    let (_, add) = h.start_entering("r2");
+    let RequestBody::AddPusher(body) = &add.body else {
+        panic!("{add:?}");
+    };
+    assert_eq!(body.offer, None);
+}
+
+#[test]
+fn without_offered_to_the_spare_offers_over_the_socket_as_before() {
+    let mut h = H::new();
+    h.login();
+    h.handle(Input::SpareOffer {
+        sdp: "spare-offer".into(),
+    });
+    let (_, add) = h.start_entering("r1");
+    // An original server ignores `offer` and names nobody.
+    h.ok_roster(&add, &["zed", ME]);
+    assert_eq!(h.peers(), [created("zed", true)]);
 }
 
 #[test]
@@ -495,4 +587,72 @@ fn the_private_map_key_rides_on_create_room_and_add_pusher() {
         .unwrap()
         .get("privateMapKey")
         .is_none());
+}
+
+fn spare_waiting() -> H {
+    let mut h = H::with(
+        ME,
+        Config {
+            spare_offer_wait_ms: 50,
+            ..test_config()
+        },
+    );
+    h.login();
+    h
+}
+
+fn add_pusher_offer(req: &HttpRequest) -> Option<String> {
+    match &req.body {
+        RequestBody::AddPusher(b) => b.offer.clone(),
+        other => panic!("not add_pusher: {other:?}"),
+    }
+}
+
+#[test]
+fn entering_while_the_spare_is_made_waits_for_its_offer_to_carry_it() {
+    let mut h = spare_waiting();
+    h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
+    h.no_http("add_pusher");
+    h.advance(20);
+    h.no_http("add_pusher");
+    h.handle(Input::SpareOffer {
+        sdp: "spare-offer".into(),
+    });
+    let add = h.http("add_pusher");
+    assert_eq!(add_pusher_offer(&add).as_deref(), Some("spare-offer"));
+}
+
+#[test]
+fn entering_waits_for_the_spare_only_so_long() {
+    let mut h = spare_waiting();
+    h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
+    h.advance(49);
+    h.no_http("add_pusher");
+    h.advance(1);
+    let add = h.http("add_pusher");
+    assert_eq!(add_pusher_offer(&add), None);
+    // A spare that comes later waits for the next entry.
+    h.handle(Input::SpareOffer { sdp: "late".into() });
+    h.no_http("add_pusher");
+}
+
+#[test]
+fn an_entry_waiting_for_the_spare_can_be_cancelled() {
+    let mut h = spare_waiting();
+    let enter = h.call(Call::EnterRoom {
+        private_map_key: None,
+        room_id: rid("r1"),
+    });
+    let exit = h.call(Call::ExitRoom);
+    assert_eq!(h.err_code(enter), ClientError::Cancelled.code());
+    assert!(h.done(exit).is_ok());
+    h.advance(100);
+    h.no_http("add_pusher");
+    h.no_http("delete_pusher");
 }

@@ -3,7 +3,7 @@
 use super::*;
 
 #[test]
-fn login_posts_credentials_then_connects_and_completes_on_welcome() {
+fn login_posts_credentials_completes_at_its_answer_and_connects_behind_it() {
     let mut h = H::new();
     let id = h.call(Call::Login(login_params(ME)));
     let req = h.http("login");
@@ -23,18 +23,20 @@ fn login_posts_credentials_then_connects_and_completes_on_welcome() {
             ice_servers: vec![],
         }),
     );
-    assert!(h.pending(id), "login waits for the socket");
+    // Done at the HTTP answer: the socket opens behind it, asking for the
+    // session's frames from its first one on.
+    assert_eq!(h.done(id), Ok(CallOk::LoggedIn { user_id: uid(ME) }));
+    assert!(h.c.is_logged_in());
     let url = h.ws_connect();
     assert_eq!(
         url,
-        "wss://rs.example/weapp/multi_room/ws?userID=carol&token=t%2Fk%20n"
+        "wss://rs.example/weapp/multi_room/ws?userID=carol&token=t%2Fk%20n&lastSeq=0"
     );
     assert_eq!(
         h.events(),
         [Event::ConnectionStateChange(ConnectionState::Connecting)]
     );
-    h.welcome(false);
-    assert_eq!(h.done(id), Ok(CallOk::LoggedIn { user_id: uid(ME) }));
+    h.welcome(true);
     assert_eq!(
         h.events(),
         [Event::ConnectionStateChange(ConnectionState::Connected)]
@@ -96,18 +98,7 @@ fn misuse_fails_at_once_with_clear_codes() {
     let id = h.call(Call::Login(login_params(ME)));
     let again = h.call(Call::Login(login_params(ME)));
     assert_eq!(h.err_code(again), ClientError::AlreadyLoggedIn.code());
-    // Not logged in until the welcome either.
-    let req = h.http("login");
-    h.reply(
-        &req,
-        ReplyBody::Login(LoginResponse {
-            user_id: uid(ME),
-            token: "t".into(),
-            token_ttl: 60,
-            heartbeat_interval: 5,
-            ice_servers: vec![],
-        }),
-    );
+    // Not logged in while login is on its way either.
     let early = h.call(Call::EnterRoom {
         private_map_key: None,
         room_id: rid("r1"),
@@ -117,7 +108,71 @@ fn misuse_fails_at_once_with_clear_codes() {
 }
 
 #[test]
-fn login_gives_up_when_the_socket_never_connects() {
+fn a_room_entered_before_the_first_welcome_signals_once_it_comes() {
+    let mut h = H::new();
+    let login = h.login_answered();
+    assert!(h.done(login).is_ok());
+    h.ws_connect();
+    // enterRoom at once: its add_pusher is HTTP and does not wait for the socket.
+    let (enter, add) = h.start_entering("r1");
+    h.ok_roster(&add, &["alice", ME]);
+    assert_eq!(h.done(enter), Ok(CallOk::Entered { room_id: rid("r1") }));
+    assert_eq!(h.peers(), [created("alice", false)]);
+    // Frames the server numbered for the session before the socket was up
+    // are replayed after its welcome (the connect asked from seq 0).
+    let join = h.server(ServerEvent::PusherJoin {
+        room_id: rid("r1"),
+        pusher: pusher("dave"),
+    });
+    let offer = h.server(ServerEvent::Offer {
+        room_id: rid("r1"),
+        from: uid("alice"),
+        sdp: "offer-1".into(),
+    });
+    h.welcome(true);
+    h.frame(join);
+    h.frame(offer);
+    let actions = h.peers();
+    assert!(
+        actions.contains(&created("dave", true)),
+        "the replayed join reached the room: {actions:?}"
+    );
+    assert!(
+        actions.iter().any(|a| matches!(a, PeerAction::SetRemoteSdp { kind: SdpKind::Offer, sdp, .. } if sdp == "offer-1")),
+        "the replayed offer reached its peer: {actions:?}"
+    );
+    // Our answer, made before the welcome or after, leaves on the socket.
+    h.handle(Input::LocalSdp {
+        user: uid("alice"),
+        kind: SdpKind::Answer,
+        sdp: "answer-1".into(),
+    });
+    assert_eq!(kinds(&h.sent()), ["answer"]);
+}
+
+#[test]
+fn socket_frames_made_before_the_first_welcome_wait_for_it() {
+    let mut h = H::new();
+    h.login_answered();
+    h.ws_connect();
+    let text = h.call(Call::SendRoomTextMsg { text: "hi".into() });
+    assert_eq!(h.err_code(text), ClientError::NotInRoom.code());
+    let (enter, add) = h.start_entering("r1");
+    h.ok_roster(&add, &["zed", ME]);
+    assert!(h.done(enter).is_ok());
+    assert_eq!(h.peers(), [created("zed", true)]);
+    h.handle(Input::LocalSdp {
+        user: uid("zed"),
+        kind: SdpKind::Offer,
+        sdp: "offer-1".into(),
+    });
+    assert!(h.sent().is_empty(), "no socket yet: the offer waits");
+    h.welcome(true);
+    assert_eq!(kinds(&h.sent()), ["offer"]);
+}
+
+#[test]
+fn a_session_whose_socket_never_connects_ends_with_an_error_event() {
     let mut h = H::new();
     let id = h.call(Call::Login(login_params(ME)));
     let req = h.http("login");
@@ -131,15 +186,22 @@ fn login_gives_up_when_the_socket_never_connects() {
             ice_servers: vec![],
         }),
     );
+    assert!(h.done(id).is_ok());
     for attempt in 1..=3 {
         h.ws_connect();
         h.drop_socket();
         if attempt < 3 {
-            assert!(h.pending(id));
+            assert!(h.c.is_logged_in());
             h.advance(10_000);
         }
     }
-    assert_eq!(h.err_code(id), ClientError::ConnectFailed.code());
+    assert!(!h.c.is_logged_in());
+    let events = h.events();
+    assert!(events.contains(&Event::Error {
+        code: ClientError::ConnectFailed.code(),
+        message: ClientError::ConnectFailed.api().message,
+    }));
+    assert!(events.contains(&Event::ConnectionStateChange(ConnectionState::Disconnected)));
     let logout = h.http("logout");
     assert!(logout.url.contains("token=t"));
     h.advance(60_000);
@@ -147,9 +209,6 @@ fn login_gives_up_when_the_socket_never_connects() {
         !h.out.iter().any(|o| matches!(o, Output::WsConnect { .. })),
         "no more attempts"
     );
-    assert!(h
-        .events()
-        .contains(&Event::ConnectionStateChange(ConnectionState::Disconnected)));
 }
 
 #[test]
@@ -267,7 +326,7 @@ fn a_socket_refused_for_a_stale_token_ends_the_session() {
 }
 
 #[test]
-fn login_fails_when_the_socket_is_refused() {
+fn a_session_refused_on_its_first_socket_ends_with_the_servers_code() {
     let mut h = H::new();
     let id = h.call(Call::Login(login_params(ME)));
     let req = h.http("login");
@@ -290,8 +349,12 @@ fn login_fails_when_the_socket_is_refused() {
             message: "replaced".into(),
         },
     });
-    assert_eq!(h.err_code(id), 1009);
+    assert!(h.done(id).is_ok());
     assert!(!h.c.is_logged_in());
+    assert!(h
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Error { code: 1009, .. })));
 }
 
 #[test]
@@ -405,6 +468,7 @@ fn a_welcome_with_ice_servers_refreshes_the_turn_credentials() {
             user: uid("dave"),
             offerer: true,
             ice_servers: fresh.clone(),
+            offered: false,
         }]
     );
     // The next welcome says nothing of ICE servers: the fresh ones stay.
@@ -421,6 +485,7 @@ fn a_welcome_with_ice_servers_refreshes_the_turn_credentials() {
             user: uid("erin"),
             offerer: true,
             ice_servers: fresh,
+            offered: false,
         }]
     );
 }

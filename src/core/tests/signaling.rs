@@ -252,14 +252,6 @@ fn queued_signaling_is_dropped_when_we_leave_while_offline() {
     assert!(h.sent().is_empty());
 }
 
-/// `who` with a join order, as our server lists members whose client asked for one.
-fn ordered(who: &str, order: u64) -> Pusher {
-    Pusher {
-        join_order: Some(order),
-        ..pusher(who)
-    }
-}
-
 fn ordered_roster(h: &mut H, req: &HttpRequest, members: &[Pusher]) {
     let RequestBody::AddPusher(b) = &req.body else {
         panic!("not add_pusher: {req:?}");
@@ -267,6 +259,7 @@ fn ordered_roster(h: &mut H, req: &HttpRequest, members: &[Pusher]) {
     let body = ReplyBody::AddPusher(AddPusherResponse {
         room_id: b.room_id.clone(),
         pushers: Some(members.to_vec()),
+        offered_to: None,
     });
     h.reply(req, body);
 }
