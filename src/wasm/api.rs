@@ -4,11 +4,11 @@
 //! and rejecting with `Error`s that carry `{code, message}`. Events go to one
 //! callback as `{type, data}`; each host's JS `RTCRoom` shapes both.
 
-use super::driver::{rejected, shutdown, start_call, Driver, Shared};
+use super::driver::{pump, rejected, shutdown, start_call, Driver, Shared};
 use super::js;
 use super::media::Media;
 use super::transport::Transport;
-use crate::core::{Call, ClientError, Config, LoginParams};
+use crate::core::{Call, ClientError, Config, Input, LoginParams};
 use js_sys::{Function, Promise};
 use rtcroom_protocol::{ApiError, RoomId, UserId};
 use wasm_bindgen::prelude::*;
@@ -130,9 +130,14 @@ impl RoomCore {
         }
         cfg.jitter_seed = Some((js_sys::Math::random() * 4_294_967_296.0) as u64);
         let client = crate::core::Client::new(cfg);
-        Ok(RoomCore {
+        let core = RoomCore {
             driver: Driver::new(client, transport, media, on_event),
-        })
+        };
+        // One idle turn of the core now: the engine compiles its code on a
+        // function's first call, so the first call the application makes
+        // (login, timed by the user) does not pay for it.
+        pump(core.driver(), Input::Timeout);
+        Ok(core)
     }
 
     /// `login({serverDomain, sdkAppID, accType, userID, userSig, userName?, userAvatar?})` → `{userID}`.
