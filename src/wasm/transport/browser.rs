@@ -1,8 +1,7 @@
 //! The browser's HTTP on gloo-net: `fetch`, aborted after [`HTTP_TIMEOUT_MS`]
 //! (its socket is the platform's `WebSocket`, in [`super::socket`]).
 
-use super::wx::object;
-use super::HTTP_TIMEOUT_MS;
+use super::{object, HTTP_TIMEOUT_MS};
 use crate::core::ClientError;
 use crate::wasm::js;
 use crate::wasm::timer::set_timeout;

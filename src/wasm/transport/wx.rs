@@ -4,11 +4,11 @@
 //! `window`, which the mini-program runtime lacks.
 
 use super::socket::{Socket, SocketTask};
-use super::HTTP_TIMEOUT_MS;
+use super::{object, HTTP_TIMEOUT_MS};
 use crate::core::{ClientError, ConnId};
 use crate::wasm::driver::Weak;
 use crate::wasm::js;
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Object, Promise};
 use rtcroom_protocol::ApiError;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -22,15 +22,6 @@ extern "C" {
     fn request(this: &Host, options: &Object) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = connectSocket)]
     fn connect_socket(this: &Host, options: &Object) -> Result<SocketTask, JsValue>;
-}
-
-/// `{k: v, …}`.
-pub(super) fn object(pairs: &[(&str, &JsValue)]) -> Object {
-    let o = Object::new();
-    for (k, v) in pairs {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
-    }
-    o
 }
 
 impl Host {
