@@ -44,8 +44,10 @@ pub trait Doc: Sized {
     fn as_f64(&self) -> Option<f64>;
     /// A string.
     fn as_string(&self) -> Option<String>;
-    /// An array's elements.
-    fn items(&self) -> Option<Vec<Self>>;
+    /// An array's length (`None` for anything else).
+    fn array_len(&self) -> Option<u32>;
+    /// Element `i` of an array (`i` below its length).
+    fn at(&self, i: u32) -> Self;
 }
 
 /// Why a value did not read (serde's wording where serde has one).
@@ -170,11 +172,16 @@ impl<T: Read> Read for Option<T> {
 
 impl<T: Read> Read for Vec<T> {
     fn read<D: Doc>(v: &D) -> Result<Self, ReadError> {
-        v.items()
-            .ok_or_else(|| ReadError::invalid("a sequence"))?
-            .iter()
-            .map(T::read)
-            .collect()
+        // A loop, not `map(..).collect::<Result<_, _>>()`: that one's
+        // adapter was ~1 KB of wasm per element type.
+        let len = v
+            .array_len()
+            .ok_or_else(|| ReadError::invalid("a sequence"))?;
+        let mut out = Vec::with_capacity(len as usize);
+        for i in 0..len {
+            out.push(T::read(&v.at(i))?);
+        }
+        Ok(out)
     }
 }
 
@@ -283,8 +290,12 @@ impl Doc for serde_json::Value {
         self.as_str().map(str::to_owned)
     }
 
-    fn items(&self) -> Option<Vec<Self>> {
-        self.as_array().cloned()
+    fn array_len(&self) -> Option<u32> {
+        self.as_array().and_then(|a| u32::try_from(a.len()).ok())
+    }
+
+    fn at(&self, i: u32) -> Self {
+        self[i as usize].clone()
     }
 }
 

@@ -84,9 +84,12 @@ impl Doc for JsDoc {
         self.0.as_string()
     }
 
-    fn items(&self) -> Option<Vec<Self>> {
-        let array = self.0.dyn_ref::<Array>()?;
-        Some(array.iter().map(JsDoc).collect())
+    fn array_len(&self) -> Option<u32> {
+        self.0.dyn_ref::<Array>().map(Array::length)
+    }
+
+    fn at(&self, i: u32) -> Self {
+        JsDoc(self.0.unchecked_ref::<Array>().get(i))
     }
 }
 
