@@ -73,20 +73,19 @@ impl ReadError {
     #[cold]
     #[inline(never)]
     pub fn unknown_variant(got: &str, names: &'static [&'static str]) -> Self {
-        let mut msg = format!("unknown variant `{got}`, expected ");
-        match names {
-            [] => msg = format!("unknown variant `{got}`, there are no variants"),
-            [one] => msg.push_str(&format!("`{one}`")),
-            [a, b] => msg.push_str(&format!("`{a}` or `{b}`")),
-            _ => {
-                msg.push_str("one of ");
-                for (i, n) in names.iter().enumerate() {
-                    if i > 0 {
-                        msg.push_str(", ");
-                    }
-                    msg.push_str(&format!("`{n}`"));
-                }
+        let mut msg = String::from("unknown variant `");
+        msg.push_str(got);
+        msg.push_str("`, expected ");
+        if names.len() > 2 {
+            msg.push_str("one of ");
+        }
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                msg.push_str(if names.len() == 2 { " or " } else { ", " });
             }
+            msg.push('`');
+            msg.push_str(name);
+            msg.push('`');
         }
         ReadError(msg)
     }
