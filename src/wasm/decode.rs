@@ -168,7 +168,7 @@ mod tests {
         );
         assert_eq!(
             rejected::<ApiError>("null"),
-            "invalid type: expected struct ApiError"
+            "invalid type: expected an object"
         );
         rejected::<QuitReason>(r#""gone""#);
         rejected::<RoomSummary>(r#"{"roomID":"","roomCreator":"a"}"#);
