@@ -11,16 +11,36 @@ use js_sys::Array;
 use rtcroom_protocol::frame::{decode_any_frame, AnyServerFrame};
 use rtcroom_protocol::read::{Doc, Read};
 use rtcroom_protocol::ApiError;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-/// An HTTP reply for `cmd`, expected as `expect`.
-pub fn reply(cmd: &str, expect: ReplyKind, status: u16, text: &str) -> Result<ReplyBody, ApiError> {
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a JS string, which stays in JS (js-sys's takes a
+    /// `&str`: a reply or frame would cross into the wasm and back).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_js(text: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// An HTTP reply for `cmd`, expected as `expect`: its status and its text (a
+/// JS string; any other value is taken as parsed already, as a mini-program
+/// runtime may hand it).
+pub fn reply(
+    cmd: &str,
+    expect: ReplyKind,
+    status: u16,
+    text: &JsValue,
+) -> Result<ReplyBody, ApiError> {
     if !(200..300).contains(&status) {
         return Err(ClientError::HttpStatus.with_message(format!("{cmd}: HTTP {status}")));
     }
-    let doc = js_sys::JSON::parse(text)
-        .map(JsDoc)
-        .map_err(|_| ClientError::BadReply.with_message(format!("{cmd}: not JSON")))?;
+    let doc = if text.is_string() {
+        parse_js(text)
+            .map(JsDoc)
+            .map_err(|_| ClientError::BadReply.with_message(format!("{cmd}: not JSON")))?
+    } else {
+        JsDoc(text.clone())
+    };
     let envelope = ApiError::read(&doc)
         .map_err(|e| ClientError::BadReply.with_message(format!("{cmd}: {e}")))?;
     if envelope.code != 0 {
@@ -30,9 +50,9 @@ pub fn reply(cmd: &str, expect: ReplyKind, status: u16, text: &str) -> Result<Re
         .map_err(|e| ClientError::BadReply.with_message(format!("{cmd}: {e}")))
 }
 
-/// One text frame from socket `conn`, as the core's input.
-pub fn frame(conn: ConnId, text: &str) -> Input {
-    let Ok(value) = js_sys::JSON::parse(text) else {
+/// One text frame (a JS string) from socket `conn`, as the core's input.
+pub fn frame(conn: ConnId, text: &JsValue) -> Input {
+    let Ok(value) = parse_js(text) else {
         return Input::WsUndecodable {
             conn,
             seq: None,

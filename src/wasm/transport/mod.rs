@@ -78,13 +78,13 @@ impl Transport {
     pub async fn post(&self, req: &HttpRequest) -> Result<ReplyBody, ApiError> {
         let body = js::to_json(&req.body)
             .ok_or_else(|| ClientError::InvalidArgument.with_message("body not serializable"))?;
-        let (status, text) = match self {
+        let (status, reply) = match self {
             #[cfg(feature = "browser")]
             Transport::Browser => browser::post(req.cmd, &req.url, body).await?,
             #[cfg(feature = "wx")]
             Transport::Wx(host) => host.post(req.cmd, &req.url, body).await?,
         };
-        decode::reply(req.cmd, req.expect, status, &text)
+        decode::reply(req.cmd, req.expect, status, &reply)
     }
 
     /// Opens `url`; its frames and its close go to `driver`, tagged `conn`.

@@ -139,8 +139,9 @@ impl Socket {
                 if state.quiet.get() || state.reported.get() || state.dropped.get() {
                     return;
                 }
-                if let Some(text) = js::get(&ev, "data").as_string() {
-                    socket_text(&state.driver, state.conn, &text);
+                let data = js::get(&ev, "data");
+                if data.is_string() {
+                    socket_text(&state.driver, state.conn, &data);
                 }
             })
         };

@@ -36,13 +36,14 @@ impl Host {
         Ok(host.unchecked_into())
     }
 
-    /// `request({method: 'POST', dataType: 'text', …})`: the status and the reply's text.
+    /// `request({method: 'POST', dataType: 'text', …})`: the status and the
+    /// reply's `data` (its text, or the value a runtime parsed it into).
     pub async fn post(
         &self,
         cmd: &str,
         url: &str,
         body: String,
-    ) -> Result<(u16, String), ApiError> {
+    ) -> Result<(u16, JsValue), ApiError> {
         let mut slot = None;
         let done = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
         let Some((success, fail)) = slot else {
@@ -66,16 +67,9 @@ impl Host {
         match JsFuture::from(done).await {
             Ok(res) => {
                 let status = js::get_uint(&res, "statusCode").unwrap_or(0);
+                // Text, or what a runtime that parsed the JSON anyway made of it.
                 let data = js::get(&res, "data");
-                // A runtime that parsed the JSON anyway: write it back as text.
-                let text = match data.as_string() {
-                    Some(t) => t,
-                    None => js_sys::JSON::stringify(&data)
-                        .ok()
-                        .and_then(|s| s.as_string())
-                        .unwrap_or_default(),
-                };
-                Ok((u16::try_from(status).unwrap_or(0), text))
+                Ok((u16::try_from(status).unwrap_or(0), data))
             }
             Err(e) => {
                 let msg = js::get_string(&e, "errMsg").unwrap_or_else(|| "request:fail".into());
