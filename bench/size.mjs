@@ -1,7 +1,7 @@
 // Client size on the wire: gzip (level 9) and brotli (quality 11) of each file
 // a page loads, compressed one by one as a server would send them, summed.
 // Ours: www/pkg after scripts/build (wasm + wasm-bindgen glue + our JS glue),
-// and the mini-program's core after scripts/build-miniprogram (the same wasm,
+// and the mini-program's core after scripts/build-miniprogram (the same crate built with its own transport,
 // its bound glue and the adapter JS that runs it, shipped unminified).
 // `target` checks issue 15's aim (docs/client-size.md): the browser's total
 // at most 80 KB gzip and the mini-program's within 10% of it; a miss is

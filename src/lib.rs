@@ -2,11 +2,11 @@
 //!
 //! * [`core`] — the client state machine: feed it inputs, drain its outputs.
 //! * `wasm` (wasm32 only) — the driver for browsers and mini-programs alike
-//!   and the exported `RoomCore` class; the hosts differ only in transport.
-//! * [`de`] — serde values out of parsed JSON as JS holds it (both hosts).
+//!   and the exported `RoomCore` class; the hosts differ only in transport
+//!   (cargo features `browser` and `wx`, one build per host). It reads parsed
+//!   JSON through the protocol's readers (`rtcroom_protocol::read`).
 
 pub mod core;
-pub mod de;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -16,6 +16,7 @@ use rtcroom::core::{
     decode_reply, Call, CallId, CallOk, Client, Config, ConnId, Event, Input, Output, PeerAction,
     SdpKind,
 };
+use rtcroom::protocol::read::Read;
 use rtcroom::protocol::usersig::gen_v2;
 use rtcroom::protocol::ws::{IceCandidate, ServerEvent, ServerFrame};
 use rtcroom::protocol::{ApiError, RoomId, UserId};
@@ -200,12 +201,12 @@ impl Node {
                 let body = serde_json::to_string(&req.body).unwrap();
                 let (status, bytes) = net.post(&req.url, body).await;
                 assert_eq!(status, 200, "{}", req.cmd);
-                let envelope: ApiError = serde_json::from_slice(&bytes).unwrap();
+                let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                let envelope = ApiError::read(&doc).unwrap();
                 let result = if envelope.code != 0 {
                     Err(envelope)
                 } else {
-                    let mut de = serde_json::Deserializer::from_slice(&bytes);
-                    Ok(decode_reply(req.expect, &mut de).unwrap())
+                    Ok(decode_reply(req.expect, &doc).unwrap())
                 };
                 self.handle(Input::HttpReply { id: req.id, result });
             }

@@ -152,7 +152,7 @@ async fn logged_in(user: &str) -> (RoomCore, Events, Array) {
         ("userSig", get(&info, "userSig")),
         ("userName", format!("Name {user}").into()),
     ]);
-    let me = await_ok(room.login(params)).await;
+    let me = await_ok(room.call("login", params, JsValue::UNDEFINED)).await;
     assert_eq!(get(&me, "userID"), user);
     assert!(room.is_logged_in());
     (room, events, calls)
@@ -170,11 +170,17 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
 
     // Create without a roomID: the server assigns one; roomInfo may be an object.
     let info = obj(&[("name", "wasm call".into())]);
-    let created = await_ok(a.create_room(obj(&[("roomInfo", info)]))).await;
+    let created =
+        await_ok(a.call("createRoom", obj(&[("roomInfo", info)]), JsValue::UNDEFINED)).await;
     let room_id = get(&created, "roomID").as_string().unwrap();
     assert!(room_id.starts_with("room_"), "{room_id}");
 
-    let list = await_ok(b.get_room_list(obj(&[("index", 0.into()), ("count", 50.into())]))).await;
+    let list = await_ok(b.call(
+        "getRoomList",
+        obj(&[("index", 0.into()), ("count", 50.into())]),
+        JsValue::UNDEFINED,
+    ))
+    .await;
     let rooms: Array = get(&list, "rooms").dyn_into().unwrap();
     let listed = rooms
         .iter()
@@ -183,7 +189,12 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
     assert_eq!(get(&listed, "roomInfo"), "{\"name\":\"wasm call\"}");
     assert_eq!(get(&listed, "roomCreator"), a_id.as_str());
 
-    await_ok(b.enter_room(obj(&[("roomID", room_id.clone().into())]))).await;
+    await_ok(b.call(
+        "enterRoom",
+        obj(&[("roomID", room_id.clone().into())]),
+        JsValue::UNDEFINED,
+    ))
+    .await;
     let list = b_ev.wait_for("getPusherList", 1).await;
     let pushers: Array = list[0].clone().dyn_into().unwrap();
     assert_eq!(pushers.length(), 1, "the list excludes ourselves");
@@ -209,7 +220,7 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
     assert!(b_offers, "b joined later: b offers");
 
     // Messages both ways with the sender stamped.
-    await_ok(a.send_room_text_msg("hello from a".into())).await;
+    await_ok(a.call("sendRoomTextMsg", "hello from a".into(), JsValue::UNDEFINED)).await;
     let m = b_ev.wait_for("recvRoomTextMsg", 1).await;
     assert_eq!(
         (
@@ -219,7 +230,7 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
         (Some(room_id.clone()), Some(a_id.clone()))
     );
     assert_eq!(get(&m[0], "text"), "hello from a");
-    await_ok(b.send_room_custom_msg("like".into(), "{\"n\":1}".into())).await;
+    await_ok(b.call("sendRoomCustomMsg", "like".into(), "{\"n\":1}".into())).await;
     let m = a_ev.wait_for("recvRoomCustomMsg", 1).await;
     assert_eq!(
         (
@@ -237,7 +248,12 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
     // A socket dropped mid-room: messages sent meanwhile arrive once, in order.
     b.simulate_disconnect();
     for i in 0..5 {
-        await_ok(a.send_room_text_msg(format!("while away {i}").into())).await;
+        await_ok(a.call(
+            "sendRoomTextMsg",
+            format!("while away {i}").into(),
+            JsValue::UNDEFINED,
+        ))
+        .await;
     }
     b_ev.wait_for("recvRoomTextMsg", 6).await;
     sleep(500).await;
@@ -273,20 +289,24 @@ async fn two_rooms_in_one_page_create_enter_message_resume_and_leave() {
     );
 
     // Leaving: the other side hears it; bad input is a clear error, not a crash.
-    await_ok(b.exit_room()).await;
+    await_ok(b.call("exitRoom", JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
     let quit = a_ev.wait_for("pusherQuit", 1).await;
     assert_eq!(get(&quit[0], "userID"), b_id.as_str());
-    let err = JsFuture::from(b.send_room_text_msg("nobody hears".into()))
+    let err = JsFuture::from(b.call("sendRoomTextMsg", "nobody hears".into(), JsValue::UNDEFINED))
         .await
         .unwrap_err();
     assert_eq!(get(&err, "code"), -1003, "not in a room");
-    let err = JsFuture::from(b.enter_room(obj(&[("roomID", "".into())])))
-        .await
-        .unwrap_err();
+    let err = JsFuture::from(b.call(
+        "enterRoom",
+        obj(&[("roomID", "".into())]),
+        JsValue::UNDEFINED,
+    ))
+    .await
+    .unwrap_err();
     assert_eq!(get(&err, "code"), -1012, "empty roomID");
-    await_ok(a.exit_room()).await;
-    await_ok(a.logout()).await;
-    await_ok(b.logout()).await;
+    await_ok(a.call("exitRoom", JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    await_ok(a.call("logout", JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    await_ok(b.call("logout", JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
     assert!(!a.is_logged_in());
 }
 
@@ -309,12 +329,18 @@ async fn wrong_user_sig_rejects_with_the_server_code() {
         ("userID", "someone-else".into()),
         ("userSig", get(&info, "userSig")),
     ]);
-    let err = JsFuture::from(room.login(params)).await.unwrap_err();
-    assert_eq!(get(&err, "code"), 7006, "identifier mismatch");
-    assert!(err.is_instance_of::<js_sys::Error>());
-    let err = JsFuture::from(room.login(obj(&[("serverDomain", "x".into())])))
+    let err = JsFuture::from(room.call("login", params, JsValue::UNDEFINED))
         .await
         .unwrap_err();
+    assert_eq!(get(&err, "code"), 7006, "identifier mismatch");
+    assert!(err.is_instance_of::<js_sys::Error>());
+    let err = JsFuture::from(room.call(
+        "login",
+        obj(&[("serverDomain", "x".into())]),
+        JsValue::UNDEFINED,
+    ))
+    .await
+    .unwrap_err();
     assert_eq!(get(&err, "code"), -1012);
 }
 

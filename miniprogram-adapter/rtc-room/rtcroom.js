@@ -43,9 +43,9 @@ function settle(options, promise) {
   return promise
 }
 
-/** `core[method](...args)` when logged in. */
-function call(method, ...args) {
-  return core ? core[method](...args) : Promise.reject(fail(NOT_LOGGED_IN, 'not logged in'))
+/** The core's call `name(a, b)` when logged in. */
+function call(name, a, b) {
+  return core ? core.call(name, a, b) : Promise.reject(fail(NOT_LOGGED_IN, 'not logged in'))
 }
 
 /** Stops `c` at once (its socket and timer; pending calls fail) and frees it. */
@@ -131,7 +131,7 @@ function login(options) {
     const mine = new glue.RoomCore(wx, null, { debug: !!data.debug }, onEvent)
     core = mine
     try {
-      const r = await mine.login({
+      const r = await mine.call('login', {
         serverDomain: data.serverDomain,
         sdkAppID: data.sdkAppID,
         accType: data.accType === undefined ? (data.accountType || '') : data.accType,
@@ -167,7 +167,7 @@ function logout(options) {
     const c = core
     if (!c) return {}
     try {
-      await c.logout()
+      await c.call('logout')
     } finally {
       if (core === c) core = null
       drop(c)

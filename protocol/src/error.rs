@@ -4,6 +4,7 @@
 //! clients read our answers the same way); 1001–1099 are ours for API misuse,
 //! 7001–7099 are UserSig and login failures. A code never changes meaning.
 
+use crate::read::wire_struct;
 use serde::{Deserialize, Serialize};
 
 /// One table of codes: each variant with its doc, wire number and default
@@ -152,14 +153,16 @@ codes! {
     }
 }
 
-/// An error as it travels: `{"code": n, "message": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{message} (code {code})")]
-pub struct ApiError {
-    /// Stable numeric code (see [`ErrorCode`]).
-    pub code: i32,
-    /// Human-readable detail.
-    pub message: String,
+wire_struct! {
+    /// An error as it travels: `{"code": n, "message": "..."}`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+    #[error("{message} (code {code})")]
+    pub struct ApiError {
+        /// Stable numeric code (see [`ErrorCode`]).
+        pub code: i32 = "code",
+        /// Human-readable detail.
+        pub message: String = "message",
+    }
 }
 
 impl ApiError {

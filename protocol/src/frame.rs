@@ -1,70 +1,20 @@
-//! Server frames decoded field by field, for clients whose format can look a
-//! field up by name (the wasm driver's parsed JS object), and the one table
-//! that defines [`ServerEvent`]: the `server_events!` macro writes each
-//! variant's `type` and field wire names once and generates both the serde
-//! derive's attributes and this decoder from them.
+//! Server frames decoded field by field, for clients that hold the frame
+//! already parsed (the wasm driver's JS object), and the one table that
+//! defines [`ServerEvent`]: the `server_events!` macro writes each variant's
+//! `type` and field wire names once and generates both the serde derive's
+//! attributes (the server's) and the client's decoder from them.
 //!
 //! [`ServerFrame`]'s derived `Deserialize` (a `seq` flattened next to an
 //! internally tagged event) works with any format, but only by buffering the
 //! whole frame into serde's private `Content` tree and walking it again for
 //! the variant: in the wasm build that was the largest function by far
 //! (~80 KB before gzip). [`decode_frame`] reads `seq` and `type` first, then
-//! only that variant's fields, each with its own derived `Deserialize`. The
-//! tests check it agrees with the derived decoder on every variant.
+//! only that variant's fields, each through its [`Read`](crate::read::Read)
+//! (no serde on the client's side, see [`crate::read`]). The tests check it
+//! agrees with the derived decoder on every variant.
 
-use crate::http::Pusher;
-use crate::ids::{RoomId, UserId};
-use crate::sfu::{RoomMode, SfuLink, SfuState, SfuStream};
-use crate::ws::{
-    CloseReason, CustomHead, IceCandidate, QuitReason, ServerEvent, ServerFrame, TextHead,
-};
-use serde::de::{DeserializeOwned, Error};
-
-/// A decoded document whose fields can be read by their wire name.
-pub trait Fields {
-    /// The format's error.
-    type Error: Error;
-    /// The field `key` as a `T`; `Ok(None)` when it is absent or null.
-    fn field<T: DeserializeOwned>(&self, key: &'static str) -> Result<Option<T>, Self::Error>;
-}
-
-/// A field type of a frame: required unless it is an `Option`.
-pub trait FrameField: Sized {
-    /// Reads field `key` of `f` (absent or null: `None`, or "missing field").
-    fn read<F: Fields>(f: &F, key: &'static str) -> Result<Self, F::Error>;
-}
-
-impl<T: DeserializeOwned> FrameField for Option<T> {
-    fn read<F: Fields>(f: &F, key: &'static str) -> Result<Self, F::Error> {
-        f.field(key)
-    }
-}
-
-macro_rules! required {
-    ($($ty:ty),* $(,)?) => {
-        $(impl FrameField for $ty {
-            fn read<F: Fields>(f: &F, key: &'static str) -> Result<Self, F::Error> {
-                f.field(key)?.ok_or_else(|| F::Error::missing_field(key))
-            }
-        })*
-    };
-}
-
-// Every type a frame field has; a new one is added here.
-required!(
-    u64,
-    u32,
-    i32,
-    bool,
-    String,
-    UserId,
-    RoomId,
-    Pusher,
-    QuitReason,
-    CloseReason
-);
-required!(TextHead, CustomHead, IceCandidate);
-required!(RoomMode, SfuLink, SfuState, Vec<SfuStream>);
+use crate::read::{field, Doc, ReadError};
+use crate::ws::{ServerEvent, ServerFrame};
 
 /// Defines the server event enum from one table — each variant with its
 /// `type` and each field with its wire name — and its field-by-field decoder
@@ -104,14 +54,15 @@ macro_rules! server_events {
             pub const TYPES: &'static [&'static str] = &[$($wire),*];
 
             /// The variant `ty`, its fields read from `f` by their wire names.
-            pub fn decode_fields<F: $crate::frame::Fields>(ty: &str, f: &F) -> Result<Self, F::Error> {
-                #[allow(unused_imports)]
-                use $crate::frame::FrameField;
+            pub fn decode_fields<D: $crate::read::Doc>(
+                ty: &str,
+                f: &D,
+            ) -> Result<Self, $crate::read::ReadError> {
                 Ok(match ty {
                     $($wire => $name::$variant $({
-                        $($field: <$fty as FrameField>::read(f, $key)?,)*
+                        $($field: $crate::read::field::<$fty, D>(f, $key)?,)*
                     })?,)*
-                    other => return Err(serde::de::Error::unknown_variant(other, Self::TYPES)),
+                    other => return Err($crate::read::ReadError::unknown_variant(other, Self::TYPES)),
                 })
             }
         }
@@ -121,9 +72,9 @@ pub(crate) use server_events;
 
 /// Decodes a [`ServerFrame`] exactly as its derived `Deserialize` would
 /// (unknown fields are ignored, optional ones may be absent or null).
-pub fn decode_frame<F: Fields>(f: &F) -> Result<ServerFrame, F::Error> {
-    let seq = u64::read(f, "seq")?;
-    let ty = String::read(f, "type")?;
+pub fn decode_frame<D: Doc>(f: &D) -> Result<ServerFrame, ReadError> {
+    let seq = field(f, "seq")?;
+    let ty: String = field(f, "type")?;
     let event = ServerEvent::decode_fields(&ty, f)?;
     Ok(ServerFrame { seq, event })
 }
@@ -145,9 +96,9 @@ pub enum AnyServerFrame {
 }
 
 /// Decodes a frame of either table, field by field like [`decode_frame`].
-pub fn decode_any_frame<F: Fields>(f: &F) -> Result<AnyServerFrame, F::Error> {
-    let seq = u64::read(f, "seq")?;
-    let ty = String::read(f, "type")?;
+pub fn decode_any_frame<D: Doc>(f: &D) -> Result<AnyServerFrame, ReadError> {
+    let seq = field(f, "seq")?;
+    let ty: String = field(f, "type")?;
     if crate::sfu::SfuServerEvent::TYPES.contains(&ty.as_str()) {
         let event = crate::sfu::SfuServerEvent::decode_fields(&ty, f)?;
         return Ok(AnyServerFrame::Sfu { seq, event });
@@ -166,23 +117,10 @@ mod tests {
         TextHead, TextHeadData,
     };
     use crate::{RoomId, UserId};
-    use serde_json::{Map, Value};
+    use serde_json::Value;
 
-    /// What a JSON driver would lend [`decode_frame`].
-    struct Json(Map<String, Value>);
-
-    impl Fields for Json {
-        type Error = serde_json::Error;
-        fn field<T: DeserializeOwned>(&self, key: &'static str) -> Result<Option<T>, Self::Error> {
-            match self.0.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(v) => T::deserialize(v).map(Some),
-            }
-        }
-    }
-
-    fn decode(json: &str) -> Result<ServerFrame, serde_json::Error> {
-        decode_frame(&Json(serde_json::from_str(json).unwrap()))
+    fn decode(json: &str) -> Result<ServerFrame, ReadError> {
+        decode_frame(&serde_json::from_str::<Value>(json).unwrap())
     }
 
     /// One event of every variant; the match makes a new variant fail to
@@ -405,17 +343,14 @@ mod tests {
         for json in frames {
             let value: Value = serde_json::from_str(json).unwrap();
             let derived: SfuServerEvent = serde_json::from_value(value.clone()).unwrap();
-            let Value::Object(map) = value else { panic!() };
-            match decode_any_frame(&Json(map)).unwrap() {
+            match decode_any_frame(&value).unwrap() {
                 AnyServerFrame::Sfu { event, .. } => assert_eq!(event, derived, "{json}"),
                 other => panic!("{json}: {other:?}"),
             }
         }
-        let Value::Object(pong) = serde_json::json!({"seq": 1, "type": "pong"}) else {
-            panic!()
-        };
+        let pong = serde_json::json!({"seq": 1, "type": "pong"});
         assert!(matches!(
-            decode_any_frame(&Json(pong)).unwrap(),
+            decode_any_frame(&pong).unwrap(),
             AnyServerFrame::Room(ServerFrame { seq: 1, .. })
         ));
     }

@@ -6,6 +6,7 @@
 //! a `userID` in the body, where the original had one, must match it.
 
 use crate::ids::{RoomId, UserId};
+use crate::read::wire_struct;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The reply envelope: `code` 0 and the command's fields, or an error code.
@@ -51,36 +52,36 @@ pub struct LoginRequest {
     pub user_sig: Option<String>,
 }
 
-/// An ICE server handed to clients (STUN/TURN), from the server's config.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IceServer {
-    /// `stun:` / `turn:` / `turns:` URLs.
-    pub urls: Vec<String>,
-    /// TURN username, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// TURN credential, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credential: Option<String>,
+wire_struct! {
+    /// An ICE server handed to clients (STUN/TURN), from the server's config.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct IceServer {
+        /// `stun:` / `turn:` / `turns:` URLs.
+        pub urls: Vec<String> = "urls",
+        /// TURN username, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub username: Option<String> = "username",
+        /// TURN credential, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub credential: Option<String> = "credential",
+    }
 }
 
-/// `login` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginResponse {
-    /// The user now logged in.
-    #[serde(rename = "userID")]
-    pub user_id: UserId,
-    /// Opaque token for `?token=` on later calls and the WebSocket.
-    pub token: String,
-    /// Seconds the token stays valid without use (each use extends it).
-    #[serde(rename = "tokenTTL")]
-    pub token_ttl: u64,
-    /// How often a member should call `pusher_heartbeat`, in seconds.
-    #[serde(rename = "heartbeatInterval")]
-    pub heartbeat_interval: u64,
-    /// ICE servers for WebRTC clients; empty unless configured.
-    #[serde(rename = "iceServers", default)]
-    pub ice_servers: Vec<IceServer>,
+wire_struct! {
+    /// `login` answer.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LoginResponse {
+        /// The user now logged in.
+        pub user_id: UserId = "userID",
+        /// Opaque token for `?token=` on later calls and the WebSocket.
+        pub token: String = "token",
+        /// Seconds the token stays valid without use (each use extends it).
+        pub token_ttl: u64 = "tokenTTL",
+        /// How often a member should call `pusher_heartbeat`, in seconds.
+        pub heartbeat_interval: u64 = "heartbeatInterval",
+        /// ICE servers for WebRTC clients; empty unless configured.
+        pub ice_servers: Vec<IceServer> = "iceServers" or default,
+    }
 }
 
 /// `get_push_url` request.
@@ -94,12 +95,13 @@ pub struct GetPushUrlRequest {
     pub room_id: Option<RoomId>,
 }
 
-/// `get_push_url` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GetPushUrlResponse {
-    /// Signed RTMP push URL.
-    #[serde(rename = "pushURL")]
-    pub push_url: String,
+wire_struct! {
+    /// `get_push_url` answer.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct GetPushUrlResponse {
+        /// Signed RTMP push URL.
+        pub push_url: String = "pushURL",
+    }
 }
 
 /// `get_room_list` request.
@@ -126,27 +128,25 @@ impl Default for GetRoomListRequest {
     }
 }
 
-/// A member as other members see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pusher {
-    /// Member id.
-    #[serde(rename = "userID")]
-    pub user_id: UserId,
-    /// Display name.
-    #[serde(rename = "userName", default)]
-    pub user_name: String,
-    /// Avatar URL.
-    #[serde(rename = "userAvatar", default)]
-    pub user_avatar: String,
-    /// Signed low-latency play URL of the member's RTMP stream ("" for WebRTC-only members).
-    #[serde(rename = "accelerateURL", default)]
-    pub accelerate_url: String,
-    /// The member's place in the room's join order (ours), present only for
-    /// members whose `add_pusher` asked for it (`joinOrder: true`): between
-    /// two members that both carry one, the later joiner offers
-    /// ([`offers_to`]). Stable while the member stays in.
-    #[serde(rename = "joinOrder", default, skip_serializing_if = "Option::is_none")]
-    pub join_order: Option<u64>,
+wire_struct! {
+    /// A member as other members see it.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Pusher {
+        /// Member id.
+        pub user_id: UserId = "userID",
+        /// Display name.
+        pub user_name: String = "userName" or default,
+        /// Avatar URL.
+        pub user_avatar: String = "userAvatar" or default,
+        /// Signed low-latency play URL of the member's RTMP stream ("" for WebRTC-only members).
+        pub accelerate_url: String = "accelerateURL" or default,
+        /// The member's place in the room's join order (ours), present only for
+        /// members whose `add_pusher` asked for it (`joinOrder: true`): between
+        /// two members that both carry one, the later joiner offers
+        /// ([`offers_to`]). Stable while the member stays in.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub join_order: Option<u64> = "joinOrder",
+    }
 }
 
 /// The offerer rule: whether the member `me` (with its
@@ -169,43 +169,38 @@ pub fn offers_to(
     }
 }
 
-/// A room as `get_room_list` and `get_pushers` describe it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomSummary {
-    /// Room id.
-    #[serde(rename = "roomID")]
-    pub room_id: RoomId,
-    /// Free-form room description given at creation (often JSON text).
-    #[serde(rename = "roomInfo", default)]
-    pub room_info: String,
-    /// The member who created (activated) the room.
-    #[serde(rename = "roomCreator")]
-    pub room_creator: UserId,
-    /// Unsigned mixed-stream play URL ("" when no push domain is configured).
-    #[serde(rename = "mixedPlayURL", default)]
-    pub mixed_play_url: String,
-    /// Custom field (LiveRoom heritage; always a JSON object string).
-    #[serde(default)]
-    pub custom: String,
-    /// Members in the room.
-    #[serde(default)]
-    pub pushers: Vec<Pusher>,
-    /// Number of members (ours; `pushers.len()`).
-    #[serde(rename = "memberCount", default)]
-    pub member_count: u32,
-    /// Creation time, unix milliseconds (ours).
-    #[serde(rename = "createTime", default)]
-    pub create_time: u64,
+wire_struct! {
+    /// A room as `get_room_list` and `get_pushers` describe it.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct RoomSummary {
+        /// Room id.
+        pub room_id: RoomId = "roomID",
+        /// Free-form room description given at creation (often JSON text).
+        pub room_info: String = "roomInfo" or default,
+        /// The member who created (activated) the room.
+        pub room_creator: UserId = "roomCreator",
+        /// Unsigned mixed-stream play URL ("" when no push domain is configured).
+        pub mixed_play_url: String = "mixedPlayURL" or default,
+        /// Custom field (LiveRoom heritage; always a JSON object string).
+        pub custom: String = "custom" or default,
+        /// Members in the room.
+        pub pushers: Vec<Pusher> = "pushers" or default,
+        /// Number of members (ours; `pushers.len()`).
+        pub member_count: u32 = "memberCount" or default,
+        /// Creation time, unix milliseconds (ours).
+        pub create_time: u64 = "createTime" or default,
+    }
 }
 
-/// `get_room_list` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GetRoomListResponse {
-    /// The requested page of active rooms, oldest first.
-    pub rooms: Vec<RoomSummary>,
-    /// Active rooms in all (ours).
-    #[serde(default)]
-    pub total: u32,
+wire_struct! {
+    /// `get_room_list` answer.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct GetRoomListResponse {
+        /// The requested page of active rooms, oldest first.
+        pub rooms: Vec<RoomSummary> = "rooms",
+        /// Active rooms in all (ours).
+        pub total: u32 = "total" or default,
+    }
 }
 
 /// `get_pushers` request.
@@ -245,12 +240,13 @@ pub struct CreateRoomRequest {
     pub private_map_key: Option<String>,
 }
 
-/// `create_room` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreateRoomResponse {
-    /// The room's id (given or assigned).
-    #[serde(rename = "roomID")]
-    pub room_id: RoomId,
+wire_struct! {
+    /// `create_room` answer.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CreateRoomResponse {
+        /// The room's id (given or assigned).
+        pub room_id: RoomId = "roomID",
+    }
 }
 
 /// Body of the commands that name a room and (optionally) the caller:
@@ -313,23 +309,24 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// `add_pusher` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AddPusherResponse {
-    /// The room entered.
-    #[serde(rename = "roomID")]
-    pub room_id: RoomId,
-    /// The members right after this join, the caller included (ours; the
-    /// original answered `roomID` only): what `get_pushers` would answer, so a
-    /// client can start signaling without asking it. Absent when the list
-    /// would not fit `limits.max_response_bytes` (then ask `get_pushers`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pushers: Option<Vec<Pusher>>,
-    /// The member [`AddPusherRequest::offer`] was relayed to (ours): the
-    /// newcomer's peer to it has its offer out and awaits the answer. Absent
-    /// when no offer came, no member fits, or the room runs on the SFU.
-    #[serde(rename = "offeredTo", default, skip_serializing_if = "Option::is_none")]
-    pub offered_to: Option<UserId>,
+wire_struct! {
+    /// `add_pusher` answer.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct AddPusherResponse {
+        /// The room entered.
+        pub room_id: RoomId = "roomID",
+        /// The members right after this join, the caller included (ours; the
+        /// original answered `roomID` only): what `get_pushers` would answer, so a
+        /// client can start signaling without asking it. Absent when the list
+        /// would not fit `limits.max_response_bytes` (then ask `get_pushers`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub pushers: Option<Vec<Pusher>> = "pushers",
+        /// The member [`AddPusherRequest::offer`] was relayed to (ours): the
+        /// newcomer's peer to it has its offer out and awaits the answer. Absent
+        /// when no offer came, no member fits, or the room runs on the SFU.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub offered_to: Option<UserId> = "offeredTo",
+    }
 }
 
 /// `GET /weapp/utils/get_login_info?userID=` answer (debug mode only).

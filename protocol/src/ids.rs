@@ -54,6 +54,11 @@ macro_rules! id_type {
                 &self.0
             }
         }
+        impl $crate::read::Read for $name {
+            fn read<D: $crate::read::Doc>(v: &D) -> Result<Self, $crate::read::ReadError> {
+                Self::new(<String as $crate::read::Read>::read(v)?).map_err(|e| $crate::read::ReadError::other(&e))
+            }
+        }
         impl TryFrom<String> for $name {
             type Error = IdError;
             fn try_from(s: String) -> Result<Self, IdError> {

@@ -18,6 +18,7 @@ pub mod error;
 pub mod frame;
 pub mod http;
 pub mod ids;
+pub mod read;
 pub mod sfu;
 pub mod wire_enum;
 pub mod ws;

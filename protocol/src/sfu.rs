@@ -16,6 +16,7 @@
 
 use crate::frame::server_events;
 use crate::ids::{RoomId, UserId};
+use crate::read::wire_struct;
 use crate::wire_enum::wire_enum;
 use crate::ws::IceCandidate;
 use serde::{Deserialize, Serialize};
@@ -66,17 +67,18 @@ wire_enum! {
     }
 }
 
-/// One track of the subscriber connection: the transceiver with `mid`
-/// carries `kind` of member `userID`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SfuStream {
-    /// The transceiver's media id in the subscriber SDP.
-    pub mid: String,
-    /// The member whose track it is.
-    #[serde(rename = "userID")]
-    pub user_id: UserId,
-    /// Audio or video.
-    pub kind: TrackKind,
+wire_struct! {
+    /// One track of the subscriber connection: the transceiver with `mid`
+    /// carries `kind` of member `userID`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct SfuStream {
+        /// The transceiver's media id in the subscriber SDP.
+        pub mid: String = "mid",
+        /// The member whose track it is.
+        pub user_id: UserId = "userID",
+        /// Audio or video.
+        pub kind: TrackKind = "kind",
+    }
 }
 
 /// An SFU frame from the client with its optional request id.

@@ -56,6 +56,16 @@ macro_rules! wire_enum {
             }
         }
 
+        impl $crate::read::Read for $name {
+            fn read<D: $crate::read::Doc>(v: &D) -> Result<Self, $crate::read::ReadError> {
+                let i = $crate::read::variant(v, Self::NAMES)?;
+                Self::ALL
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| $crate::read::ReadError::invalid("a variant in range"))
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let i = $crate::wire_enum::variant_index(d, Self::NAMES)?;

@@ -15,31 +15,26 @@
 use crate::frame::server_events;
 use crate::http::{IceServer, Pusher};
 use crate::ids::{RoomId, UserId};
+use crate::read::wire_struct;
 use crate::wire_enum::wire_enum;
 use serde::{Deserialize, Serialize};
 
-/// An ICE candidate as `RTCIceCandidate.toJSON()` gives it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IceCandidate {
-    /// The `candidate:` line ("" marks end of candidates).
-    pub candidate: String,
-    /// Media stream id.
-    #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
-    pub sdp_mid: Option<String>,
-    /// Media line index.
-    #[serde(
-        rename = "sdpMLineIndex",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sdp_m_line_index: Option<u16>,
-    /// ICE ufrag.
-    #[serde(
-        rename = "usernameFragment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub username_fragment: Option<String>,
+wire_struct! {
+    /// An ICE candidate as `RTCIceCandidate.toJSON()` gives it.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct IceCandidate {
+        /// The `candidate:` line ("" marks end of candidates).
+        pub candidate: String = "candidate",
+        /// Media stream id.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sdp_mid: Option<String> = "sdpMid",
+        /// Media line index.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub sdp_m_line_index: Option<u16> = "sdpMLineIndex",
+        /// ICE ufrag.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub username_fragment: Option<String> = "usernameFragment",
+    }
 }
 
 /// A client frame with its optional request id.
@@ -194,48 +189,52 @@ wire_enum! {
     }
 }
 
-/// Original text-message head `{"cmd":"CustomTextMsg","data":{"nickName","headPic"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TextHead {
-    /// Always `CustomTextMsg`.
-    pub cmd: TextCmd,
-    /// Sender's display data.
-    pub data: TextHeadData,
+wire_struct! {
+    /// Original text-message head `{"cmd":"CustomTextMsg","data":{"nickName","headPic"}}`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct TextHead {
+        /// Always `CustomTextMsg`.
+        pub cmd: TextCmd = "cmd",
+        /// Sender's display data.
+        pub data: TextHeadData = "data",
+    }
 }
 
-/// Sender's name and avatar in a text message head.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TextHeadData {
-    /// Sender's userName.
-    #[serde(rename = "nickName")]
-    pub nick_name: String,
-    /// Sender's userAvatar.
-    #[serde(rename = "headPic")]
-    pub head_pic: String,
+wire_struct! {
+    /// Sender's name and avatar in a text message head.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct TextHeadData {
+        /// Sender's userName.
+        pub nick_name: String = "nickName",
+        /// Sender's userAvatar.
+        pub head_pic: String = "headPic",
+    }
 }
 
-/// Original custom-message head `{"cmd":"CustomCmdMsg","data":{"userName","userAvatar","cmd","msg"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomHead {
-    /// Always `CustomCmdMsg`.
-    pub cmd: CustomCmd,
-    /// Sender and payload.
-    pub data: CustomHeadData,
+wire_struct! {
+    /// Original custom-message head `{"cmd":"CustomCmdMsg","data":{"userName","userAvatar","cmd","msg"}}`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CustomHead {
+        /// Always `CustomCmdMsg`.
+        pub cmd: CustomCmd = "cmd",
+        /// Sender and payload.
+        pub data: CustomHeadData = "data",
+    }
 }
 
-/// Body of a custom message head.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomHeadData {
-    /// Sender's userName.
-    #[serde(rename = "userName")]
-    pub user_name: String,
-    /// Sender's userAvatar.
-    #[serde(rename = "userAvatar")]
-    pub user_avatar: String,
-    /// Application command.
-    pub cmd: String,
-    /// Application payload.
-    pub msg: String,
+wire_struct! {
+    /// Body of a custom message head.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct CustomHeadData {
+        /// Sender's userName.
+        pub user_name: String = "userName",
+        /// Sender's userAvatar.
+        pub user_avatar: String = "userAvatar",
+        /// Application command.
+        pub cmd: String = "cmd",
+        /// Application payload.
+        pub msg: String = "msg",
+    }
 }
 
 wire_enum! {

@@ -33,13 +33,13 @@
 //! ([`ClientEnvelope`](rtcroom_protocol::ws::ClientEnvelope)) leave as typed
 //! `Serialize` values; incoming frames arrive decoded
 //! ([`ServerFrame`](rtcroom_protocol::ws::ServerFrame)), by [`decode_frame`]
-//! when the driver's format can look fields up by name. An HTTP reply is
+//! from the document the driver's host parsed ([`rtcroom_protocol::read::Doc`]). An HTTP reply is
 //! decoded in two steps by the driver: `{code, message}` as
 //! [`ApiError`](rtcroom_protocol::ApiError), and, when `code == 0`, the body
 //! through [`decode_reply`] with the request's [`ReplyKind`]. Transport
 //! failures are `ApiError`s too, with the client codes of [`ClientError`]. So
 //! the core never parses JSON; the wasm driver (`src/wasm`, one for both
-//! hosts) reads parsed JS values through `crate::de` and writes with serde_json.
+//! hosts) reads parsed JS values through the protocol's readers and writes with serde_json.
 //!
 //! # Rules the core keeps
 //!
@@ -98,5 +98,5 @@ pub use input::{Call, Input, LoginParams, SdpKind};
 pub use output::{CallOk, HttpRequest, Output, PeerAction, RequestBody};
 pub use recovery::PeerState;
 pub use reply::{decode_reply, ReplyBody, ReplyKind};
-pub use rtcroom_protocol::frame::{decode_frame, Fields};
+pub use rtcroom_protocol::frame::decode_frame;
 pub use rtcroom_protocol::ClientError;

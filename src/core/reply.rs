@@ -1,13 +1,15 @@
 //! Typed HTTP replies. The core never parses JSON: each [`HttpRequest`](super::HttpRequest)
-//! says which [`ReplyKind`] it expects, and the driver decodes the reply with
-//! its own serde format through [`decode_reply`].
+//! says which [`ReplyKind`] it expects, and the driver decodes the reply,
+//! parsed by its host, through [`decode_reply`] (the protocol's readers,
+//! [`rtcroom_protocol::read`]).
 
 use rtcroom_protocol::command::Command;
 use rtcroom_protocol::http::{
     AddPusherResponse, CreateRoomResponse, Empty, GetPushUrlResponse, GetRoomListResponse,
     LoginResponse, RoomSummary,
 };
-use serde::{Deserialize, Deserializer, Serialize};
+use rtcroom_protocol::read::{Doc, Read, ReadError};
+use serde::{Deserialize, Serialize};
 
 /// The shape of a successful reply (the fields next to `code` and `message`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -98,25 +100,19 @@ impl ReplyBody {
     }
 }
 
-/// Decodes a reply whose envelope has `code == 0` as `kind`, with any serde
-/// format. Drivers first decode [`ApiError`](rtcroom_protocol::ApiError)
+/// Decodes a reply document whose envelope has `code == 0` as `kind`.
+/// Drivers first read [`ApiError`](rtcroom_protocol::ApiError)
 /// (`{code, message}`) from the same document, and call this only for code 0;
 /// unknown fields (including `code` and `message`) are ignored.
-pub fn decode_reply<'de, D: Deserializer<'de>>(
-    kind: ReplyKind,
-    d: D,
-) -> Result<ReplyBody, D::Error> {
+pub fn decode_reply<D: Doc>(kind: ReplyKind, d: &D) -> Result<ReplyBody, ReadError> {
     Ok(match kind {
-        ReplyKind::Login => ReplyBody::Login(LoginResponse::deserialize(d)?),
-        ReplyKind::Empty => {
-            serde::de::IgnoredAny::deserialize(d)?;
-            ReplyBody::Empty
-        }
-        ReplyKind::AddPusher => ReplyBody::AddPusher(AddPusherResponse::deserialize(d)?),
-        ReplyKind::RoomList => ReplyBody::RoomList(GetRoomListResponse::deserialize(d)?),
-        ReplyKind::Pushers => ReplyBody::Pushers(RoomSummary::deserialize(d)?),
-        ReplyKind::CreateRoom => ReplyBody::CreateRoom(CreateRoomResponse::deserialize(d)?),
-        ReplyKind::PushUrl => ReplyBody::PushUrl(GetPushUrlResponse::deserialize(d)?),
+        ReplyKind::Login => ReplyBody::Login(LoginResponse::read(d)?),
+        ReplyKind::Empty => ReplyBody::Empty,
+        ReplyKind::AddPusher => ReplyBody::AddPusher(AddPusherResponse::read(d)?),
+        ReplyKind::RoomList => ReplyBody::RoomList(GetRoomListResponse::read(d)?),
+        ReplyKind::Pushers => ReplyBody::Pushers(RoomSummary::read(d)?),
+        ReplyKind::CreateRoom => ReplyBody::CreateRoom(CreateRoomResponse::read(d)?),
+        ReplyKind::PushUrl => ReplyBody::PushUrl(GetPushUrlResponse::read(d)?),
     })
 }
 
@@ -128,12 +124,12 @@ mod tests {
 
     /// What a JSON driver does with a reply document.
     fn decode_json(kind: ReplyKind, json: &str) -> Result<ReplyBody, ApiError> {
-        let env: ApiError = serde_json::from_str(json).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+        let env = ApiError::read(&doc).unwrap();
         if env.code != 0 {
             return Err(env);
         }
-        let mut de = serde_json::Deserializer::from_str(json);
-        Ok(decode_reply(kind, &mut de).unwrap())
+        Ok(decode_reply(kind, &doc).unwrap())
     }
 
     #[test]

@@ -485,15 +485,7 @@ impl Client {
         let waiting = matches!(&self.room.phase,
             Phase::Entering(e) if e.step == EnterStep::AwaitLeave && e.room_id == room_id);
         if waiting && !self.delete_in_flight(&room_id) {
-            let info = match &self.room.phase {
-                Phase::Entering(e) => e.room_info.clone(),
-                _ => None,
-            };
-            let offer = self.room.spare_offer.take();
-            let req = self.send_add_pusher(&room_id, info, offer);
-            if let Phase::Entering(e) = &mut self.room.phase {
-                e.step = EnterStep::AddPusher(req);
-            }
+            self.send_waiting_add_pusher();
         }
     }
 
@@ -575,8 +567,8 @@ impl Client {
         }
     }
 
-    /// The entry waiting for the spare sends its `add_pusher` (with the
-    /// spare's offer if it came).
+    /// The entry waiting (for the spare, or for our previous leave) sends its
+    /// `add_pusher`, with the spare's offer if there is one.
     pub(super) fn send_waiting_add_pusher(&mut self) {
         let Phase::Entering(e) = &self.room.phase else {
             return;

@@ -77,6 +77,61 @@ fn login_params(opts: &JsValue) -> Result<LoginParams, ApiError> {
     })
 }
 
+/// The call `name` with its arguments (see [`RoomCore::call`]).
+fn call_arg(name: &str, a: &JsValue, b: &JsValue) -> Result<Call, ApiError> {
+    Ok(match name {
+        "login" => Call::Login(login_params(a)?),
+        "logout" => Call::Logout,
+        "getRoomList" => {
+            let n = |k: &str| {
+                js::get(a, k)
+                    .as_f64()
+                    .filter(|n| *n >= 0.0)
+                    .map(|n| n.min(f64::from(u32::MAX)) as u32)
+            };
+            let index = n("index").unwrap_or(0);
+            let cnt = n("count").or_else(|| n("cnt")).unwrap_or(20);
+            Call::GetRoomList { index, cnt }
+        }
+        "getPushers" => Call::GetPushers {
+            room_id: room_id_arg(a)?,
+        },
+        "createRoom" => Call::CreateRoom {
+            room_id: opt_room_id_arg(a)?,
+            room_info: room_info_arg(a)?,
+            private_map_key: js::get_string(a, "privateMapKey"),
+        },
+        "enterRoom" => Call::EnterRoom {
+            room_id: room_id_arg(a)?,
+            private_map_key: js::get_string(a, "privateMapKey"),
+        },
+        "exitRoom" => Call::ExitRoom,
+        "destroyRoom" => Call::DestroyRoom {
+            room_id: room_id_arg(a)?,
+        },
+        "sendRoomTextMsg" => Call::SendRoomTextMsg {
+            text: a
+                .as_string()
+                .or_else(|| js::get_string(a, "msg"))
+                .ok_or_else(|| bad_arg("text must be a string"))?,
+        },
+        "sendRoomCustomMsg" => {
+            let (cmd, msg) = match a.as_string() {
+                Some(c) => (Some(c), b.as_string()),
+                None => (js::get_string(a, "cmd"), js::get_string(a, "msg")),
+            };
+            match (cmd, msg) {
+                (Some(cmd), Some(msg)) => Call::SendRoomCustomMsg { cmd, msg },
+                _ => return Err(bad_arg("cmd and msg must be strings")),
+            }
+        }
+        "getPushUrl" => Call::GetPushUrl {
+            room_id: opt_room_id_arg(a)?,
+        },
+        _ => return Err(bad_arg(format!("unknown call \"{name}\""))),
+    })
+}
+
 impl RoomCore {
     /// The driver, for the other `impl` blocks (media.rs).
     pub(super) fn driver(&self) -> &Shared {
@@ -140,99 +195,27 @@ impl RoomCore {
         Ok(core)
     }
 
-    /// `login({serverDomain, sdkAppID, accType, userID, userSig, userName?, userAvatar?})` → `{userID}`.
-    pub fn login(&self, opts: JsValue) -> Promise {
-        self.start(login_params(&opts).map(Call::Login))
-    }
-
-    /// Leaves the room, if any, and ends the session.
-    pub fn logout(&self) -> Promise {
-        start_call(&self.driver, Call::Logout)
-    }
-
-    /// `getRoomList({index, count})` → `{rooms, total}`.
-    #[wasm_bindgen(js_name = getRoomList)]
-    pub fn get_room_list(&self, opts: JsValue) -> Promise {
-        let n = |k: &str| {
-            js::get(&opts, k)
-                .as_f64()
-                .filter(|n| *n >= 0.0)
-                .map(|n| n.min(f64::from(u32::MAX)) as u32)
-        };
-        let index = n("index").unwrap_or(0);
-        let cnt = n("count").or_else(|| n("cnt")).unwrap_or(20);
-        start_call(&self.driver, Call::GetRoomList { index, cnt })
-    }
-
-    /// `getPushers({roomID})` → the room with its members (without ourselves).
-    #[wasm_bindgen(js_name = getPushers)]
-    pub fn get_pushers(&self, opts: JsValue) -> Promise {
-        self.start(room_id_arg(&opts).map(|room_id| Call::GetPushers { room_id }))
-    }
-
-    /// `createRoom({roomID?, roomInfo, privateMapKey?})` → `{roomID}`; creates and enters.
-    #[wasm_bindgen(js_name = createRoom)]
-    pub fn create_room(&self, opts: JsValue) -> Promise {
-        self.start(opt_room_id_arg(&opts).and_then(|room_id| {
-            let room_info = room_info_arg(&opts)?;
-            Ok(Call::CreateRoom {
-                room_id,
-                room_info,
-                private_map_key: js::get_string(&opts, "privateMapKey"),
-            })
-        }))
-    }
-
-    /// `enterRoom({roomID, privateMapKey?})` → `{roomID}`; `onGetPusherList` follows.
-    #[wasm_bindgen(js_name = enterRoom)]
-    pub fn enter_room(&self, opts: JsValue) -> Promise {
-        self.start(room_id_arg(&opts).map(|room_id| Call::EnterRoom {
-            room_id,
-            private_map_key: js::get_string(&opts, "privateMapKey"),
-        }))
-    }
-
-    /// Leaves the room (closing every peer).
-    #[wasm_bindgen(js_name = exitRoom)]
-    pub fn exit_room(&self) -> Promise {
-        start_call(&self.driver, Call::ExitRoom)
-    }
-
-    /// `destroyRoom({roomID})` (creator only): every member gets `onRoomClosed`.
-    #[wasm_bindgen(js_name = destroyRoom)]
-    pub fn destroy_room(&self, opts: JsValue) -> Promise {
-        self.start(room_id_arg(&opts).map(|room_id| Call::DestroyRoom { room_id }))
-    }
-
-    /// Sends a text message to the other members; resolves when the server accepted it.
-    #[wasm_bindgen(js_name = sendRoomTextMsg)]
-    pub fn send_room_text_msg(&self, text: JsValue) -> Promise {
-        match text.as_string().or_else(|| js::get_string(&text, "msg")) {
-            Some(text) => start_call(&self.driver, Call::SendRoomTextMsg { text }),
-            None => rejected(&bad_arg("text must be a string")),
-        }
-    }
-
-    /// Sends a custom message (`cmd` + `msg`) to the other members.
-    #[wasm_bindgen(js_name = sendRoomCustomMsg)]
-    pub fn send_room_custom_msg(&self, cmd: JsValue, msg: JsValue) -> Promise {
-        let (cmd, msg) = match cmd.as_string() {
-            Some(c) => (Some(c), msg.as_string()),
-            None => (js::get_string(&cmd, "cmd"), js::get_string(&cmd, "msg")),
-        };
-        match (cmd, msg) {
-            (Some(cmd), Some(msg)) => {
-                start_call(&self.driver, Call::SendRoomCustomMsg { cmd, msg })
-            }
-            _ => rejected(&bad_arg("cmd and msg must be strings")),
-        }
-    }
-
-    /// `getPushUrl({roomID?})` → `{pushURL}`: a signed RTMP push URL for
-    /// hosts that push over RTMP (the mini-program); later entries announce it.
-    #[wasm_bindgen(js_name = getPushUrl)]
-    pub fn get_push_url(&self, opts: JsValue) -> Promise {
-        self.start(opt_room_id_arg(&opts).map(|room_id| Call::GetPushUrl { room_id }))
+    /// Glue → core: one RTCRoom call by its name, with its arguments `a`
+    /// and `b` (one export instead of eleven: each export is a shim in the
+    /// wasm and a wrapper in the glue, docs/client-size.md). Resolves with the
+    /// call's result as a plain object; rejects with `{code, message}`
+    /// (-1012 for an unknown name or a bad argument).
+    ///
+    /// | name | arguments | resolves with |
+    /// |---|---|---|
+    /// | `login` | `{serverDomain, sdkAppID, accType, userID, userSig, userName?, userAvatar?}` | `{userID}` |
+    /// | `logout` | | |
+    /// | `getRoomList` | `{index, count}` | `{rooms, total}` |
+    /// | `getPushers` | `{roomID}` | the room with its members (without ourselves) |
+    /// | `createRoom` | `{roomID?, roomInfo, privateMapKey?}` | `{roomID}`; creates and enters |
+    /// | `enterRoom` | `{roomID, privateMapKey?}` | `{roomID}`; `onGetPusherList` follows |
+    /// | `exitRoom` | | leaves the room (closing every peer) |
+    /// | `destroyRoom` | `{roomID}` | (creator only) every member gets `onRoomClosed` |
+    /// | `sendRoomTextMsg` | `text` (or `{msg}`) | when the server accepted it |
+    /// | `sendRoomCustomMsg` | `cmd, msg` (or `{cmd, msg}`) | when the server accepted it |
+    /// | `getPushUrl` | `{roomID?}` | `{pushURL}`: a signed RTMP push URL for hosts that push over RTMP |
+    pub fn call(&self, name: &str, a: JsValue, b: JsValue) -> Promise {
+        self.start(call_arg(name, &a, &b))
     }
 
     /// Stops at once, without telling the server (sockets and timers go;

@@ -119,8 +119,8 @@ fn emit(d: &Shared, event: &crate::core::Event) {
     }
 }
 
-/// A text frame from socket `conn` (for the transports).
-pub fn socket_text(d: &Weak, conn: ConnId, text: &str) {
+/// A text frame from socket `conn` (a JS string; for the transports).
+pub fn socket_text(d: &Weak, conn: ConnId, text: &JsValue) {
     if let Some(d) = d.upgrade() {
         pump(&d, super::decode::frame(conn, text));
     }

@@ -58,7 +58,7 @@ fn sdp_kind(kind: &JsValue) -> SdpKind {
 }
 
 fn candidate_arg(candidate: JsValue) -> Result<IceCandidate, JsValue> {
-    crate::de::from_value(candidate).map_err(|e| bad(format!("candidate: {e}")))
+    super::decode::value(candidate).map_err(|e| bad(format!("candidate: {e}")))
 }
 
 fn sdp_arg(sdp: &JsValue) -> Result<String, JsValue> {
@@ -78,7 +78,7 @@ fn local(what: &str, user_id: &str, a: JsValue, b: &JsValue) -> Option<Input> {
     } else {
         Input::LocalIce {
             user,
-            candidate: crate::de::from_value(a).ok()?,
+            candidate: super::decode::value(a).ok()?,
         }
     })
 }

@@ -87,17 +87,17 @@ export class RTCRoom {
   }
 
   // ---- session and rooms (the core) ----
-  login(params) { return this.core.login(params).then((r) => ({ userID: r.userID })); }
-  logout() { this.media.dropSpare(); return this.core.logout().then(nothing); }
-  getRoomList(params = {}) { return this.core.getRoomList(params).then((r) => ({ rooms: r.rooms, total: r.total })); }
-  getPushers(params) { return this.core.getPushers(params).then(bare); }
-  createRoom(params = {}) { return this.core.createRoom(params).then((r) => ({ roomID: r.roomID })); }
-  enterRoom(params) { return this.core.enterRoom(params).then((r) => ({ roomID: r.roomID })); }
-  exitRoom() { return this.core.exitRoom().then(nothing); }
+  login(params) { return this.core.call('login', params).then((r) => ({ userID: r.userID })); }
+  logout() { this.media.dropSpare(); return this.core.call('logout').then(nothing); }
+  getRoomList(params = {}) { return this.core.call('getRoomList', params).then((r) => ({ rooms: r.rooms, total: r.total })); }
+  getPushers(params) { return this.core.call('getPushers', params).then(bare); }
+  createRoom(params = {}) { return this.core.call('createRoom', params).then((r) => ({ roomID: r.roomID })); }
+  enterRoom(params) { return this.core.call('enterRoom', params).then((r) => ({ roomID: r.roomID })); }
+  exitRoom() { return this.core.call('exitRoom').then(nothing); }
   leaveRoom() { return this.exitRoom(); }
-  destroyRoom(params) { return this.core.destroyRoom(params).then(nothing); }
-  sendRoomTextMsg(text) { return this.core.sendRoomTextMsg(text).then(nothing); }
-  sendRoomCustomMsg(cmd, msg) { return this.core.sendRoomCustomMsg(cmd, msg).then(nothing); }
+  destroyRoom(params) { return this.core.call('destroyRoom', params).then(nothing); }
+  sendRoomTextMsg(text) { return this.core.call('sendRoomTextMsg', text).then(nothing); }
+  sendRoomCustomMsg(cmd, msg) { return this.core.call('sendRoomCustomMsg', cmd, msg).then(nothing); }
 
   /** Adds an event handler; `name` with or without the `on` prefix (`pusherJoin`, `onPusherJoin`). */
   on(name, handler) {
@@ -131,7 +131,7 @@ export class RTCRoom {
 
   /** Leaves, logs out and frees the wasm side. */
   async destroy() {
-    try { await this.core.logout(); } catch (_) { /* already out */ }
+    try { await this.core.call('logout'); } catch (_) { /* already out */ }
     this.media.closeAll();
     this.media.stopLocalPreview();
     this.core.shutdown();

@@ -1,21 +1,23 @@
 //! The browser's HTTP on gloo-net: `fetch`, aborted after [`HTTP_TIMEOUT_MS`]
 //! (its socket is the platform's `WebSocket`, in [`super::socket`]).
 
-use super::wx::object;
-use super::HTTP_TIMEOUT_MS;
+use super::{object, HTTP_TIMEOUT_MS};
 use crate::core::ClientError;
 use crate::wasm::js;
 use crate::wasm::timer::set_timeout;
 use gloo_net::http::Request;
 use rtcroom_protocol::ApiError;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestInit};
 
-/// POSTs `body` to `url`: the status and the reply's text. The request is
-/// built here (a `web_sys::Request`, headers as a plain object) and sent by
-/// gloo-net: its `RequestBuilder` would add the `http` crate's methods and a
-/// URL and query-string rebuild that a POST of JSON does not need.
-pub async fn post(cmd: &str, url: &str, body: String) -> Result<(u16, String), ApiError> {
+/// POSTs `body` to `url`: the status and the reply's text (a JS string). The
+/// request is built here (a `web_sys::Request`, headers as a plain object)
+/// and sent by gloo-net: its `RequestBuilder` would add the `http` crate's
+/// methods and a URL and query-string rebuild that a POST of JSON does not
+/// need. The body is read from the platform's `Response`, so its text stays
+/// in JS until `JSON.parse` (gloo-net's `text()` copies it into the wasm).
+pub async fn post(cmd: &str, url: &str, body: String) -> Result<(u16, JsValue), ApiError> {
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_headers(&object(&[("content-type", &"application/json".into())]));
@@ -39,9 +41,9 @@ pub async fn post(cmd: &str, url: &str, body: String) -> Result<(u16, String), A
         }
     })?;
     let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| ClientError::Network.with_message(format!("{cmd}: {e}")))?;
+    let network =
+        |e: JsValue| ClientError::Network.with_message(format!("{cmd}: {}", js::describe(&e)));
+    let text = web_sys::Response::from(response).text().map_err(network)?;
+    let text = JsFuture::from(text).await.map_err(network)?;
     Ok((status, text))
 }

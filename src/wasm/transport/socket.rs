@@ -9,15 +9,18 @@
 //! reader task (5.2 KB gzip of wasm and glue, docs/client-size.md); the
 //! browser's HTTP stays on gloo-net.
 
-use super::wx::object;
+#[cfg(feature = "wx")]
+use super::object;
 use crate::core::ConnId;
 use crate::wasm::driver::{socket_closed, socket_text, Weak};
 use crate::wasm::js;
+#[cfg(feature = "wx")]
 use js_sys::Object;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "browser")]
 #[wasm_bindgen]
 extern "C" {
     /// The browser's `WebSocket`.
@@ -32,7 +35,11 @@ extern "C" {
     fn send_text(this: &WebSocket, text: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method, js_name = close)]
     fn close_web(this: &WebSocket);
+}
 
+#[cfg(feature = "wx")]
+#[wasm_bindgen]
+extern "C" {
     /// What the mini-program's `connectSocket` returns.
     #[derive(Clone)]
     pub type SocketTask;
@@ -51,15 +58,19 @@ extern "C" {
 /// The host's socket object.
 enum Task {
     /// A browser `WebSocket`: an error event is always followed by its close.
+    #[cfg(feature = "browser")]
     Web(WebSocket),
     /// A mini-program `SocketTask`: an error may end it without a close.
+    #[cfg(feature = "wx")]
     Wx(SocketTask),
 }
 
 impl Task {
     fn close(&self) {
         match self {
+            #[cfg(feature = "browser")]
             Task::Web(ws) => ws.close_web(),
+            #[cfg(feature = "wx")]
             Task::Wx(task) => {
                 let _ = task.close(&Object::new());
             }
@@ -101,12 +112,14 @@ impl State {
 
 impl Socket {
     /// Opens a browser `WebSocket` to `url`.
+    #[cfg(feature = "browser")]
     pub fn open_web(url: &str, conn: ConnId, driver: Weak) -> Result<Self, String> {
         let ws = WebSocket::new(url).map_err(|e| js::describe(&e))?;
         Ok(Self::wire(Task::Web(ws), conn, driver))
     }
 
     /// Wires a mini-program `SocketTask` that `connectSocket` returned.
+    #[cfg(feature = "wx")]
     pub fn from_task(task: SocketTask, conn: ConnId, driver: Weak) -> Self {
         Self::wire(Task::Wx(task), conn, driver)
     }
@@ -126,8 +139,9 @@ impl Socket {
                 if state.quiet.get() || state.reported.get() || state.dropped.get() {
                     return;
                 }
-                if let Some(text) = js::get(&ev, "data").as_string() {
-                    socket_text(&state.driver, state.conn, &text);
+                let data = js::get(&ev, "data");
+                if data.is_string() {
+                    socket_text(&state.driver, state.conn, &data);
                 }
             })
         };
@@ -143,11 +157,13 @@ impl Socket {
             })
         };
         let on_error = match &task {
+            #[cfg(feature = "browser")]
             Task::Web(ws) => {
                 ws.set_onmessage(on_message.as_ref());
                 ws.set_onclose(&on_close);
                 None
             }
+            #[cfg(feature = "wx")]
             Task::Wx(t) => {
                 let on_error = {
                     let state = state.clone();
@@ -171,7 +187,9 @@ impl Socket {
     /// Sends a text frame (a socket that is not open reports its close).
     pub fn send(&self, text: &str) {
         let _ = match &self.task {
+            #[cfg(feature = "browser")]
             Task::Web(ws) => ws.send_text(text),
+            #[cfg(feature = "wx")]
             Task::Wx(task) => task.send(&object(&[("data", &text.into())])),
         };
     }
@@ -182,6 +200,8 @@ impl Socket {
     pub fn drop_connection(&self) {
         self.state.dropped.set(true);
         self.task.close();
+        #[cfg(feature = "browser")]
+        #[allow(irrefutable_let_patterns)] // the browser-only build has one kind of task
         if let Task::Web(_) = self.task {
             let state = self.state.clone();
             wasm_bindgen_futures::spawn_local(async move { state.report("closed".into()) });

@@ -4,11 +4,11 @@
 //! `window`, which the mini-program runtime lacks.
 
 use super::socket::{Socket, SocketTask};
-use super::HTTP_TIMEOUT_MS;
+use super::{object, HTTP_TIMEOUT_MS};
 use crate::core::{ClientError, ConnId};
 use crate::wasm::driver::Weak;
 use crate::wasm::js;
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Object, Promise};
 use rtcroom_protocol::ApiError;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -24,15 +24,6 @@ extern "C" {
     fn connect_socket(this: &Host, options: &Object) -> Result<SocketTask, JsValue>;
 }
 
-/// `{k: v, …}`.
-pub(super) fn object(pairs: &[(&str, &JsValue)]) -> Object {
-    let o = Object::new();
-    for (k, v) in pairs {
-        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
-    }
-    o
-}
-
 impl Host {
     /// Checks `host` has `request` and `connectSocket` (code -1012 otherwise).
     pub fn new(host: JsValue) -> Result<Self, ApiError> {
@@ -45,13 +36,14 @@ impl Host {
         Ok(host.unchecked_into())
     }
 
-    /// `request({method: 'POST', dataType: 'text', …})`: the status and the reply's text.
+    /// `request({method: 'POST', dataType: 'text', …})`: the status and the
+    /// reply's `data` (its text, or the value a runtime parsed it into).
     pub async fn post(
         &self,
         cmd: &str,
         url: &str,
         body: String,
-    ) -> Result<(u16, String), ApiError> {
+    ) -> Result<(u16, JsValue), ApiError> {
         let mut slot = None;
         let done = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
         let Some((success, fail)) = slot else {
@@ -75,16 +67,9 @@ impl Host {
         match JsFuture::from(done).await {
             Ok(res) => {
                 let status = js::get_uint(&res, "statusCode").unwrap_or(0);
+                // Text, or what a runtime that parsed the JSON anyway made of it.
                 let data = js::get(&res, "data");
-                // A runtime that parsed the JSON anyway: write it back as text.
-                let text = match data.as_string() {
-                    Some(t) => t,
-                    None => js_sys::JSON::stringify(&data)
-                        .ok()
-                        .and_then(|s| s.as_string())
-                        .unwrap_or_default(),
-                };
-                Ok((u16::try_from(status).unwrap_or(0), text))
+                Ok((u16::try_from(status).unwrap_or(0), data))
             }
             Err(e) => {
                 let msg = js::get_string(&e, "errMsg").unwrap_or_else(|| "request:fail".into());

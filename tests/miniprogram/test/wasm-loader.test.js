@@ -46,7 +46,7 @@ test('RoomCore on a wx host: login over wx.request and wx.connectSocket', async 
   const host = scriptedHost()
   const events = []
   const core = new glue.RoomCore(host, null, { debug: false }, e => events.push(e))
-  const login = core.login({ serverDomain: 'https://rs.example/weapp/rtc_room/', sdkAppID: 1400000001, userID: '用户', userSig: 'sig' })
+  const login = core.call('login', { serverDomain: 'https://rs.example/weapp/rtc_room/', sdkAppID: 1400000001, userID: '用户', userSig: 'sig' })
   await tick()
   const [req] = host.requests
   assert.equal(req.url, 'https://rs.example/weapp/rtc_room/login?sdkAppID=1400000001&accountType=&userID=%E7%94%A8%E6%88%B7&userSig=sig')
@@ -64,7 +64,7 @@ test('RoomCore on a wx host: login over wx.request and wx.connectSocket', async 
 
   // Errors: a {code, message} envelope, an HTTP status, a transport failure, a text body.
   const ask = async answer => {
-    const p = core.getPushUrl({})
+    const p = core.call('getPushUrl', {})
     await tick()
     answer(host.requests[host.requests.length - 1])
     return p.then(r => ({ Ok: r }), e => ({ Err: { code: e.code, message: e.message } }))
@@ -77,7 +77,7 @@ test('RoomCore on a wx host: login over wx.request and wx.connectSocket', async 
   assert.deepEqual(await ask(r => r.success({ statusCode: 200, data: '{"code":0,"message":"","pushURL":"rtmp://h/live/s"}' })),
     { Ok: { type: 'pushUrl', pushURL: 'rtmp://h/live/s' } })
   core.shutdown()
-  await assert.rejects(core.logout(), e => e.code === -1001)
+  await assert.rejects(core.call('logout'), e => e.code === -1001)
   core.free()
 })
 
@@ -91,8 +91,9 @@ test('a host or media glue missing a method is refused at construction with code
 test('bad arguments reject with code -1012 and send nothing', async () => {
   const host = scriptedHost()
   const core = new glue.RoomCore(host, null, {}, () => {})
-  await assert.rejects(core.login({ serverDomain: 'https://h' }), e => e.code === -1012)
-  await assert.rejects(core.enterRoom({ roomID: 'has space' }), e => e.code === -1012)
+  await assert.rejects(core.call('login', { serverDomain: 'https://h' }), e => e.code === -1012)
+  await assert.rejects(core.call('enterRoom', { roomID: 'has space' }), e => e.code === -1012)
+  await assert.rejects(core.call('enterRom', { roomID: 'r' }), e => e.code === -1012 && /enterRom/.test(e.message))
   assert.equal(host.requests.length, 0)
   core.free()
 })
