@@ -685,8 +685,7 @@ pub async fn run(o: Opts) -> anyhow::Result<Value> {
             .map(|s| s.iter().any(|x| x.busy))
             .unwrap_or(false)
     };
-    while (jobs.capacity() < jobs.max_capacity() || any_busy()) && Instant::now() < drain_deadline
-    {
+    while (jobs.capacity() < jobs.max_capacity() || any_busy()) && Instant::now() < drain_deadline {
         sleep(Duration::from_millis(100)).await;
     }
     let drained_before_teardown = jobs.capacity() == jobs.max_capacity() && !any_busy();
