@@ -85,13 +85,29 @@ impl HeapStats {
 }
 
 /// jemalloc's effective options worth logging at start: the built-in
-/// `malloc_conf`, thread caches, arenas and the background thread.
+/// `malloc_conf`, thread caches, arenas, the background thread and the slab
+/// size of the 4 KiB class (`slab_sizes`).
 pub fn describe_jemalloc() -> String {
     let built_in = tikv_jemalloc_ctl::config::malloc_conf::read().unwrap_or("?");
     let tcache = tikv_jemalloc_ctl::opt::tcache::read().ok();
     let narenas = tikv_jemalloc_ctl::opt::narenas::read().ok();
     let background = tikv_jemalloc_ctl::background_thread::read().ok();
-    format!("malloc_conf {built_in:?}, tcache {tcache:?}, narenas {narenas:?}, background_thread {background:?}")
+    let slab_4k = slab_bytes_of(4096);
+    format!("malloc_conf {built_in:?}, tcache {tcache:?}, narenas {narenas:?}, background_thread {background:?}, 4 KiB slab {slab_4k:?}")
+}
+
+/// Bytes of one slab of the small size class `size` (None when `size` is
+/// not one). jemalloc's default puts one 4 KiB object per page-sized slab,
+/// so each one costs an extent record of allocator metadata.
+pub fn slab_bytes_of(size: usize) -> Option<usize> {
+    let nbins = Access::<u32>::read(b"arenas.nbins\0".name()).ok()?;
+    let bin = (0..nbins).find(|i| bin_read(*i, "size") == Some(size))?;
+    bin_read(bin, "slab_size")
+}
+
+fn bin_read(bin: u32, field: &str) -> Option<usize> {
+    let key = format!("arenas.bin.{bin}.{field}\0").into_bytes();
+    Access::<usize>::read(key.as_slice().name()).ok()
 }
 
 fn page_size() -> Option<u64> {

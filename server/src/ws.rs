@@ -10,7 +10,7 @@
 //! connection closes even when the peer stopped reading), the connection
 //! count drops, the session is detached and its grace period starts.
 //! A bad frame gets an error frame; the connection and every room stay as
-//! they were.
+//! they were. A frame too large to read at all closes the socket with 1009.
 
 use crate::hub::{Outgoing, Session};
 use crate::rate_limit::RateLimit;
@@ -79,6 +79,10 @@ fn parse_upgrade(
 
 /// Close code sent when the session cannot (or can no longer) use the socket.
 pub const CLOSE_POLICY: u16 = 4000;
+
+/// Close code for a frame past the codec's limit (RFC 6455 1009, "message too
+/// big"): such a frame is never read, so it cannot get a 1005 error frame.
+pub const CLOSE_TOO_BIG: u16 = 1009;
 
 /// Bytes the codec reads into at a time. tungstenite's default (128 KiB) is
 /// zero-filled on the first read, so an idle member cost 128 KiB of RSS; a
@@ -195,6 +199,8 @@ enum End {
     Closed,
     /// Nothing read for three ping intervals.
     Idle,
+    /// The client sent a frame past the codec's limit (4 × `max_frame_bytes`).
+    TooBig,
     /// A write did not complete within `limits.write_timeout_ms`.
     WriteTimeout,
     /// The hub took the connection away (replaced, too slow, session over).
@@ -262,19 +268,27 @@ async fn run(
 
 /// The one close path of a connection, run after its reader ended: waits for
 /// the writer (each of its writes is bounded; past that it is aborted, which
-/// drops the socket and closes the TCP connection), then detaches the
-/// session and starts its grace period.
+/// drops the socket and closes the TCP connection), sends the close frame the
+/// reader's end calls for, then detaches the session and starts its grace
+/// period.
 async fn finish(
     svc: &Arc<RoomService>,
     caller: Caller,
     session: &Session,
     conn_id: u64,
-    mut writer: tokio::task::JoinHandle<End>,
+    mut writer: tokio::task::JoinHandle<(End, Sink)>,
     read_end: End,
 ) {
-    let bound = Duration::from_millis(svc.config.limits.write_timeout_ms.saturating_mul(2) + 100);
+    let limit = Duration::from_millis(svc.config.limits.write_timeout_ms);
+    let bound = limit.saturating_mul(2) + Duration::from_millis(100);
     let write_end = match tokio::time::timeout(bound, &mut writer).await {
-        Ok(Ok(end)) => end,
+        Ok(Ok((end, mut sink))) => {
+            if read_end == End::TooBig {
+                let close = close_frame(CLOSE_TOO_BIG, "frame too large");
+                let _ = bounded(limit, sink.send(close)).await;
+            }
+            end
+        }
         Ok(Err(_)) => End::Closed,
         Err(_) => {
             writer.abort();
@@ -328,7 +342,8 @@ async fn read_loop(
         };
         let msg = match next {
             Ok(Some(Ok(m))) => m,
-            Ok(Some(Err(_)) | None) => return End::Closed,
+            Ok(Some(Err(e))) => return read_error_end(e),
+            Ok(None) => return End::Closed,
             Err(_) => return End::Idle,
         };
         // Binary frames count against the rate limit like text frames.
@@ -359,6 +374,16 @@ async fn read_loop(
     }
 }
 
+/// How a failed read ends the connection: a frame past the codec's size
+/// limit gets its close frame, any other failure just ends it.
+fn read_error_end(e: axum::Error) -> End {
+    use tokio_tungstenite::tungstenite::Error;
+    match e.into_inner().downcast_ref::<Error>() {
+        Some(Error::Capacity(_)) => End::TooBig,
+        _ => End::Closed,
+    }
+}
+
 /// Runs one write within `limit`: `Err` says how it failed.
 async fn bounded<F: std::future::Future<Output = Result<(), axum::Error>>>(
     limit: Duration,
@@ -378,16 +403,20 @@ fn close_frame(code: u16, reason: impl Into<Utf8Bytes>) -> Message {
     }))
 }
 
+/// The writing half of a connection's socket.
+type Sink = SplitSink<WebSocket, Message>;
+
 /// The session's frames and pings out, until the hub drops the connection,
-/// the server shuts down, the reader ends, or a write times out.
+/// the server shuts down, the reader ends, or a write times out. Gives the
+/// socket back for [`finish`]'s close frame.
 async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
+    mut sink: Sink,
     mut rx: mpsc::Receiver<Outgoing>,
     ping_every: Duration,
     limit: Duration,
     shutdown: CancellationToken,
     done: CancellationToken,
-) -> End {
+) -> (End, Sink) {
     let end = write_frames(&mut sink, &mut rx, ping_every, limit, &shutdown, &done).await;
     // A dropped connection got its close frame in write_frames; a failed or
     // stuck one gets none.
@@ -395,11 +424,11 @@ async fn write_loop(
         let _ = bounded(limit, sink.send(close_frame(1001, "server shutting down"))).await;
     }
     done.cancel();
-    end
+    (end, sink)
 }
 
 async fn write_frames(
-    sink: &mut SplitSink<WebSocket, Message>,
+    sink: &mut Sink,
     rx: &mut mpsc::Receiver<Outgoing>,
     ping_every: Duration,
     limit: Duration,

@@ -91,8 +91,10 @@ async fn serves_health_and_debug_login_then_stops_on_sigterm() {
         log.contains("shutting down") && log.contains("stopped"),
         "{log}"
     );
-    // The built-in malloc_conf (.cargo/config.toml) is in effect: no thread caches.
+    // The built-in malloc_conf (.cargo/config.toml) is in effect: no thread
+    // caches, 4 KiB objects in 8-page slabs.
     assert!(log.contains("tcache Some(false)"), "{log}");
+    assert!(log.contains("4 KiB slab Some(32768)"), "{log}");
 }
 
 #[test]

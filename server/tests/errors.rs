@@ -306,6 +306,40 @@ async fn websocket_misuse_gets_error_frames_and_the_connection_carries_on() {
     assert_eq!(pong["type"], "pong");
 }
 
+/// A frame past the codec's limit (4 × `max_frame_bytes`, at least 64 KiB) is
+/// never read, so it cannot get a 1005 frame: the socket closes with 1009
+/// ("message too big") and the session carries on on a new socket.
+#[tokio::test]
+async fn a_frame_past_the_codec_limit_closes_with_1009() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut cfg = config();
+    cfg.limits.max_frame_bytes = 1000;
+    let srv = Server::start(cfg).await;
+    let a = srv.login("alice").await;
+    let mut aw = a.ws().await;
+    aw.send_text("x".repeat(70_000)).await;
+    let close = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match futures_util::StreamExt::next(&mut aw.stream).await {
+                Some(Ok(Message::Close(f))) => return f,
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("no close frame within 10 s")
+    .expect("a close frame with a code");
+    assert_eq!(close.code, CloseCode::Size, "{close:?}");
+    let mut again = a.ws().await;
+    let pong = {
+        again.send(json!({"type": "ping"})).await;
+        again.expect("pong").await
+    };
+    assert_eq!(pong["type"], "pong");
+}
+
 #[tokio::test]
 async fn flooding_is_rate_limited_per_connection() {
     let mut cfg = config();

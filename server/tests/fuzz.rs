@@ -804,7 +804,7 @@ enum SocketAfter {
 }
 
 /// Frames past this are not read at all (the codec's limit, 4 × `max_frame_bytes`;
-/// PROTOCOL.md): the server drops the connection instead of answering 1005.
+/// PROTOCOL.md): the server closes the socket with 1009 instead of answering 1005.
 const UNREAD_FRAME_BYTES: usize = 4 * 64 * 1024;
 
 /// Sends `msg`, then a ping with reqID `probe`, and reads until its ack (or,
