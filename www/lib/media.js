@@ -15,6 +15,12 @@
 // own whose tracks follow its source: a new srcObject would reload the
 // element (hundreds of ms without a frame on a busy page), a track swapped
 // inside the stream it plays does not.
+//
+// The switch does its synchronous WebRTC calls (new RTCPeerConnection,
+// addTransceiver, setCodecPreferences, getParameters, close: each holds the
+// main thread while WebRTC's signaling thread answers, 20-200 ms on a busy
+// page) one per task, so the page renders its videos between them
+// (requestVideoFrameCallback runs only when the main thread is free).
 
 /** Resolves a view argument (element, video element or CSS selector) to a <video>. */
 function videoFor(view, muted) {
@@ -71,6 +77,19 @@ function viewSource(video) {
   const v = viewed.get(video);
   return v && video.srcObject === v.stream ? v.source : null;
 }
+
+/**
+ * Ends the current task and resumes in a new one, so the page renders and
+ * handles its input between two blocking WebRTC calls. scheduler.yield() puts
+ * the continuation ahead of other queued tasks; setTimeout elsewhere.
+ */
+function nextTask() {
+  const s = globalThis.scheduler;
+  return s && s.yield ? s.yield() : new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** The least time between two retired connections' close() calls (ms): a close blocks 20-250 ms on a busy page. */
+const RETIRE_GAP_MS = 150;
 
 function clearView(video) {
   video.srcObject = null;
@@ -139,6 +158,9 @@ export class WebRtcMedia {
     /** subscriber video track id -> { link, base, then, since }: waiting for its first decoded frame */
     this.decoding = new Map();
     this.decodePolling = false;
+    /** Connections the switch no longer needs, closed one per task (retire). */
+    this.retiring = [];
+    this.retireTimer = null;
   }
 
   /** Every connection that sends our tracks: mesh peers and the SFU publisher. */
@@ -210,6 +232,7 @@ export class WebRtcMedia {
 
   /** Puts our current tracks (or none) on the peer's audio/video senders. */
   sendLocalTracks(peer) {
+    if (!peer.pc) return; // an SFU link not made yet: it takes them when it is
     for (const tr of peer.pc.getTransceivers()) {
       const kind = tr.receiver.track && tr.receiver.track.kind;
       if (!kind || tr.stopped || tr.currentDirection === 'stopped') continue;
@@ -378,9 +401,37 @@ export class WebRtcMedia {
     const peer = this.peers.get(userID);
     if (!peer) return;
     this.peers.delete(userID);
-    peer.pc.close();
+    // Through the switch, closes come close together (both ends released, or the fallback for every
+    // member at once): they go one per task. A mesh room closes at once (createPeer's replacement).
+    if (this.sfu.size) this.retire(peer.pc);
+    else peer.pc.close();
     const video = this.views.get(userID);
     if (video && viewSource(video) === peer.stream) clearView(video);
+  }
+
+  /**
+   * Closes `pc` soon, in a task of its own and at least RETIRE_GAP_MS after the
+   * previous one retired: close() holds the main thread while WebRTC tears the
+   * connection down. Its senders stop at once (replaceTrack does not block),
+   * so it encodes nothing meanwhile.
+   */
+  retire(pc) {
+    for (const s of pc.getSenders()) if (s.track) s.replaceTrack(null).catch(() => {});
+    this.retiring.push(pc);
+    if (this.retireTimer === null) this.retireTimer = setTimeout(() => this.retireNext(), 0);
+  }
+
+  retireNext() {
+    const pc = this.retiring.shift();
+    if (pc) pc.close();
+    this.retireTimer = this.retiring.length ? setTimeout(() => this.retireNext(), RETIRE_GAP_MS) : null;
+  }
+
+  /** Closes every retired connection now (leaving). */
+  flushRetired() {
+    if (this.retireTimer !== null) clearTimeout(this.retireTimer);
+    this.retireTimer = null;
+    for (const pc of this.retiring.splice(0)) pc.close();
   }
 
   /** Runs peer operations one after another (remote SDP before its candidates). */
@@ -428,17 +479,33 @@ export class WebRtcMedia {
     return !!(m && m.live);
   }
 
+  /**
+   * Opens an SFU link. Its connection is made in a later task and set up one
+   * blocking call per task (sfuSetup); whatever the core asks of the link
+   * meanwhile waits in its chain. A spare mesh offer is no longer needed.
+   */
   openSfu(link, iceServers) {
     this.closeSfu(link);
-    this.dropSpare();
-    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
-    const l = { pc, chain: Promise.resolve() };
+    if (this.spare) {
+      this.retire(this.spare.pc);
+      this.spare = null;
+    }
+    const l = { pc: null, chain: Promise.resolve(), closed: false };
     this.sfu.set(link, l);
-    const mine = () => this.sfu.get(link) === l;
+    this.sfuQueue(link, () => this.sfuSetup(link, l, iceServers));
+  }
+
+  /** Makes `l`'s connection and, for the publisher, its offer: each blocking step in a task of its own. */
+  async sfuSetup(link, l, iceServers) {
+    const gone = () => l.closed || this.sfu.get(link) !== l;
+    await nextTask();
+    if (gone()) return;
+    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    l.pc = pc;
     pc.onicecandidate = (e) => {
-      if (mine() && this.onSfuIce) this.onSfuIce(link, e.candidate ? e.candidate.toJSON() : { candidate: '' });
+      if (!gone() && this.onSfuIce) this.onSfuIce(link, e.candidate ? e.candidate.toJSON() : { candidate: '' });
     };
-    const report = (state) => { if (mine() && this.onSfuState) this.onSfuState(link, state); };
+    const report = (state) => { if (!gone() && this.onSfuState) this.onSfuState(link, state); };
     pc.oniceconnectionstatechange = () => report(pc.iceConnectionState);
     pc.onconnectionstatechange = () => {
       this.log(`sfu ${link}: ${pc.connectionState}`);
@@ -447,19 +514,31 @@ export class WebRtcMedia {
       // not starved encoding five streams while its peers' SFU video starts.
       if (link === 'publisher' && pc.connectionState === 'connected') this.shrinkMesh();
     };
-    if (link === 'publisher') {
-      pc.addTransceiver('audio', { direction: 'sendonly' });
-      const video = pc.addTransceiver('video', { direction: 'sendonly' });
-      preferH264(video);
-      this.sendLocalTracks(l);
-      this.sfuQueue(link, async () => {
-        l.resolutionKept = await keepResolution(video.sender);
-        await pc.setLocalDescription(await pc.createOffer());
-        if (this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
-      });
-    } else {
+    if (link !== 'publisher') {
       pc.ontrack = (e) => this.sfuTrack(e);
+      return;
     }
+    const steps = [
+      () => pc.addTransceiver('audio', { direction: 'sendonly' }),
+      () => pc.addTransceiver('video', { direction: 'sendonly' }),
+    ];
+    for (const step of steps) {
+      await nextTask();
+      if (gone()) return;
+      step();
+    }
+    const video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
+    await nextTask();
+    if (gone()) return;
+    preferH264(video);
+    this.sendLocalTracks(l);
+    await nextTask();
+    if (gone()) return;
+    l.resolutionKept = await keepResolution(video.sender);
+    await nextTask();
+    if (gone()) return;
+    await pc.setLocalDescription(await pc.createOffer());
+    if (!gone() && this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
   }
 
   setSfuRemoteSdp(link, kind, sdp, streams) {
@@ -499,7 +578,8 @@ export class WebRtcMedia {
     const l = this.sfu.get(link);
     if (!l) return;
     this.sfu.delete(link);
-    l.pc.close();
+    l.closed = true;
+    if (l.pc) l.pc.close();
     if (link !== 'subscriber') return;
     // Views go back to a mesh stream where one still plays (a switch under way).
     for (const [userID, m] of this.sfuMembers) {
@@ -511,15 +591,17 @@ export class WebRtcMedia {
     this.mids = new Map();
   }
 
-  shrinkMesh() {
-    for (const peer of this.peers.values()) {
-      for (const sender of peer.pc.getSenders()) {
-        if (!sender.track || sender.track.kind !== 'video') continue;
-        const params = sender.getParameters();
-        if (!params.encodings || !params.encodings.length) continue;
-        for (const e of params.encodings) e.scaleResolutionDownBy = 2;
-        sender.setParameters(params).catch((e) => this.log(`mesh sender: ${e}`));
-      }
+  /** Halves the mesh peers' video, one sender per task (getParameters blocks like the calls above). */
+  async shrinkMesh() {
+    const senders = [...this.peers.values()].flatMap((peer) => peer.pc.getSenders());
+    for (const sender of senders) {
+      if (!sender.track || sender.track.kind !== 'video') continue;
+      await nextTask();
+      if (!sender.track || sender.transport?.state === 'closed') continue; // retired meanwhile
+      const params = sender.getParameters();
+      if (!params.encodings || !params.encodings.length) continue;
+      for (const e of params.encodings) e.scaleResolutionDownBy = 2;
+      sender.setParameters(params).catch((e) => this.log(`mesh sender: ${e}`));
     }
   }
 
@@ -569,7 +651,7 @@ export class WebRtcMedia {
 
   async pollDecoding() {
     const l = this.sfu.get('subscriber');
-    if (!l || !this.decoding.size) {
+    if (!l || !l.pc || !this.decoding.size) {
       this.decoding.clear();
       this.decodePolling = false;
       return;
@@ -600,5 +682,6 @@ export class WebRtcMedia {
     this.closeSfu('subscriber');
     this.dropSpare();
     for (const id of [...this.peers.keys()]) this.closePeer(id);
+    this.flushRetired();
   }
 }
