@@ -91,6 +91,9 @@ function nextTask() {
 /** The least time between two retired connections' close() calls (ms): a close blocks 20-250 ms on a busy page. */
 const RETIRE_GAP_MS = 150;
 
+/** The frame rate of the mesh copies still sent while the SFU links come up (fake and real cameras send 30). */
+const SWITCH_MESH_FPS = 15;
+
 function clearView(video) {
   video.srcObject = null;
   viewed.delete(video);
@@ -410,15 +413,15 @@ export class WebRtcMedia {
   }
 
   /**
-   * Closes `pc` soon, in a task of its own and at least RETIRE_GAP_MS after the
-   * previous one retired: close() holds the main thread while WebRTC tears the
+   * Closes `pc` soon, in a task of its own, RETIRE_GAP_MS after it retired or
+   * after the previous close: close() holds the main thread while WebRTC tears the
    * connection down. Its senders stop at once (replaceTrack does not block),
    * so it encodes nothing meanwhile.
    */
   retire(pc) {
     for (const s of pc.getSenders()) if (s.track) s.replaceTrack(null).catch(() => {});
     this.retiring.push(pc);
-    if (this.retireTimer === null) this.retireTimer = setTimeout(() => this.retireNext(), 0);
+    if (this.retireTimer === null) this.retireTimer = setTimeout(() => this.retireNext(), RETIRE_GAP_MS);
   }
 
   retireNext() {
@@ -510,9 +513,6 @@ export class WebRtcMedia {
     pc.onconnectionstatechange = () => {
       this.log(`sfu ${link}: ${pc.connectionState}`);
       if (pc.connectionState === 'failed') report('failed');
-      // Publishing: the mesh copies still sent during the switch go at half size, so the page is
-      // not starved encoding five streams while its peers' SFU video starts.
-      if (link === 'publisher' && pc.connectionState === 'connected') this.shrinkMesh();
     };
     if (link !== 'publisher') {
       pc.ontrack = (e) => this.sfuTrack(e);
@@ -538,7 +538,11 @@ export class WebRtcMedia {
     await nextTask();
     if (gone()) return;
     await pc.setLocalDescription(await pc.createOffer());
-    if (!gone() && this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
+    if (gone()) return;
+    if (this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
+    // Publishing: the mesh copies still sent during the switch go at half size and frame rate from
+    // now on, so no page is starved encoding and decoding them while the SFU video starts.
+    await this.shrinkMesh();
   }
 
   setSfuRemoteSdp(link, kind, sdp, streams) {
@@ -591,7 +595,11 @@ export class WebRtcMedia {
     this.mids = new Map();
   }
 
-  /** Halves the mesh peers' video, one sender per task (getParameters blocks like the calls above). */
+  /**
+   * Halves the mesh peers' video in size and frame rate (a quarter of the pixels to encode, and to
+   * decode on the other end, at half the rate), one sender per task: getParameters blocks like the
+   * calls above.
+   */
   async shrinkMesh() {
     const senders = [...this.peers.values()].flatMap((peer) => peer.pc.getSenders());
     for (const sender of senders) {
@@ -600,7 +608,7 @@ export class WebRtcMedia {
       if (!sender.track || sender.transport?.state === 'closed') continue; // retired meanwhile
       const params = sender.getParameters();
       if (!params.encodings || !params.encodings.length) continue;
-      for (const e of params.encodings) e.scaleResolutionDownBy = 2;
+      for (const e of params.encodings) Object.assign(e, { scaleResolutionDownBy: 2, maxFramerate: SWITCH_MESH_FPS });
       sender.setParameters(params).catch((e) => this.log(`mesh sender: ${e}`));
     }
   }
