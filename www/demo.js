@@ -3,7 +3,8 @@
 import { RTCRoom } from './pkg/index.js';
 
 const $ = (id) => document.getElementById(id);
-const room = new RTCRoom({ debug: true });
+// window.rtcroomDemoOptions (set before the page loads, e.g. by a test's init script) adds RTCRoom options.
+const room = new RTCRoom({ debug: true, ...window.rtcroomDemoOptions });
 const names = new Map(); // userID -> display name
 const demo = { room, joinStartedAt: null, firstFrame: {}, log: [] };
 window.demo = demo; // for end-to-end tests and the console
