@@ -501,8 +501,9 @@ export class WebRtcMedia {
   /** Makes `l`'s connection and, for the publisher, its offer: each blocking step in a task of its own. */
   async sfuSetup(link, l, iceServers) {
     const gone = () => l.closed || this.sfu.get(link) !== l;
-    await nextTask();
-    if (gone()) return;
+    // The next step in a task of its own; false once the link was closed or replaced meanwhile.
+    const next = async () => { await nextTask(); return !gone(); };
+    if (!(await next())) return;
     const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
     l.pc = pc;
     pc.onicecandidate = (e) => {
@@ -518,31 +519,23 @@ export class WebRtcMedia {
       pc.ontrack = (e) => this.sfuTrack(e);
       return;
     }
-    const steps = [
-      () => pc.addTransceiver('audio', { direction: 'sendonly' }),
-      () => pc.addTransceiver('video', { direction: 'sendonly' }),
-    ];
-    for (const step of steps) {
-      await nextTask();
-      if (gone()) return;
-      step();
-    }
-    const video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
-    await nextTask();
-    if (gone()) return;
+    if (!(await next())) return;
+    pc.addTransceiver('audio', { direction: 'sendonly' });
+    if (!(await next())) return;
+    const video = pc.addTransceiver('video', { direction: 'sendonly' });
+    if (!(await next())) return;
     preferH264(video);
     this.sendLocalTracks(l);
-    await nextTask();
-    if (gone()) return;
+    if (!(await next())) return;
     l.resolutionKept = await keepResolution(video.sender);
-    await nextTask();
-    if (gone()) return;
+    if (!(await next())) return;
     await pc.setLocalDescription(await pc.createOffer());
     if (gone()) return;
     if (this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
     // Publishing: the mesh copies still sent during the switch go at half size and frame rate from
-    // now on, so no page is starved encoding and decoding them while the SFU video starts.
-    await this.shrinkMesh();
+    // now on, so no page is starved encoding and decoding them while the SFU video starts. Not
+    // awaited: the link's chain (the answer) does not wait for it.
+    this.shrinkMesh().catch((e) => this.log(`mesh senders: ${e}`));
   }
 
   setSfuRemoteSdp(link, kind, sdp, streams) {
