@@ -16,11 +16,11 @@
 // element (hundreds of ms without a frame on a busy page), a track swapped
 // inside the stream it plays does not.
 //
-// The switch does its synchronous WebRTC calls (new RTCPeerConnection,
+// The switch paces its synchronous WebRTC calls (new RTCPeerConnection,
 // addTransceiver, setCodecPreferences, getParameters, close: each holds the
-// main thread while WebRTC's signaling thread answers, 20-200 ms on a busy
-// page) one per task, so the page renders its videos between them
-// (requestVideoFrameCallback runs only when the main thread is free).
+// main thread while WebRTC's signaling thread answers, 20-250 ms on a busy
+// page): one per rendered frame, so the page presents its videos between
+// them (requestVideoFrameCallback runs only when the main thread is free).
 
 /** Resolves a view argument (element, video element or CSS selector) to a <video>. */
 function videoFor(view, muted) {
@@ -79,17 +79,16 @@ function viewSource(video) {
 }
 
 /**
- * Ends the current task and resumes in a new one, so the page renders and
- * handles its input between two blocking WebRTC calls. scheduler.yield() puts
- * the continuation ahead of other queued tasks; setTimeout elsewhere.
+ * Resolves in a task after the page's next rendered frame (or after 100 ms:
+ * a hidden page renders none). Yielding alone is not enough on a busy page:
+ * the next step's task ran before any frame did.
  */
-function nextTask() {
-  const s = globalThis.scheduler;
-  return s && s.yield ? s.yield() : new Promise((resolve) => setTimeout(resolve, 0));
+function afterFrame() {
+  return new Promise((resolve) => {
+    setTimeout(resolve, 100);
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(resolve, 0));
+  });
 }
-
-/** The least time between two retired connections' close() calls (ms): a close blocks 20-250 ms on a busy page. */
-const RETIRE_GAP_MS = 150;
 
 /** The frame rate of the mesh copies still sent while the SFU links come up (fake and real cameras send 30). */
 const SWITCH_MESH_FPS = 15;
@@ -161,9 +160,20 @@ export class WebRtcMedia {
     /** subscriber video track id -> { link, base, then, since }: waiting for its first decoded frame */
     this.decoding = new Map();
     this.decodePolling = false;
-    /** Connections the switch no longer needs, closed one per task (retire). */
-    this.retiring = [];
-    this.retireTimer = null;
+    /** Connections the switch no longer needs, still to close (retire). */
+    this.retiring = new Set();
+    /** The latest paced step (pace). */
+    this.paced = Promise.resolve();
+  }
+
+  /**
+   * Resolves when the caller may make its next blocking WebRTC call: a frame
+   * after the previous caller's turn, whichever link or peer it was for.
+   */
+  pace() {
+    const turn = this.paced.then(afterFrame);
+    this.paced = turn;
+    return turn;
   }
 
   /** Every connection that sends our tracks: mesh peers and the SFU publisher. */
@@ -405,7 +415,7 @@ export class WebRtcMedia {
     if (!peer) return;
     this.peers.delete(userID);
     // Through the switch, closes come close together (both ends released, or the fallback for every
-    // member at once): they go one per task. A mesh room closes at once (createPeer's replacement).
+    // member at once): they are paced (retire). A mesh room closes at once (createPeer's replacement).
     if (this.sfu.size) this.retire(peer.pc);
     else peer.pc.close();
     const video = this.views.get(userID);
@@ -413,28 +423,22 @@ export class WebRtcMedia {
   }
 
   /**
-   * Closes `pc` soon, in a task of its own, RETIRE_GAP_MS after it retired or
-   * after the previous close: close() holds the main thread while WebRTC tears the
-   * connection down. Its senders stop at once (replaceTrack does not block),
-   * so it encodes nothing meanwhile.
+   * Closes `pc` at its turn (pace): close() holds the main thread while WebRTC
+   * tears the connection down. Its senders stop at once (replaceTrack does not
+   * block), so it encodes nothing meanwhile.
    */
   retire(pc) {
     for (const s of pc.getSenders()) if (s.track) s.replaceTrack(null).catch(() => {});
-    this.retiring.push(pc);
-    if (this.retireTimer === null) this.retireTimer = setTimeout(() => this.retireNext(), RETIRE_GAP_MS);
-  }
-
-  retireNext() {
-    const pc = this.retiring.shift();
-    if (pc) pc.close();
-    this.retireTimer = this.retiring.length ? setTimeout(() => this.retireNext(), RETIRE_GAP_MS) : null;
+    this.retiring.add(pc);
+    this.pace().then(() => {
+      if (this.retiring.delete(pc)) pc.close();
+    });
   }
 
   /** Closes every retired connection now (leaving). */
   flushRetired() {
-    if (this.retireTimer !== null) clearTimeout(this.retireTimer);
-    this.retireTimer = null;
-    for (const pc of this.retiring.splice(0)) pc.close();
+    for (const pc of this.retiring) pc.close();
+    this.retiring.clear();
   }
 
   /** Runs peer operations one after another (remote SDP before its candidates). */
@@ -483,8 +487,8 @@ export class WebRtcMedia {
   }
 
   /**
-   * Opens an SFU link. Its connection is made in a later task and set up one
-   * blocking call per task (sfuSetup); whatever the core asks of the link
+   * Opens an SFU link. Its connection is made later and set up one blocking
+   * call per turn (sfuSetup, pace); whatever the core asks of the link
    * meanwhile waits in its chain. A spare mesh offer is no longer needed.
    */
   openSfu(link, iceServers) {
@@ -498,11 +502,11 @@ export class WebRtcMedia {
     this.sfuQueue(link, () => this.sfuSetup(link, l, iceServers));
   }
 
-  /** Makes `l`'s connection and, for the publisher, its offer: each blocking step in a task of its own. */
+  /** Makes `l`'s connection and, for the publisher, its offer: each blocking step at its own turn. */
   async sfuSetup(link, l, iceServers) {
     const gone = () => l.closed || this.sfu.get(link) !== l;
-    // The next step in a task of its own; false once the link was closed or replaced meanwhile.
-    const next = async () => { await nextTask(); return !gone(); };
+    // Waits for the next step's turn; false once the link was closed or replaced meanwhile.
+    const next = async () => { await this.pace(); return !gone(); };
     if (!(await next())) return;
     const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
     l.pc = pc;
@@ -590,14 +594,14 @@ export class WebRtcMedia {
 
   /**
    * Halves the mesh peers' video in size and frame rate (a quarter of the pixels to encode, and to
-   * decode on the other end, at half the rate), one sender per task: getParameters blocks like the
+   * decode on the other end, at half the rate), one sender per turn (pace): getParameters blocks like the
    * calls above.
    */
   async shrinkMesh() {
     const senders = [...this.peers.values()].flatMap((peer) => peer.pc.getSenders());
     for (const sender of senders) {
       if (!sender.track || sender.track.kind !== 'video') continue;
-      await nextTask();
+      await this.pace();
       if (!sender.track || sender.transport?.state === 'closed') continue; // retired meanwhile
       const params = sender.getParameters();
       if (!params.encodings || !params.encodings.length) continue;
