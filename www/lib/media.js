@@ -489,26 +489,37 @@ export class WebRtcMedia {
   /**
    * Opens an SFU link. Its connection is made later and set up one blocking
    * call per turn (sfuSetup, pace); whatever the core asks of the link
-   * meanwhile waits in its chain. A spare mesh offer is no longer needed.
+   * meanwhile waits in its chain. A mesh room's spare connection (its audio
+   * and video transceivers made, its candidates gathered) becomes the
+   * publisher: three blocking calls fewer at the switch, and no close.
    */
   openSfu(link, iceServers) {
     this.closeSfu(link);
-    if (this.spare) {
-      this.retire(this.spare.pc);
-      this.spare = null;
+    let spare = this.spare;
+    this.spare = null;
+    if (spare && (link !== 'publisher' || spare.key !== JSON.stringify(iceServers ?? []))) {
+      this.retire(spare.pc);
+      spare = null;
     }
     const l = { pc: null, chain: Promise.resolve(), closed: false };
     this.sfu.set(link, l);
-    this.sfuQueue(link, () => this.sfuSetup(link, l, iceServers));
+    this.sfuQueue(link, () => this.sfuSetup(link, l, iceServers, spare));
   }
 
-  /** Makes `l`'s connection and, for the publisher, its offer: each blocking step at its own turn. */
-  async sfuSetup(link, l, iceServers) {
+  /** Makes `l`'s connection (or takes `spare`'s) and, for the publisher, its offer: each blocking step at its own turn. */
+  async sfuSetup(link, l, iceServers, spare) {
     const gone = () => l.closed || this.sfu.get(link) !== l;
     // Waits for the next step's turn; false once the link was closed or replaced meanwhile.
     const next = async () => { await this.pace(); return !gone(); };
-    if (!(await next())) return;
-    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    if (spare) {
+      const ready = await spare.ready.then(() => true, () => false);
+      if (!ready || gone()) {
+        this.retire(spare.pc);
+        spare = null;
+      }
+    }
+    if (!(await next())) return spare && this.retire(spare.pc);
+    const pc = spare ? spare.pc : new RTCPeerConnection({ iceServers: iceServers ?? [] });
     l.pc = pc;
     pc.onicecandidate = (e) => {
       if (!gone() && this.onSfuIce) this.onSfuIce(link, e.candidate ? e.candidate.toJSON() : { candidate: '' });
@@ -523,10 +534,17 @@ export class WebRtcMedia {
       pc.ontrack = (e) => this.sfuTrack(e);
       return;
     }
-    if (!(await next())) return;
-    pc.addTransceiver('audio', { direction: 'sendonly' });
-    if (!(await next())) return;
-    const video = pc.addTransceiver('video', { direction: 'sendonly' });
+    let video;
+    if (spare) {
+      // Its offer (sendrecv) is still pending: the publisher's replaces it (allowed in have-local-offer).
+      for (const t of pc.getTransceivers()) t.direction = 'sendonly';
+      video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
+    } else {
+      if (!(await next())) return;
+      pc.addTransceiver('audio', { direction: 'sendonly' });
+      if (!(await next())) return;
+      video = pc.addTransceiver('video', { direction: 'sendonly' });
+    }
     if (!(await next())) return;
     preferH264(video);
     this.sendLocalTracks(l);
@@ -535,7 +553,10 @@ export class WebRtcMedia {
     if (!(await next())) return;
     await pc.setLocalDescription(await pc.createOffer());
     if (gone()) return;
-    if (this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
+    const sdp = pc.localDescription.sdp;
+    if (this.onSfuSdp) this.onSfuSdp(link, 'offer', sdp);
+    // The spare's candidates gathered before: those its description does not list follow it.
+    if (spare && this.onSfuIce) for (const c of spare.ice) if (!c.candidate || !sdp.includes(c.candidate)) this.onSfuIce(link, c);
     // Publishing: the mesh copies still sent during the switch go at half size and frame rate from
     // now on, so no page is starved encoding and decoding them while the SFU video starts. Not
     // awaited: the link's chain (the answer) does not wait for it.
