@@ -79,13 +79,14 @@ function viewSource(video) {
 }
 
 /**
- * Resolves in a task after the page's next rendered frame (or after 100 ms:
- * a hidden page renders none). Yielding alone is not enough on a busy page:
- * the next step's task ran before any frame did.
+ * Resolves in a task after the page's next rendered frame, or 100 ms after
+ * the current task (a hidden page renders none; counted from the task's end,
+ * which may hold a long blocking call). Yielding alone is not enough on a
+ * busy page: the next step's task ran before any frame did.
  */
 function afterFrame() {
   return new Promise((resolve) => {
-    setTimeout(resolve, 100);
+    setTimeout(() => setTimeout(resolve, 100), 0);
     if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(resolve, 0));
   });
 }
