@@ -154,7 +154,7 @@ impl RoomCore {
     /// `request` and `connectSocket`; `media`: the WebRTC glue with
     /// `createPeer`, `setRemoteSdp`, `addIce`, `closePeer` (`null` where the
     /// host has no WebRTC); options: `{debug, reconnectMinMs, reconnectMaxMs,
-    /// pingIntervalMs}`; `onEvent({type, data})` gets every event. Throws
+    /// pingIntervalMs, sfuIceRestarts}`; `onEvent({type, data})` gets every event. Throws
     /// (code -1012) when the host or the glue lacks a method.
     #[wasm_bindgen(constructor)]
     pub fn new(
@@ -178,6 +178,9 @@ impl RoomCore {
             if let Some(v) = js::get_uint(&options, key) {
                 *slot = v;
             }
+        }
+        if let Some(v) = js::get_uint(&options, "sfuIceRestarts") {
+            cfg.sfu_ice_restarts = u32::try_from(v).unwrap_or(u32::MAX);
         }
         cfg.sfu = media.sfu();
         if !media.keeps_spares() {

@@ -5,9 +5,11 @@
 // and open new ones (`sfu_publish {fresh}` / a plain `sfu_subscribe`, the
 // server making new Janus handles); once the cut ends, video plays again on
 // both pages without a reload, and a room message sent during the cut arrives.
+// The pages are given `sfuIceRestarts` (an RTCRoom option) of 1 and 2: each
+// starts afresh after exactly that many ICE restarts of the link that failed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,21 @@ import { cutAllBut, debugLines, waitFlowing, waitFrozen, waitLog } from './media
 
 /** The -1017 notices the page's `error` event got. */
 const freshNotices = (p) => p.page.evaluate(() => window.__freshNotices.length);
+
+/** A page init script that gives the demo's RTCRoom `options`. */
+function withOptions(dir, name, options) {
+  const file = pathJoin(dir, `${name}.js`);
+  writeFileSync(file, `window.rtcroomDemoOptions = ${JSON.stringify(options)};`);
+  return file;
+}
+
+/** The ICE restarts of the link that started afresh first, before it did (its debug lines). */
+async function restartsBeforeFresh(p) {
+  const lines = await debugLines(p, /SFU \w+ (media lost: restarting ICE|did not recover by ICE restarts)/);
+  const fresh = lines.findIndex((l) => /did not recover/.test(l));
+  const link = lines[fresh].split(' ')[1];
+  return lines.slice(0, fresh).filter((l) => l.startsWith(`SFU ${link} media lost`)).length;
+}
 
 test('SFU media cut past the ICE restarts: both links start afresh and video plays again', { timeout: 240000 }, async () => {
   const removeVeth = ensureVeth();
@@ -34,8 +51,8 @@ test('SFU media cut past the ICE restarts: both links start afresh and video pla
   let uncut = null;
   const reopen = () => { if (uncut) uncut(); uncut = null; };
   try {
-    const a = await join(browser, server.base, 'fia');
-    const b = await join(browser, server.base, 'gus');
+    const a = await join(browser, server.base, 'fia', undefined, { initScript: withOptions(runDir, 'fia', { sfuIceRestarts: 1 }) });
+    const b = await join(browser, server.base, 'gus', undefined, { initScript: withOptions(runDir, 'gus', { sfuIceRestarts: 2 }) });
     for (const p of [a, b]) {
       await p.page.evaluate(() => {
         window.__freshNotices = [];
@@ -52,10 +69,12 @@ test('SFU media cut past the ICE restarts: both links start afresh and video pla
     uncut = cutAllBut(port, janusPort);
     await waitFrozen(b, 'fia');
     await waitLog(a, /SFU \w+ media lost: restarting ICE/, 30000);
-    // Past the restarts (2 s grace + 5 + 10 + 20 s of waits by default): a fresh start.
+    // Past the restarts (2 s grace, then waits of 5, 10, 20 s: fia's 1 restart, gus' 2): a fresh start.
     await waitLog(a, /did not recover by ICE restarts: fresh start 1/, 90000);
-    await waitLog(b, /did not recover by ICE restarts: fresh start 1/, 30000);
+    await waitLog(b, /did not recover by ICE restarts: fresh start 1/, 60000);
     const freshAt = Date.now() - t0;
+    assert.equal(await restartsBeforeFresh(a), 1, 'fia (sfuIceRestarts 1) started afresh after one ICE restart');
+    assert.equal(await restartsBeforeFresh(b), 2, 'gus (sfuIceRestarts 2) started afresh after two ICE restarts');
     await sendText(a, 'during the cut');
     reopen();
     const t1 = Date.now();

@@ -140,6 +140,12 @@ export interface RTCRoomOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   pingIntervalMs?: number;
+  /**
+   * In an SFU room, how many ICE restarts a broken SFU link gets (the waits between them doubling
+   * from 5 s) before both links start afresh with new media-server handles, notified as error -1017
+   * (default 3; 0: start afresh at once).
+   */
+  sfuIceRestarts?: number;
   /** getUserMedia constraints for the local preview. */
   constraints?: MediaStreamConstraints;
   /** Custom media glue (default: WebRtcMedia). */

@@ -15,6 +15,12 @@
 // own whose tracks follow its source: a new srcObject would reload the
 // element (hundreds of ms without a frame on a busy page), a track swapped
 // inside the stream it plays does not.
+//
+// The switch paces its synchronous WebRTC calls (new RTCPeerConnection,
+// addTransceiver, setCodecPreferences, getParameters, close: each holds the
+// main thread while WebRTC's signaling thread answers, 20-250 ms on a busy
+// page): one per rendered frame, so the page presents its videos between
+// them (requestVideoFrameCallback runs only when the main thread is free).
 
 /** Resolves a view argument (element, video element or CSS selector) to a <video>. */
 function videoFor(view, muted) {
@@ -71,6 +77,22 @@ function viewSource(video) {
   const v = viewed.get(video);
   return v && video.srcObject === v.stream ? v.source : null;
 }
+
+/**
+ * Resolves in a task after the page's next rendered frame, or 100 ms after
+ * the current task (a hidden page renders none; counted from the task's end,
+ * which may hold a long blocking call). Yielding alone is not enough on a
+ * busy page: the next step's task ran before any frame did.
+ */
+function afterFrame() {
+  return new Promise((resolve) => {
+    setTimeout(() => setTimeout(resolve, 100), 0);
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(resolve, 0));
+  });
+}
+
+/** The frame rate of the mesh copies still sent while the SFU links come up (fake and real cameras send 30). */
+const SWITCH_MESH_FPS = 15;
 
 function clearView(video) {
   video.srcObject = null;
@@ -141,6 +163,20 @@ export class WebRtcMedia {
     /** subscriber video track id -> { link, base, then, since }: waiting for its first decoded frame */
     this.decoding = new Map();
     this.decodePolling = false;
+    /** Connections the switch no longer needs, still to close (retire). */
+    this.retiring = new Set();
+    /** The latest paced step (pace). */
+    this.paced = Promise.resolve();
+  }
+
+  /**
+   * Resolves when the caller may make its next blocking WebRTC call: a frame
+   * after the previous caller's turn, whichever link or peer it was for.
+   */
+  pace() {
+    const turn = this.paced.then(afterFrame);
+    this.paced = turn;
+    return turn;
   }
 
   /** Every connection that sends our tracks: mesh peers and the SFU publisher. */
@@ -212,6 +248,7 @@ export class WebRtcMedia {
 
   /** Puts our current tracks (or none) on the peer's audio/video senders. */
   sendLocalTracks(peer) {
+    if (!peer.pc) return; // an SFU link not made yet: it takes them when it is
     for (const tr of peer.pc.getTransceivers()) {
       const kind = tr.receiver.track && tr.receiver.track.kind;
       if (!kind || tr.stopped || tr.currentDirection === 'stopped') continue;
@@ -405,9 +442,31 @@ export class WebRtcMedia {
     const peer = this.peers.get(userID);
     if (!peer) return;
     this.peers.delete(userID);
-    peer.pc.close();
+    // Through the switch, closes come close together (both ends released, or the fallback for every
+    // member at once): they are paced (retire). A mesh room closes at once (createPeer's replacement).
+    if (this.sfu.size) this.retire(peer.pc);
+    else peer.pc.close();
     const video = this.views.get(userID);
     if (video && viewSource(video) === peer.stream) clearView(video);
+  }
+
+  /**
+   * Closes `pc` at its turn (pace): close() holds the main thread while WebRTC
+   * tears the connection down. Its senders stop at once (replaceTrack does not
+   * block), so it encodes nothing meanwhile.
+   */
+  retire(pc) {
+    for (const s of pc.getSenders()) if (s.track) s.replaceTrack(null).catch(() => {});
+    this.retiring.add(pc);
+    this.pace().then(() => {
+      if (this.retiring.delete(pc)) pc.close();
+    });
+  }
+
+  /** Closes every retired connection now (leaving). */
+  flushRetired() {
+    for (const pc of this.retiring) pc.close();
+    this.retiring.clear();
   }
 
   /** Runs peer operations one after another (remote SDP before its candidates). */
@@ -455,38 +514,81 @@ export class WebRtcMedia {
     return !!(m && m.live);
   }
 
+  /**
+   * Opens an SFU link. Its connection is made later and set up one blocking
+   * call per turn (sfuSetup, pace); whatever the core asks of the link
+   * meanwhile waits in its chain. A mesh room's spare connection (its audio
+   * and video transceivers made, its candidates gathered) becomes the
+   * publisher: three blocking calls fewer at the switch, and no close.
+   */
   openSfu(link, iceServers) {
     this.closeSfu(link);
-    this.dropSpare();
-    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
-    const l = { pc, chain: Promise.resolve() };
+    let spare = this.spare;
+    this.spare = null;
+    if (spare && (link !== 'publisher' || spare.key !== JSON.stringify(iceServers ?? []))) {
+      this.retire(spare.pc);
+      spare = null;
+    }
+    const l = { pc: null, chain: Promise.resolve(), closed: false };
     this.sfu.set(link, l);
-    const mine = () => this.sfu.get(link) === l;
+    this.sfuQueue(link, () => this.sfuSetup(link, l, iceServers, spare));
+  }
+
+  /** Makes `l`'s connection (or takes `spare`'s) and, for the publisher, its offer: each blocking step at its own turn. */
+  async sfuSetup(link, l, iceServers, spare) {
+    const gone = () => l.closed || this.sfu.get(link) !== l;
+    // Waits for the next step's turn; false once the link was closed or replaced meanwhile.
+    const next = async () => { await this.pace(); return !gone(); };
+    if (spare) {
+      const ready = await spare.ready.then(() => true, () => false);
+      if (!ready || gone()) {
+        this.retire(spare.pc);
+        spare = null;
+      }
+    }
+    if (!(await next())) return spare && this.retire(spare.pc);
+    const pc = spare ? spare.pc : new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    l.pc = pc;
     pc.onicecandidate = (e) => {
-      if (mine() && this.onSfuIce) this.onSfuIce(link, e.candidate ? e.candidate.toJSON() : { candidate: '' });
+      if (!gone() && this.onSfuIce) this.onSfuIce(link, e.candidate ? e.candidate.toJSON() : { candidate: '' });
     };
-    const report = (state) => { if (mine() && this.onSfuState) this.onSfuState(link, state); };
+    const report = (state) => { if (!gone() && this.onSfuState) this.onSfuState(link, state); };
     pc.oniceconnectionstatechange = () => report(pc.iceConnectionState);
     pc.onconnectionstatechange = () => {
       this.log(`sfu ${link}: ${pc.connectionState}`);
       if (pc.connectionState === 'failed') report('failed');
-      // Publishing: the mesh copies still sent during the switch go at half size, so the page is
-      // not starved encoding five streams while its peers' SFU video starts.
-      if (link === 'publisher' && pc.connectionState === 'connected') this.shrinkMesh();
     };
-    if (link === 'publisher') {
-      pc.addTransceiver('audio', { direction: 'sendonly' });
-      const video = pc.addTransceiver('video', { direction: 'sendonly' });
-      preferH264(video);
-      this.sendLocalTracks(l);
-      this.sfuQueue(link, async () => {
-        l.resolutionKept = await keepResolution(video.sender);
-        await pc.setLocalDescription(await pc.createOffer());
-        if (this.onSfuSdp) this.onSfuSdp(link, 'offer', pc.localDescription.sdp);
-      });
-    } else {
+    if (link !== 'publisher') {
       pc.ontrack = (e) => this.sfuTrack(e);
+      return;
     }
+    let video;
+    if (spare) {
+      // Its offer (sendrecv) is still pending: the publisher's replaces it (allowed in have-local-offer).
+      for (const t of pc.getTransceivers()) t.direction = 'sendonly';
+      video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video');
+    } else {
+      if (!(await next())) return;
+      pc.addTransceiver('audio', { direction: 'sendonly' });
+      if (!(await next())) return;
+      video = pc.addTransceiver('video', { direction: 'sendonly' });
+    }
+    if (!(await next())) return;
+    preferH264(video);
+    this.sendLocalTracks(l);
+    if (!(await next())) return;
+    l.resolutionKept = await keepResolution(video.sender);
+    if (!(await next())) return;
+    await pc.setLocalDescription(await pc.createOffer());
+    if (gone()) return;
+    const sdp = pc.localDescription.sdp;
+    if (this.onSfuSdp) this.onSfuSdp(link, 'offer', sdp);
+    // The spare's candidates gathered before: those its description does not list follow it.
+    if (spare && this.onSfuIce) for (const c of spare.ice) if (!c.candidate || !sdp.includes(c.candidate)) this.onSfuIce(link, c);
+    // Publishing: the mesh copies still sent during the switch go at half size and frame rate from
+    // now on, so no page is starved encoding and decoding them while the SFU video starts. Not
+    // awaited: the link's chain (the answer) does not wait for it.
+    this.shrinkMesh().catch((e) => this.log(`mesh senders: ${e}`));
   }
 
   setSfuRemoteSdp(link, kind, sdp, streams) {
@@ -526,7 +628,8 @@ export class WebRtcMedia {
     const l = this.sfu.get(link);
     if (!l) return;
     this.sfu.delete(link);
-    l.pc.close();
+    l.closed = true;
+    if (l.pc) l.pc.close();
     if (link !== 'subscriber') return;
     // Views go back to a mesh stream where one still plays (a switch under way).
     for (const [userID, m] of this.sfuMembers) {
@@ -538,15 +641,21 @@ export class WebRtcMedia {
     this.mids = new Map();
   }
 
-  shrinkMesh() {
-    for (const peer of this.peers.values()) {
-      for (const sender of peer.pc.getSenders()) {
-        if (!sender.track || sender.track.kind !== 'video') continue;
-        const params = sender.getParameters();
-        if (!params.encodings || !params.encodings.length) continue;
-        for (const e of params.encodings) e.scaleResolutionDownBy = 2;
-        sender.setParameters(params).catch((e) => this.log(`mesh sender: ${e}`));
-      }
+  /**
+   * Halves the mesh peers' video in size and frame rate (a quarter of the pixels to encode, and to
+   * decode on the other end, at half the rate), one sender per turn (pace): getParameters blocks like the
+   * calls above.
+   */
+  async shrinkMesh() {
+    const senders = [...this.peers.values()].flatMap((peer) => peer.pc.getSenders());
+    for (const sender of senders) {
+      if (!sender.track || sender.track.kind !== 'video') continue;
+      await this.pace();
+      if (!sender.track || sender.transport?.state === 'closed') continue; // retired meanwhile
+      const params = sender.getParameters();
+      if (!params.encodings || !params.encodings.length) continue;
+      for (const e of params.encodings) Object.assign(e, { scaleResolutionDownBy: 2, maxFramerate: SWITCH_MESH_FPS });
+      sender.setParameters(params).catch((e) => this.log(`mesh sender: ${e}`));
     }
   }
 
@@ -596,7 +705,7 @@ export class WebRtcMedia {
 
   async pollDecoding() {
     const l = this.sfu.get('subscriber');
-    if (!l || !this.decoding.size) {
+    if (!l || !l.pc || !this.decoding.size) {
       this.decoding.clear();
       this.decodePolling = false;
       return;
@@ -627,5 +736,6 @@ export class WebRtcMedia {
     this.closeSfu('subscriber');
     this.dropSpare();
     for (const id of [...this.peers.keys()]) this.closePeer(id);
+    this.flushRetired();
   }
 }
