@@ -662,3 +662,23 @@ fn no_fresh_start_while_the_media_server_is_lost() {
     assert!(h.sfu_sent().is_empty());
     assert_eq!(h.fresh_start_notices(), 0);
 }
+
+#[test]
+fn a_spare_offer_is_forgotten_once_the_room_goes_sfu() {
+    // In a mesh room with a spare offer kept for the next entry...
+    let mut h = H::in_room("r1", &["alice"]);
+    h.handle(Input::SpareOffer {
+        sdp: "spare-offer".into(),
+    });
+    // ...the room moves to the SFU: the glue's spare becomes the publisher.
+    h.sfu(mode());
+    let exit = h.call(Call::ExitRoom);
+    let del = h.http("delete_pusher");
+    h.ok(&del);
+    assert!(h.done(exit).is_ok());
+    let (_, add) = h.start_entering("r2");
+    let RequestBody::AddPusher(body) = &add.body else {
+        panic!("{add:?}");
+    };
+    assert_eq!(body.offer, None, "the spare went to the SFU publisher");
+}
