@@ -472,6 +472,20 @@ impl H {
         self.clear();
     }
 
+    /// Leaves the room (its `delete_pusher` answered), then starts entering
+    /// `room`; the spare offer its `add_pusher` carries, if any.
+    pub(crate) fn exit_and_enter_offer(&mut self, room: &str) -> Option<String> {
+        let exit = self.call(Call::ExitRoom);
+        let del = self.http("delete_pusher");
+        self.ok(&del);
+        assert!(self.done(exit).is_ok());
+        let (_, add) = self.start_entering(room);
+        match &add.body {
+            RequestBody::AddPusher(b) => b.offer.clone(),
+            other => panic!("not add_pusher: {other:?}"),
+        }
+    }
+
     /// Calls `enterRoom` for `room` (no privilege key); returns the call and its `add_pusher` request.
     pub(crate) fn start_entering(&mut self, room: &str) -> (CallId, HttpRequest) {
         let id = self.call(Call::EnterRoom {

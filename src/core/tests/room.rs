@@ -138,15 +138,7 @@ fn the_spare_offer_rides_on_add_pusher_to_the_member_the_server_names() {
     assert!(h.peers().iter().any(|a| matches!(a,
         PeerAction::SetRemoteSdp { kind: SdpKind::Answer, sdp, .. } if sdp == "answer-alice")));
     // The spare is used: the next entry carries none until a new one is reported.
-    let exit = h.call(Call::ExitRoom);
-    let del = h.http("delete_pusher");
-    h.ok(&del);
-    assert!(h.done(exit).is_ok());
-    let (_, add) = h.start_entering("r2");
-    let RequestBody::AddPusher(body) = &add.body else {
-        panic!("{add:?}");
-    };
-    assert_eq!(body.offer, None);
+    assert_eq!(h.exit_and_enter_offer("r2"), None);
 }
 
 #[test]

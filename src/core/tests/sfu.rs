@@ -672,13 +672,9 @@ fn a_spare_offer_is_forgotten_once_the_room_goes_sfu() {
     });
     // ...the room moves to the SFU: the glue's spare becomes the publisher.
     h.sfu(mode());
-    let exit = h.call(Call::ExitRoom);
-    let del = h.http("delete_pusher");
-    h.ok(&del);
-    assert!(h.done(exit).is_ok());
-    let (_, add) = h.start_entering("r2");
-    let RequestBody::AddPusher(body) = &add.body else {
-        panic!("{add:?}");
-    };
-    assert_eq!(body.offer, None, "the spare went to the SFU publisher");
+    assert_eq!(
+        h.exit_and_enter_offer("r2"),
+        None,
+        "the spare went to the SFU publisher"
+    );
 }
