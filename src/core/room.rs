@@ -22,7 +22,8 @@ use super::sfu::SfuLinks;
 use super::vecmap::VecMap;
 use rtcroom_protocol::command as cmd;
 use rtcroom_protocol::http::{
-    AddPusherRequest, CreateRoomRequest, GetPushersRequest, Pusher, RoomSummary, RoomUserRequest,
+    AddPusherRequest, CreateRoomRequest, GetPushersRequest, IceServer, Pusher, RoomSummary,
+    RoomUserRequest,
 };
 use rtcroom_protocol::ws::{ClientFrame, ServerEvent};
 use rtcroom_protocol::ClientError;
@@ -41,6 +42,9 @@ pub(crate) struct Room {
     pub(crate) spare_offer: Option<String>,
     /// A spare was asked for and its offer has not come yet.
     pub(crate) spare_pending: bool,
+    /// The ICE servers of the glue's spare (the last hint's, or the fresh
+    /// ones it took from a `welcome`); `None`: the glue holds no spare.
+    pub(crate) spare_servers: Option<Vec<IceServer>>,
 }
 
 /// Where we are with respect to a room.
@@ -549,7 +553,13 @@ impl Client {
 
     /// Asks the glue for a spare peer connection (a hint; a glue that
     /// keeps spares reports its offer with [`Input::SpareOffer`](super::Input::SpareOffer)).
-    pub(super) fn hint_spare(&mut self, ice_servers: Vec<rtcroom_protocol::http::IceServer>) {
+    pub(super) fn hint_spare(&mut self, ice_servers: Vec<IceServer>) {
+        if self.room.spare_servers.as_ref() != Some(&ice_servers) {
+            // Other servers (login's, after the spare made at its call): the
+            // glue makes the spare anew, so its candidates come from them.
+            self.room.spare_offer = None;
+            self.room.spare_servers = Some(ice_servers.clone());
+        }
         if self.room.spare_offer.is_none() {
             self.room.spare_pending = true;
         }

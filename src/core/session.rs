@@ -177,6 +177,7 @@ impl Client {
                 // The glue drops its spare on logout.
                 self.room.spare_offer = None;
                 self.room.spare_pending = false;
+                self.room.spare_servers = None;
                 self.end_session(ClientError::Cancelled.api(), false);
                 self.send_logout(url, Some(call));
             }

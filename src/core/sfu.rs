@@ -197,6 +197,7 @@ impl Client {
         // offer must not ride on a later add_pusher.
         self.room.spare_offer = None;
         self.room.spare_pending = false;
+        self.room.spare_servers = None;
         let room_id = r.room_id.clone();
         self.debug(|| format!("{room_id} is an SFU room: publishing and subscribing"));
         self.emit(Event::RoomMode {

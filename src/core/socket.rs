@@ -363,6 +363,10 @@ impl Client {
         // ones get them for their next ICE restart.
         if let (Some(servers), Some(a)) = (ice_servers, self.session.auth_mut()) {
             a.ice_servers = servers.clone();
+            // The glue's spare takes them too (its offer, maybe on its way, stays).
+            if self.room.spare_servers.is_some() {
+                self.room.spare_servers = Some(servers.clone());
+            }
             self.peer(PeerAction::UpdateIceServers {
                 ice_servers: servers,
             });

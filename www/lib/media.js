@@ -276,12 +276,9 @@ export class WebRtcMedia {
     if (this.sfu.size) return; // an SFU room makes no more mesh peers
     const key = JSON.stringify(iceServers ?? []);
     if (this.spare && this.spare.key === key) return;
-    if (this.spare) {
-      // Login's ICE servers after the spare made at its call: the same
-      // connection takes them (its offer may already be on its way).
-      this.retargetSpare(iceServers, key);
-      return;
-    }
+    // Other servers (login's, after the spare made at its call): a new spare
+    // gathers from them; the core forgets the old one's offer.
+    this.dropSpare();
     const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
     pc.addTransceiver('audio', { direction: 'sendrecv' });
     pc.addTransceiver('video', { direction: 'sendrecv' });
@@ -299,12 +296,10 @@ export class WebRtcMedia {
   retargetSpare(iceServers, key) {
     try {
       this.spare.pc.setConfiguration({ ...this.spare.pc.getConfiguration(), iceServers: iceServers ?? [] });
-      this.spare.key = key;
     } catch (e) {
       this.log(`spare setConfiguration: ${e}`);
-      this.dropSpare();
-      this.makeSpare(iceServers);
     }
+    this.spare.key = key;
   }
 
   /**
@@ -335,7 +330,7 @@ export class WebRtcMedia {
     this.closePeer(userID);
     const key = JSON.stringify(iceServers ?? []);
     if (offered && this.spare && this.spare.key !== key) this.retargetSpare(iceServers, key);
-    const spare = offerer && this.spare && this.spare.key === key ? this.spare : null;
+    const spare = offerer && this.spare && (offered || this.spare.key === key) ? this.spare : null;
     if (spare) {
       this.spare = null;
       // The next newcomer's, made once this call has settled.

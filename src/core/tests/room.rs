@@ -648,3 +648,37 @@ fn an_entry_waiting_for_the_spare_can_be_cancelled() {
     h.no_http("add_pusher");
     h.no_http("delete_pusher");
 }
+
+#[test]
+fn a_spare_made_before_logins_ice_servers_is_forgotten_when_they_differ() {
+    let mut h = H::new();
+    let id = h.call(Call::Login(login_params(ME)));
+    // The spare made at the call (no servers yet) reports its offer...
+    h.handle(Input::SpareOffer {
+        sdp: "spare-without-turn".into(),
+    });
+    let req = h.http("login");
+    let turn = vec![rtcroom_protocol::http::IceServer {
+        urls: vec!["turn:127.0.0.1:3478".into()],
+        username: Some("u".into()),
+        credential: Some("c".into()),
+    }];
+    h.reply(
+        &req,
+        ReplyBody::Login(LoginResponse {
+            user_id: uid(ME),
+            token: "tok".into(),
+            token_ttl: 3600,
+            heartbeat_interval: 5,
+            ice_servers: turn,
+        }),
+    );
+    assert!(h.done(id).is_ok());
+    // ...but login brings TURN: the glue makes the spare anew, and the old
+    // offer (its candidates gathered without TURN) rides on no add_pusher.
+    let (_, add) = h.start_entering("r1");
+    let RequestBody::AddPusher(body) = &add.body else {
+        panic!("{add:?}");
+    };
+    assert_eq!(body.offer, None);
+}
