@@ -62,22 +62,8 @@ fn login_hints_the_glue_to_prepare_an_offer_at_its_call_and_its_answer() {
         [vec![]],
         "one at the call, before any ICE server is known"
     );
-    let req = h.http("login");
-    let turn = vec![rtcroom_protocol::http::IceServer {
-        urls: vec!["turn:127.0.0.1:3478".into()],
-        username: Some("u".into()),
-        credential: Some("c".into()),
-    }];
-    h.reply(
-        &req,
-        ReplyBody::Login(LoginResponse {
-            user_id: uid(ME),
-            token: "tok".into(),
-            token_ttl: 3600,
-            heartbeat_interval: 5,
-            ice_servers: turn.clone(),
-        }),
-    );
+    let turn = turn_servers();
+    answer_login(&mut h, turn.clone());
     let hints = h.take_all(|o| match o {
         Output::Peer(PeerAction::Prepare { ice_servers }) => Some(ice_servers.clone()),
         _ => None,
@@ -657,22 +643,7 @@ fn a_spare_made_before_logins_ice_servers_is_forgotten_when_they_differ() {
     h.handle(Input::SpareOffer {
         sdp: "spare-without-turn".into(),
     });
-    let req = h.http("login");
-    let turn = vec![rtcroom_protocol::http::IceServer {
-        urls: vec!["turn:127.0.0.1:3478".into()],
-        username: Some("u".into()),
-        credential: Some("c".into()),
-    }];
-    h.reply(
-        &req,
-        ReplyBody::Login(LoginResponse {
-            user_id: uid(ME),
-            token: "tok".into(),
-            token_ttl: 3600,
-            heartbeat_interval: 5,
-            ice_servers: turn,
-        }),
-    );
+    answer_login(&mut h, turn_servers());
     assert!(h.done(id).is_ok());
     // ...but login brings TURN: the glue makes the spare anew, and the old
     // offer (its candidates gathered without TURN) rides on no add_pusher.
@@ -681,4 +652,27 @@ fn a_spare_made_before_logins_ice_servers_is_forgotten_when_they_differ() {
         panic!("{add:?}");
     };
     assert_eq!(body.offer, None);
+}
+
+fn turn_servers() -> Vec<rtcroom_protocol::http::IceServer> {
+    vec![rtcroom_protocol::http::IceServer {
+        urls: vec!["turn:127.0.0.1:3478".into()],
+        username: Some("u".into()),
+        credential: Some("c".into()),
+    }]
+}
+
+/// Answers the pending `login` with `ice_servers`.
+fn answer_login(h: &mut H, ice_servers: Vec<rtcroom_protocol::http::IceServer>) {
+    let req = h.http("login");
+    h.reply(
+        &req,
+        ReplyBody::Login(LoginResponse {
+            user_id: uid(ME),
+            token: "tok".into(),
+            token_ttl: 3600,
+            heartbeat_interval: 5,
+            ice_servers,
+        }),
+    );
 }
