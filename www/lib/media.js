@@ -304,7 +304,8 @@ export class WebRtcMedia {
 
   /**
    * Fresh STUN/TURN servers (new TURN credentials came with a `welcome`): every
-   * peer connection takes them for its next ICE restart; a spare is remade.
+   * peer connection takes them for its next ICE restart, the spare too (its
+   * offer may be on its way with add_pusher, so it is kept).
    */
   setIceServers(iceServers) {
     for (const [userID, peer] of this.peers) {
