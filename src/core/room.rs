@@ -139,6 +139,14 @@ pub(crate) enum SyncStep {
 }
 
 impl Room {
+    /// The glue no longer holds a spare (dropped at logout, or become the
+    /// SFU publisher): nothing of it rides on a later `add_pusher`.
+    pub(crate) fn forget_spare(&mut self) {
+        self.spare_offer = None;
+        self.spare_pending = false;
+        self.spare_servers = None;
+    }
+
     pub(crate) fn deadline(&self) -> Option<u64> {
         let retry = match &self.phase {
             Phase::InRoom(InRoom {

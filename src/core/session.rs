@@ -175,9 +175,7 @@ impl Client {
             Session::Active(a) => {
                 let url = a.urls.command(cmd::Logout::NAME, &a.user_id, &a.token);
                 // The glue drops its spare on logout.
-                self.room.spare_offer = None;
-                self.room.spare_pending = false;
-                self.room.spare_servers = None;
+                self.room.forget_spare();
                 self.end_session(ClientError::Cancelled.api(), false);
                 self.send_logout(url, Some(call));
             }

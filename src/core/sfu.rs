@@ -193,12 +193,9 @@ impl Client {
             }
         }
         r.sfu = Some(links);
-        // The glue's spare becomes the SFU publisher (or is dropped): its
-        // offer must not ride on a later add_pusher.
-        self.room.spare_offer = None;
-        self.room.spare_pending = false;
-        self.room.spare_servers = None;
         let room_id = r.room_id.clone();
+        // The glue's spare becomes the SFU publisher (or is dropped).
+        self.room.forget_spare();
         self.debug(|| format!("{room_id} is an SFU room: publishing and subscribing"));
         self.emit(Event::RoomMode {
             room_id,

@@ -260,9 +260,10 @@ export class WebRtcMedia {
   // ---- peer actions from the core ----
 
   /**
-   * The core's hint on entering a room: a peer connection with audio and video
-   * transceivers whose offer is made (and candidates gathering) ahead, so the
-   * next offering createPeer sends its offer without waiting for createOffer.
+   * The core's hint at login and on entering a room: a peer connection with
+   * audio and video transceivers whose offer is made (and candidates gathering)
+   * ahead; its offer is reported (onSpareOffer) for enterRoom's add_pusher, and
+   * the next offering createPeer uses it without waiting for createOffer.
    */
   preparePeer(iceServers) {
     // Entering (no peers yet): one task later, so that the add_pusher the
