@@ -73,13 +73,13 @@ async function peerjsRun(browser, pages, peer, i, full = false) {
  * (bench/pages/rtcroom.html): B's clock covers camera start ‖ login →
  * enterRoom (credentials fetched before it, as the issue's flow has them).
  */
-async function rtcroomFullRun(browser, server, i) {
+async function rtcroomFullRun(browser, server, i, query = '') {
   const open = async (userID) => {
     const context = await browser.newContext();
     await context.addInitScript({ path: TIMELINE });
     const page = await context.newPage();
     if (process.env.BENCH_DEBUG) page.on('console', (m) => console.error(userID, m.text()));
-    await page.goto(`${server.base}/rtcroom.html`);
+    await page.goto(`${server.base}/rtcroom.html${query}`);
     await page.waitForFunction(() => window.benchReady === true);
     await page.evaluate((u) => window.bench.credentials(u), userID);
     return { context, page };
@@ -169,7 +169,12 @@ const flows = {
   rtcroom: (i) => rtcroomRun(browser, server, i, 'r'),
   peerjs_full: (i) => peerjsRun(browser, pages, peer, i, true),
   rtcroom_full: (i) => rtcroomFullRun(browser, full, i),
-  ...(before ? { rtcroom_before: (i) => rtcroomRun(browser, before, i, 'm'), rtcroom_full_before: (i) => rtcroomFullRun(browser, fullBefore, i) } : {}),
+  rtcroom_full_views: (i) => rtcroomFullRun(browser, full, i, '?views=made'),
+  ...(before ? {
+    rtcroom_before: (i) => rtcroomRun(browser, before, i, 'm'),
+    rtcroom_full_before: (i) => rtcroomFullRun(browser, fullBefore, i),
+    rtcroom_full_views_before: (i) => rtcroomFullRun(browser, fullBefore, i, '?views=made'),
+  } : {}),
 };
 if (only) for (const k of Object.keys(flows)) if (!only.includes(k)) delete flows[k];
 const runs = Object.fromEntries(Object.keys(flows).map((k) => [k, []]));

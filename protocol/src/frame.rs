@@ -171,6 +171,12 @@ mod tests {
             ServerEvent::PusherJoin {
                 room_id: room_id.clone(),
                 pusher: pusher.clone(),
+                offer: None,
+            },
+            ServerEvent::PusherJoin {
+                room_id: room_id.clone(),
+                pusher: pusher.clone(),
+                offer: Some("v=0".into()),
             },
             ServerEvent::PusherQuit {
                 room_id: room_id.clone(),

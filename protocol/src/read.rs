@@ -477,6 +477,7 @@ mod tests {
             json!({"seq": 3, "type": "ack", "reqID": 7}),
             json!({"seq": 4, "type": "error", "reqID": 8, "code": 5, "message": "m"}),
             json!({"seq": 5, "type": "pusher_join", "roomID": "r", "pusher": pusher()}),
+            json!({"seq": 5, "type": "pusher_join", "roomID": "r", "pusher": pusher(), "offer": "v=0"}),
             json!({"seq": 6, "type": "pusher_quit", "roomID": "r", "pusher": pusher(), "reason": "left"}),
             json!({"seq": 7, "type": "room_closed", "roomID": "r", "reason": "creator_left"}),
             json!({"seq": 8, "type": "room_text", "roomID": "r", "userID": "u", "text": "hi", "time": 1,

@@ -312,6 +312,13 @@ server_events! {
             room_id: RoomId = "roomID",
             /// The new member.
             pusher: Pusher = "pusher",
+            /// Only to the member the newcomer's first offer goes to (its
+            /// `add_pusher` `offer`, the answer's `offeredTo`): that offer, so
+            /// the member answers in this frame's own turn. The same offer
+            /// follows as an `offer` frame for clients that do not read this
+            /// field; a client that read it drops that copy.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            offer: Option<String> = "offer",
         },
         /// A member left a room we are in.
         PusherQuit = "pusher_quit" {

@@ -1,13 +1,18 @@
-//! The newcomer's first offer, carried by `add_pusher` (`offer`): relayed,
-//! right after `pusher_join`, to one member the newcomer offers to, so the
-//! first SDP exchange needs neither the roster first nor the newcomer's
-//! socket (docs/PROTOCOL.md, *Who offers*).
+//! The newcomer's first offer, carried by `add_pusher` (`offer`): it goes
+//! to one member the newcomer offers to inside that member's `pusher_join`,
+//! so the first SDP exchange needs neither the roster first nor the
+//! newcomer's socket, and the member answers in the frame's own turn (not
+//! after the page work its app does for the join). A copy follows as an
+//! `offer` frame for clients that do not read the field (docs/PROTOCOL.md,
+//! *Who offers*).
 
 use crate::hub::Encoded;
 use crate::sdp_relay::SdpEvent;
 use crate::service::{Caller, RoomService};
 use crate::store::Joined;
 use rtcroom_protocol::http::offers_to;
+use rtcroom_protocol::http::Pusher;
+use rtcroom_protocol::ws::ServerEvent;
 use rtcroom_protocol::{RoomId, UserId};
 use std::sync::atomic::Ordering;
 
@@ -32,25 +37,45 @@ pub fn target<'a>(newcomer: &UserId, joined: &'a Joined) -> Option<&'a UserId> {
         .map(|(_, user)| user)
 }
 
-/// Relays `sdp` as an `offer` from the caller to [`target`]; the member it went to.
-pub fn relay(
+/// Tells the room's other members about the newcomer `pusher`: a
+/// `pusher_join` each, the one to `first`'s member carrying `first`'s offer.
+pub fn announce(
     svc: &RoomService,
     caller: &Caller,
     room_id: &RoomId,
+    pusher: Pusher,
     joined: &Joined,
-    sdp: &str,
-) -> Option<UserId> {
-    let to = target(&caller.key.user, joined)?.clone();
-    let sdp = serde_json::value::to_raw_value(sdp).ok()?;
+    first: Option<(&UserId, &str)>,
+) {
+    let to = first.map(|(to, _)| to);
+    let event = |offer: Option<&str>| {
+        Encoded::new(&ServerEvent::PusherJoin {
+            room_id: room_id.clone(),
+            pusher: pusher.clone(),
+            offer: offer.map(str::to_owned),
+        })
+    };
+    let plain = joined.others.iter().filter(|u| Some(*u) != to);
+    svc.hub.deliver(caller.key.app, plain, &event(None));
+    if let Some((to, sdp)) = first {
+        svc.hub.deliver(caller.key.app, [to], &event(Some(sdp)));
+    }
+}
+
+/// The copy of the first offer, as an `offer` frame from the caller to `to`
+/// (after [`announce`]), for a client that does not read `pusher_join`'s.
+pub fn relay(svc: &RoomService, caller: &Caller, room_id: &RoomId, to: &UserId, sdp: &str) {
+    let Ok(sdp) = serde_json::value::to_raw_value(sdp) else {
+        return;
+    };
     let event = Encoded::of(&SdpEvent {
         kind: "offer",
         room_id,
         from: &caller.key.user,
         sdp: &sdp,
     });
-    svc.hub.deliver(caller.key.app, [&to], &event);
+    svc.hub.deliver(caller.key.app, [to], &event);
     svc.metrics.signals_relayed.fetch_add(1, Ordering::Relaxed);
-    Some(to)
 }
 
 #[cfg(test)]

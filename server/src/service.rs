@@ -690,20 +690,23 @@ impl RoomService {
                 return Err(e);
             }
         };
-        if joined.is_new {
-            let event = Encoded::new(&ServerEvent::PusherJoin {
-                room_id: req.room_id.clone(),
-                pusher,
-            });
-            self.hub.deliver(caller.key.app, &joined.others, &event);
-        }
-        crate::media::entered(self, &key, &caller.key.user, &joined, rtmp).await;
-        let offered_to = match &req.offer {
+        // The first offer's member, fixed before the join goes out: the
+        // offer rides in its `pusher_join` (not in SFU rooms: no mesh).
+        let first = match &req.offer {
             Some(sdp) if joined.is_new && !crate::media::is_sfu(self, &key) => {
-                crate::first_offer::relay(self, caller, &req.room_id, &joined, sdp)
+                crate::first_offer::target(&caller.key.user, &joined).map(|to| (to.clone(), sdp))
             }
             _ => None,
         };
+        let first_ref = first.as_ref().map(|(to, sdp)| (to, sdp.as_str()));
+        if joined.is_new {
+            crate::first_offer::announce(self, caller, &req.room_id, pusher, &joined, first_ref);
+        }
+        crate::media::entered(self, &key, &caller.key.user, &joined, rtmp).await;
+        if let Some((to, sdp)) = first_ref {
+            crate::first_offer::relay(self, caller, &req.room_id, to, sdp);
+        }
+        let offered_to = first.map(|(to, _)| to);
         // The roster of the same store step as the join rides along, so the
         // newcomer needs no `get_pushers` before it can start signaling.
         let budget = self.config.limits.max_response_bytes;

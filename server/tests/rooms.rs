@@ -492,13 +492,21 @@ async fn add_pusher_leaves_out_a_roster_over_the_response_limit() {
 }
 
 #[tokio::test]
-async fn add_pusher_relays_the_newcomers_first_offer_after_its_join() {
+async fn add_pusher_relays_the_newcomers_first_offer_in_its_join() {
     let srv = Server::start(config()).await;
-    let (a, b) = (srv.login("alice").await, srv.login("bob").await);
-    let mut wa = a.ws().await;
+    let (a, b, c) = (
+        srv.login("alice").await,
+        srv.login("bob").await,
+        srv.login("carol").await,
+    );
+    let (mut wa, mut wc) = (a.ws().await, c.ws().await);
     a.ok("add_pusher", json!({"roomID": "r", "joinOrder": true}))
         .await;
-    // Bob enters before his socket is up, his first offer riding along.
+    c.ok("add_pusher", json!({"roomID": "r", "joinOrder": true}))
+        .await;
+    wa.expect("pusher_join").await;
+    // Bob enters before his socket is up, his first offer riding along: to
+    // the earliest member, alice, inside her pusher_join.
     let entered = b
         .ok(
             "add_pusher",
@@ -508,10 +516,17 @@ async fn add_pusher_relays_the_newcomers_first_offer_after_its_join() {
     assert_eq!(entered["offeredTo"], "alice", "{entered}");
     let join = wa.expect("pusher_join").await;
     assert_eq!(join["pusher"]["userID"], "bob");
+    assert_eq!(join["offer"], "v=0 first", "{join}");
+    // Its copy right after, for a client that does not read the field.
     let offer = wa.next().await;
     assert_eq!(offer["type"], "offer", "right after the join: {offer}");
     assert_eq!(offer["from"], "bob");
     assert_eq!(offer["sdp"], "v=0 first");
+    // Carol, who answers bob's later offer over the socket, gets neither.
+    let join = wc.expect("pusher_join").await;
+    assert_eq!(join["pusher"]["userID"], "bob");
+    assert!(join.get("offer").is_none(), "{join}");
+    wc.expect_none("offer", Duration::from_millis(200)).await;
     // Alice answers at once; bob's first socket asks from seq 0 and gets it.
     wa.send(json!({"type": "answer", "roomID": "r", "to": "bob", "sdp": "v=0 answer"}))
         .await;

@@ -47,7 +47,8 @@ impl Client {
     /// A logged-out client.
     pub fn new(cfg: Config) -> Self {
         let socket = Socket::new(&cfg);
-        Self {
+        let spare_at_start = cfg.spare_at_start;
+        let mut client = Self {
             cfg,
             now: 0,
             out: VecDeque::new(),
@@ -61,7 +62,12 @@ impl Client {
             room: Room::default(),
             recovery: Recovery::default(),
             timer_asked: None,
+        };
+        if spare_at_start {
+            // Without ICE servers yet: login's, if it names any, remake it.
+            client.hint_spare(Vec::new());
         }
+        client
     }
 
     /// Handles one input at `now_ms` (any monotonic millisecond clock; a

@@ -50,6 +50,11 @@ pub struct Config {
     /// `add_pusher` then carries to the first member (0: never wait; hosts
     /// whose glue keeps no spare).
     pub spare_offer_wait_ms: u64,
+    /// Ask the glue for its spare peer connection when the core is made, not
+    /// at `login`: the first room's offer (the engine's first peer
+    /// connection, ~10 ms of main thread, and its candidates) is then ready
+    /// before the user joins. Only for hosts whose glue keeps spares.
+    pub spare_at_start: bool,
     /// Emit [`Event::DebugLog`](super::Event::DebugLog).
     pub debug_log: bool,
 }
@@ -73,6 +78,7 @@ impl Default for Config {
             sfu_switch_timeout_ms: 8_000,
             sfu_ice_restarts: 3,
             spare_offer_wait_ms: 50,
+            spare_at_start: true,
             debug_log: true,
         }
     }

@@ -42,6 +42,9 @@ pub(crate) struct Peer {
     /// A remote description has been applied.
     remote_sdp: bool,
     pending_ice: Vec<IceCandidate>,
+    /// Answerer: the first offer came inside the member's `pusher_join`; its
+    /// copy, due as an `offer` frame, is dropped.
+    offer_copy: Option<String>,
 }
 
 impl Peer {
@@ -52,6 +55,7 @@ impl Peer {
             answer_due: false,
             remote_sdp: false,
             pending_ice: Vec::new(),
+            offer_copy: None,
         }
     }
 
@@ -93,8 +97,24 @@ impl Peer {
         if self.offerer {
             return Err("offer from a member that must answer us");
         }
+        if self.offer_copy.as_ref() == Some(&sdp) {
+            self.offer_copy = None;
+            return Err("the copy of the offer its pusher_join carried");
+        }
         self.answer_due = true;
         Ok(self.apply_remote(user, SdpKind::Offer, sdp))
+    }
+
+    /// The member's first offer, inside its `pusher_join`: applied like an
+    /// `offer` frame, whose copy of it will then be dropped.
+    pub(crate) fn join_offer(
+        &mut self,
+        user: &UserId,
+        sdp: String,
+    ) -> Result<Vec<PeerAction>, &'static str> {
+        let actions = self.remote_offer(user, sdp.clone())?;
+        self.offer_copy = Some(sdp);
+        Ok(actions)
     }
 
     /// An answer from the remote member.

@@ -118,7 +118,7 @@ impl Client {
         };
         let room_id = r.room_id.clone();
         match ev {
-            ServerEvent::PusherJoin { pusher, .. } => {
+            ServerEvent::PusherJoin { pusher, offer, .. } => {
                 if pusher.user_id == me {
                     return;
                 }
@@ -132,8 +132,12 @@ impl Client {
                     pusher: pusher.clone(),
                 };
                 r.members.insert(user.clone(), member);
-                // The peer first: its offer starts before the app's listener runs.
+                // The peer first: its offer (or its answer to the offer this
+                // frame carries) starts before the app's listener runs.
                 self.create_peer(&user);
+                if let Some(sdp) = offer {
+                    self.on_join_offer(user, sdp);
+                }
                 self.emit(Event::PusherJoin(pusher));
             }
             ServerEvent::PusherQuit { pusher, reason, .. } => {

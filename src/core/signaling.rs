@@ -18,6 +18,7 @@
 
 use super::client::Client;
 use super::input::SdpKind;
+use super::output::PeerAction;
 use super::peers::Peer;
 use super::room::{frame_room, frame_to, Phase};
 use rtcroom_protocol::ws::{ClientFrame, IceCandidate};
@@ -25,27 +26,36 @@ use rtcroom_protocol::UserId;
 
 impl Client {
     pub(super) fn on_remote_offer(&mut self, from: UserId, sdp: String) {
-        self.on_remote_sdp(from, SdpKind::Offer, sdp);
+        self.negotiate(from, "offer", |p, from| p.remote_offer(from, sdp));
+    }
+
+    /// The first offer of `from`, inside its `pusher_join`.
+    pub(super) fn on_join_offer(&mut self, from: UserId, sdp: String) {
+        self.negotiate(from, "the offer in its join", |p, from| {
+            p.join_offer(from, sdp)
+        });
     }
 
     pub(super) fn on_remote_answer(&mut self, from: UserId, sdp: String) {
-        self.on_remote_sdp(from, SdpKind::Answer, sdp);
+        self.negotiate(from, "answer", |p, from| p.remote_answer(from, sdp));
     }
 
-    fn on_remote_sdp(&mut self, from: UserId, kind: SdpKind, sdp: String) {
+    /// Applies a remote description (`what`) of `from` to its peer.
+    fn negotiate(
+        &mut self,
+        from: UserId,
+        what: &str,
+        apply: impl FnOnce(&mut Peer, &UserId) -> Result<Vec<PeerAction>, &'static str>,
+    ) {
         let Phase::InRoom(r) = &mut self.room.phase else {
             return;
         };
         let Some(m) = r.members.get_mut(&from) else {
-            return self.debug(|| format!("{kind:?} from {from}, who has no peer, ignored"));
+            return self.debug(|| format!("{what} from {from}, who has no peer, ignored"));
         };
-        let result = match kind {
-            SdpKind::Offer => m.peer.remote_offer(&from, sdp),
-            SdpKind::Answer => m.peer.remote_answer(&from, sdp),
-        };
-        match result {
+        match apply(&mut m.peer, &from) {
             Ok(actions) => actions.into_iter().for_each(|a| self.peer(a)),
-            Err(why) => self.debug(|| format!("{kind:?} from {from} ignored: {why}")),
+            Err(why) => self.debug(|| format!("{what} from {from} ignored: {why}")),
         }
     }
 

@@ -185,6 +185,7 @@ impl RoomCore {
         cfg.sfu = media.sfu();
         if !media.keeps_spares() {
             cfg.spare_offer_wait_ms = 0;
+            cfg.spare_at_start = false;
         }
         cfg.jitter_seed = Some((js_sys::Math::random() * 4_294_967_296.0) as u64);
         let client = crate::core::Client::new(cfg);

@@ -284,10 +284,16 @@ export class WebRtcMedia {
     pc.addTransceiver('audio', { direction: 'sendrecv' });
     pc.addTransceiver('video', { direction: 'sendrecv' });
     const spare = { key, pc, ice: [] };
-    pc.onicecandidate = (e) => spare.ice.push(e.candidate ? e.candidate.toJSON() : { candidate: '' });
+    const report = () => { if (this.spare === spare && this.onSpareOffer) this.onSpareOffer('', pc.localDescription.sdp); };
+    pc.onicecandidate = (e) => {
+      spare.ice.push(e.candidate ? e.candidate.toJSON() : { candidate: '' });
+      // Gathered while unused (made ahead, at start): the offer again, now
+      // listing its candidates, so add_pusher's needs no trickle after it.
+      if (!e.candidate) report();
+    };
     spare.ready = pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => {
       spare.set = true;
-      if (this.spare === spare && this.onSpareOffer) this.onSpareOffer('', pc.localDescription.sdp);
+      report();
     });
     spare.ready.catch((e) => this.log(`spare offer: ${e}`));
     this.spare = spare;

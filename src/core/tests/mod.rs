@@ -84,6 +84,7 @@ pub(crate) fn test_config() -> Config {
         ping_interval_ms: 0,
         dead_after_ms: 0,
         spare_offer_wait_ms: 0,
+        spare_at_start: false,
         ..Config::default()
     }
 }
@@ -554,6 +555,7 @@ pub(crate) fn join(room: &str, who: &str) -> ServerEvent {
     ServerEvent::PusherJoin {
         room_id: rid(room),
         pusher: pusher(who),
+        offer: None,
     }
 }
 

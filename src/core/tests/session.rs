@@ -123,6 +123,7 @@ fn a_room_entered_before_the_first_welcome_signals_once_it_comes() {
     let join = h.server(ServerEvent::PusherJoin {
         room_id: rid("r1"),
         pusher: pusher("dave"),
+        offer: None,
     });
     let offer = h.server(ServerEvent::Offer {
         room_id: rid("r1"),

@@ -302,6 +302,7 @@ fn with_join_orders_an_older_member_answers_the_newcomer() {
     h.server(ServerEvent::PusherJoin {
         room_id: rid("r1"),
         pusher: ordered("dave", 20),
+        offer: None,
     });
     assert_eq!(h.peers(), [created("dave", false)]);
     h.server(offer_from("dave", "o1"));
@@ -315,4 +316,42 @@ fn with_join_orders_an_older_member_answers_the_newcomer() {
     // A newcomer without an order (an original client) that sorts after us: we offer.
     h.server(join("r1", "erin"));
     assert_eq!(h.peers(), [created("erin", true)]);
+}
+
+#[test]
+fn an_offer_inside_the_newcomers_join_is_answered_in_its_turn_and_its_copy_dropped() {
+    let mut h = H::new();
+    h.login();
+    let (_, add) = h.start_entering("r1");
+    ordered_roster(&mut h, &add, &[ordered(ME, 10)]);
+    h.clear();
+    h.server(ServerEvent::PusherJoin {
+        room_id: rid("r1"),
+        pusher: ordered("dave", 20),
+        offer: Some("o1".into()),
+    });
+    // The peer, then its offer.
+    assert_eq!(
+        h.peers(),
+        [
+            created("dave", false),
+            set_remote("dave", SdpKind::Offer, "o1")
+        ]
+    );
+    assert!(h
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::PusherJoin(p) if p.user_id == uid("dave"))));
+    // The copy that follows as an offer frame changes nothing.
+    h.server(offer_from("dave", "o1"));
+    assert_eq!(h.peers(), []);
+    h.handle(Input::LocalSdp {
+        user: uid("dave"),
+        kind: SdpKind::Answer,
+        sdp: "a1".into(),
+    });
+    assert_eq!(kinds(&h.sent()), ["answer"]);
+    // A later, different offer (a renegotiation) is applied.
+    h.server(offer_from("dave", "o2"));
+    assert_eq!(h.peers(), [set_remote("dave", SdpKind::Offer, "o2")]);
 }
