@@ -97,9 +97,10 @@ impl Client {
             ReplyKind::of::<cmd::Login>(),
         );
         self.session = Session::LoggingIn { req, params, urls };
-        // The spare peer connection from here on (the request first): its
-        // offer is ready sooner, for the first enterRoom's add_pusher to
-        // carry. Login's ICE servers reach it with the hint at its answer.
+        // The spare peer connection (the request first), unless it is made
+        // already (`spare_at_start`): its offer is ready sooner, for the first
+        // enterRoom's add_pusher to carry. Login's ICE servers reach it with
+        // the hint at its answer.
         self.hint_spare(Vec::new());
     }
 

@@ -260,7 +260,7 @@ export class WebRtcMedia {
   // ---- peer actions from the core ----
 
   /**
-   * The core's hint at login and on entering a room: a peer connection with
+   * The core's hint when it is made, at login and on entering a room: a peer connection with
    * audio and video transceivers whose offer is made (and candidates gathering)
    * ahead; its offer is reported (onSpareOffer) for enterRoom's add_pusher, and
    * the next offering createPeer uses it without waiting for createOffer.
