@@ -78,7 +78,7 @@ fn login_params(opts: &JsValue) -> Result<LoginParams, ApiError> {
 }
 
 /// The call `name` with its arguments (see [`RoomCore::call`]).
-fn call_arg(name: &str, a: &JsValue, b: &JsValue) -> Result<Call, ApiError> {
+pub(super) fn call_arg(name: &str, a: &JsValue, b: &JsValue) -> Result<Call, ApiError> {
     Ok(match name {
         "login" => Call::Login(login_params(a)?),
         "logout" => Call::Logout,
@@ -188,13 +188,12 @@ impl RoomCore {
             cfg.spare_at_start = false;
         }
         cfg.jitter_seed = Some((js_sys::Math::random() * 4_294_967_296.0) as u64);
+        super::rehearse::rehearse(&cfg);
         let client = crate::core::Client::new(cfg);
         let core = RoomCore {
             driver: Driver::new(client, transport, media, on_event),
         };
-        // One idle turn of the core now: the engine compiles its code on a
-        // function's first call, so the first call the application makes
-        // (login, timed by the user) does not pay for it.
+        // Its first turn now (the spare's hint, `spare_at_start`).
         pump(core.driver(), Input::Timeout);
         Ok(core)
     }

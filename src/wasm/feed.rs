@@ -83,40 +83,49 @@ fn local(what: &str, user_id: &str, a: JsValue, b: &JsValue) -> Option<Input> {
     })
 }
 
+/// A report as the core's input (see the module doc's table); `None` for a
+/// mesh peer's unusable local report.
+pub(super) fn input(
+    what: &str,
+    subject: &str,
+    a: JsValue,
+    b: &JsValue,
+) -> Result<Option<Input>, JsValue> {
+    Ok(Some(match what {
+        "localSdp" | "localIce" => return Ok(local(what, subject, a, b)),
+        "peerState" => Input::PeerState {
+            user: user_arg(subject)?,
+            state: state_arg(&a)?,
+        },
+        "sfuSdp" => Input::SfuLocalSdp {
+            link: link_arg(subject)?,
+            kind: sdp_kind(&a),
+            sdp: sdp_arg(b)?,
+        },
+        "sfuIce" => Input::SfuLocalIce {
+            link: link_arg(subject)?,
+            candidate: candidate_arg(a)?,
+        },
+        "sfuState" => Input::SfuLinkState {
+            link: link_arg(subject)?,
+            state: state_arg(&a)?,
+        },
+        "sfuMedia" => Input::SfuMedia {
+            user: user_arg(subject)?,
+        },
+        "spareOffer" => Input::SpareOffer { sdp: sdp_arg(&a)? },
+        other => return Err(bad(format!("unknown report \"{other}\""))),
+    }))
+}
+
 #[wasm_bindgen]
 impl RoomCore {
     /// Glue → core: one report of the media glue (see the module doc's
     /// table). Throws (code -1012) on an unknown `what` or a bad argument.
     pub fn feed(&self, what: &str, subject: &str, a: JsValue, b: JsValue) -> Result<(), JsValue> {
-        let input = match what {
-            "localSdp" | "localIce" => match local(what, subject, a, &b) {
-                Some(input) => input,
-                None => return Ok(()),
-            },
-            "peerState" => Input::PeerState {
-                user: user_arg(subject)?,
-                state: state_arg(&a)?,
-            },
-            "sfuSdp" => Input::SfuLocalSdp {
-                link: link_arg(subject)?,
-                kind: sdp_kind(&a),
-                sdp: sdp_arg(&b)?,
-            },
-            "sfuIce" => Input::SfuLocalIce {
-                link: link_arg(subject)?,
-                candidate: candidate_arg(a)?,
-            },
-            "sfuState" => Input::SfuLinkState {
-                link: link_arg(subject)?,
-                state: state_arg(&a)?,
-            },
-            "sfuMedia" => Input::SfuMedia {
-                user: user_arg(subject)?,
-            },
-            "spareOffer" => Input::SpareOffer { sdp: sdp_arg(&a)? },
-            other => return Err(bad(format!("unknown report \"{other}\""))),
-        };
-        pump(self.driver(), input);
+        if let Some(input) = input(what, subject, a, &b)? {
+            pump(self.driver(), input);
+        }
         Ok(())
     }
 }

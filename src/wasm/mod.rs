@@ -16,6 +16,7 @@ mod driver;
 mod feed;
 mod js;
 mod media;
+mod rehearse;
 mod timer;
 mod transport;
 
