@@ -164,10 +164,10 @@ for (let i = 0; i < count; i++) {
   pos = body + size;
 }
 const codeBody = Buffer.concat(bodies);
-const out = Buffer.concat([
-  wasm.subarray(0, code.start),
-  Buffer.from([10]), lebBytes(codeBody.length), codeBody,
-  wasm.subarray(code.end),
-]);
+// DWARF (a build with debug info) addresses the code by offset: it goes, as wasm-opt's
+// --strip-debug would drop it anyway.
+const out = Buffer.concat([wasm.subarray(0, 8), ...secs.filter((s) => !(s.id === 0 && s.name.startsWith('.debug_'))).map((s) =>
+  s === code ? Buffer.concat([Buffer.from([10]), lebBytes(codeBody.length), codeBody]) : wasm.subarray(s.start, s.end))]);
+
 writeFileSync(outPath, out);
 console.error(`unused-invokes: ${stub.size} invoke shims emptied, ${called.size} kept (called by the glue)`);
