@@ -244,7 +244,7 @@ impl Client {
     pub(super) fn on_create_reply(&mut self, id: RequestId, result: Result<RoomId, ApiError>) {
         if !matches!(&self.room.phase, Phase::Creating { req, .. } if *req == id) {
             // Exited meanwhile; an unentered room is reclaimed by the server.
-            return self.debug(|| "create_room reply after exitRoom ignored".into());
+            return self.debug(format_args!("create_room reply after exitRoom ignored"));
         }
         let Phase::Creating {
             call, room_info, ..
@@ -343,7 +343,7 @@ impl Client {
         } else if rejoining {
             match result {
                 Ok(_) => {
-                    self.debug(|| format!("re-joined {room_id}"));
+                    self.debug(format_args!("re-joined {room_id}"));
                     self.start_heartbeat(&room_id);
                     let req = self.send_room_pushers(&room_id);
                     if let Phase::InRoom(InRoom { sync: Some(s), .. }) = &mut self.room.phase {
@@ -387,7 +387,7 @@ impl Client {
                 Ok(summary) => self.apply_snapshot(summary),
                 Err(e) if e.is(ErrorCode::RoomNotFound) => self.lose_room(None),
                 Err(e) => {
-                    self.debug(|| format!("re-sync of {room_id} failed: {e}"));
+                    self.debug(format_args!("re-sync of {room_id} failed: {e}"));
                     let at = self.now.saturating_add(self.cfg.sync_retry_ms);
                     if let Phase::InRoom(InRoom { sync: Some(s), .. }) = &mut self.room.phase {
                         s.step = SyncStep::RetryAt(at);
@@ -395,7 +395,9 @@ impl Client {
                 }
             }
         } else {
-            self.debug(|| format!("stale get_pushers reply for {room_id} ignored"));
+            self.debug(format_args!(
+                "stale get_pushers reply for {room_id} ignored"
+            ));
         }
     }
 
@@ -492,7 +494,7 @@ impl Client {
             }
             (Some(call), Err(e)) => self.finish(call, Err(e)),
             (None, Ok(())) => {}
-            (None, Err(e)) => self.debug(|| format!("delete_pusher {room_id}: {e}")),
+            (None, Err(e)) => self.debug(format_args!("delete_pusher {room_id}: {e}")),
         }
         let waiting = matches!(&self.room.phase,
             Phase::Entering(e) if e.step == EnterStep::AwaitLeave && e.room_id == room_id);
@@ -604,7 +606,7 @@ impl Client {
     /// comes through the subscriber).
     pub(super) fn create_peer(&mut self, user: &UserId) {
         if self.in_sfu_mode() {
-            return self.debug(|| format!("SFU room: no mesh peer to {user}"));
+            return self.debug(format_args!("SFU room: no mesh peer to {user}"));
         }
         let Phase::InRoom(r) = &self.room.phase else {
             return;

@@ -73,7 +73,9 @@ impl Client {
         let held = match &mut self.room.phase {
             // Still leaving the same room's previous membership: nothing to keep.
             Phase::Entering(e) if e.room_id == room_id && e.step == EnterStep::AwaitLeave => {
-                return self.debug(|| format!("event for {room_id} before re-entering ignored"));
+                return self.debug(format_args!(
+                    "event for {room_id} before re-entering ignored"
+                ));
             }
             Phase::Entering(e) if e.room_id == room_id => {
                 if closed {
@@ -99,12 +101,13 @@ impl Client {
                 }
             }
             _ => {
-                return self
-                    .debug(|| format!("event for {room_id}, a room we are not in, ignored"));
+                return self.debug(format_args!(
+                    "event for {room_id}, a room we are not in, ignored"
+                ));
             }
         };
         if !held {
-            self.debug(|| "too many held room events: one dropped".into());
+            self.debug(format_args!("too many held room events: one dropped"));
         }
     }
 
@@ -142,7 +145,9 @@ impl Client {
             }
             ServerEvent::PusherQuit { pusher, reason, .. } => {
                 if pusher.user_id == me {
-                    self.debug(|| format!("the server says we left {room_id} ({reason:?})"));
+                    self.debug(format_args!(
+                        "the server says we left {room_id} ({reason:?})"
+                    ));
                     return self.room_resync();
                 }
                 match r.members.remove(&pusher.user_id) {
@@ -150,7 +155,7 @@ impl Client {
                         self.close_peer(&room_id, &pusher.user_id);
                         self.emit(Event::PusherQuit(m.pusher));
                     }
-                    None => self.debug(|| format!("quit of unknown member {}", pusher.user_id)),
+                    None => self.debug(format_args!("quit of unknown member {}", pusher.user_id)),
                 }
             }
             ServerEvent::RoomText {
@@ -223,7 +228,7 @@ impl Client {
             // The re-join's own get_pushers follows its add_pusher.
             return;
         }
-        self.debug(|| format!("re-syncing {room_id}"));
+        self.debug(format_args!("re-syncing {room_id}"));
         let req = self.send_room_pushers(&room_id);
         match &mut self.room.phase {
             Phase::Entering(e) => e.step = EnterStep::GetPushers(req),
@@ -331,7 +336,7 @@ impl Client {
         prev: VecMap<UserId, Pusher>,
         mut held: Vec<ServerEvent>,
     ) {
-        self.debug(|| format!("no longer a member of {room_id}: re-joining"));
+        self.debug(format_args!("no longer a member of {room_id}: re-joining"));
         // The re-join's list supersedes the membership events so far.
         held.retain(|ev| !is_membership(ev));
         for user in prev.keys() {

@@ -134,7 +134,7 @@ impl Client {
         } else {
             params.user_name
         };
-        self.debug(|| format!("logged in as {}; connecting", r.user_id));
+        self.debug(format_args!("logged in as {}; connecting", r.user_id));
         let user_id = r.user_id.clone();
         self.session = Session::Active(Auth {
             urls,
@@ -185,7 +185,7 @@ impl Client {
 
     pub(super) fn on_logout_reply(&mut self, call: Option<CallId>, result: Result<(), ApiError>) {
         if let Err(e) = &result {
-            self.debug(|| format!("logout failed on the server: {e}"));
+            self.debug(format_args!("logout failed on the server: {e}"));
         }
         // The session is over locally whatever the server says.
         if let Some(call) = call {

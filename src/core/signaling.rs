@@ -51,11 +51,11 @@ impl Client {
             return;
         };
         let Some(m) = r.members.get_mut(&from) else {
-            return self.debug(|| format!("{what} from {from}, who has no peer, ignored"));
+            return self.debug(format_args!("{what} from {from}, who has no peer, ignored"));
         };
         match apply(&mut m.peer, &from) {
             Ok(actions) => actions.into_iter().for_each(|a| self.peer(a)),
-            Err(why) => self.debug(|| format!("{what} from {from} ignored: {why}")),
+            Err(why) => self.debug(format_args!("{what} from {from} ignored: {why}")),
         }
     }
 
@@ -64,24 +64,30 @@ impl Client {
             return;
         };
         let Some(m) = r.members.get_mut(&from) else {
-            return self.debug(|| format!("candidate from {from}, who has no peer, ignored"));
+            return self.debug(format_args!(
+                "candidate from {from}, who has no peer, ignored"
+            ));
         };
         match m.peer.remote_ice(&from, candidate) {
             Ok(Some(action)) => self.peer(action),
             Ok(None) => {}
-            Err(why) => self.debug(|| format!("candidate from {from} dropped: {why}")),
+            Err(why) => self.debug(format_args!("candidate from {from} dropped: {why}")),
         }
     }
 
     pub(super) fn on_local_sdp(&mut self, user: UserId, kind: SdpKind, sdp: String) {
         let Phase::InRoom(r) = &mut self.room.phase else {
-            return self.debug(|| format!("local {kind:?} for {user} outside a room ignored"));
+            return self.debug(format_args!(
+                "local {kind:?} for {user} outside a room ignored"
+            ));
         };
         let Some(m) = r.members.get_mut(&user) else {
-            return self.debug(|| format!("local {kind:?} for {user}, who has no peer, ignored"));
+            return self.debug(format_args!(
+                "local {kind:?} for {user}, who has no peer, ignored"
+            ));
         };
         if let Err(why) = m.peer.local_sdp(kind) {
-            return self.debug(|| format!("local {kind:?} for {user} not sent: {why}"));
+            return self.debug(format_args!("local {kind:?} for {user} not sent: {why}"));
         }
         let room_id = r.room_id.clone();
         let frame = match kind {
@@ -111,7 +117,9 @@ impl Client {
                 Some(m) if !m.peer.is_settled() => {}
                 _ => continue,
             }
-            self.debug(|| format!("negotiation with {user} may have lost a frame: starting over"));
+            self.debug(format_args!(
+                "negotiation with {user} may have lost a frame: starting over"
+            ));
             self.restart_peer(&user);
             let frame = ClientFrame::Renegotiate { room_id, to: user };
             self.send_frame(frame, None);
@@ -125,12 +133,16 @@ impl Client {
             return;
         };
         let Some(m) = r.members.get(&from) else {
-            return self.debug(|| format!("renegotiate from {from}, who has no peer, ignored"));
+            return self.debug(format_args!(
+                "renegotiate from {from}, who has no peer, ignored"
+            ));
         };
         if m.peer.is_pristine() {
-            return self.debug(|| format!("renegotiate from {from}: nothing negotiated yet"));
+            return self.debug(format_args!(
+                "renegotiate from {from}: nothing negotiated yet"
+            ));
         }
-        self.debug(|| format!("{from} starts over: re-creating its peer"));
+        self.debug(format_args!("{from} starts over: re-creating its peer"));
         self.restart_peer(&from);
     }
 
@@ -163,7 +175,9 @@ impl Client {
             return;
         };
         if !r.members.contains_key(&user) {
-            return self.debug(|| format!("local candidate for {user}, who has no peer, ignored"));
+            return self.debug(format_args!(
+                "local candidate for {user}, who has no peer, ignored"
+            ));
         }
         let frame = ClientFrame::Candidate {
             room_id: r.room_id.clone(),

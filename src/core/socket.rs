@@ -209,7 +209,7 @@ impl Client {
             }
             return;
         }
-        self.debug(|| format!("reconnecting in {delay} ms"));
+        self.debug(format_args!("reconnecting in {delay} ms"));
         self.socket.state = State::Waiting {
             retry_at: self.now.saturating_add(delay),
         };
@@ -222,7 +222,7 @@ impl Client {
             State::Connecting { conn, since } => {
                 let limit = self.cfg.connect_timeout_ms;
                 if limit > 0 && self.now >= since.saturating_add(limit) {
-                    self.debug(|| format!("{conn}: no welcome within {limit} ms"));
+                    self.debug(format_args!("{conn}: no welcome within {limit} ms"));
                     self.ws_lost(true);
                 }
             }
@@ -233,7 +233,7 @@ impl Client {
             } => {
                 let (ping, dead) = (self.cfg.ping_interval_ms, self.cfg.dead_after_ms);
                 if dead > 0 && self.now >= last_rx.saturating_add(dead) {
-                    self.debug(|| format!("{conn}: nothing received for {dead} ms"));
+                    self.debug(format_args!("{conn}: nothing received for {dead} ms"));
                     self.ws_lost(true);
                 } else if ping > 0 && self.now >= last_tx.saturating_add(ping) {
                     self.socket.touch_tx(self.now);
@@ -252,7 +252,7 @@ impl Client {
         if self.socket.current() != Some(conn) {
             return;
         }
-        self.debug(|| format!("{conn} closed: {reason}"));
+        self.debug(format_args!("{conn} closed: {reason}"));
         self.ws_lost(false);
     }
 
@@ -261,10 +261,14 @@ impl Client {
             return;
         }
         self.socket.touch_rx(self.now);
-        self.debug(|| match seq {
-            Some(n) => format!("{conn}: skipped undecodable frame (seq {n}): {error}"),
-            None => format!("{conn}: skipped undecodable frame (no seq): {error}"),
-        });
+        match seq {
+            Some(n) => self.debug(format_args!(
+                "{conn}: skipped undecodable frame (seq {n}): {error}"
+            )),
+            None => self.debug(format_args!(
+                "{conn}: skipped undecodable frame (no seq): {error}"
+            )),
+        }
         if let Some(seq) = seq {
             self.check_seq(seq);
         }
@@ -272,7 +276,7 @@ impl Client {
 
     pub(super) fn on_ws_frame(&mut self, conn: ConnId, frame: ServerFrame) {
         if self.socket.current() != Some(conn) {
-            return self.debug(|| format!("{conn}: frame from an old socket dropped"));
+            return self.debug(format_args!("{conn}: frame from an old socket dropped"));
         }
         self.socket.touch_rx(self.now);
         match frame.event {
@@ -320,7 +324,7 @@ impl Client {
     /// An SFU-room frame: numbered like the others, then to [`sfu`](super::sfu).
     pub(super) fn on_sfu_frame(&mut self, conn: ConnId, seq: u64, event: SfuServerEvent) {
         if self.socket.current() != Some(conn) {
-            return self.debug(|| format!("{conn}: frame from an old socket dropped"));
+            return self.debug(format_args!("{conn}: frame from an old socket dropped"));
         }
         self.socket.touch_rx(self.now);
         if self.check_seq(seq) {
@@ -333,15 +337,17 @@ impl Client {
         match self.socket.seq.on_frame(seq) {
             Verdict::Deliver => true,
             Verdict::Duplicate => {
-                self.debug(|| format!("duplicate frame {seq} dropped"));
+                self.debug(format_args!("duplicate frame {seq} dropped"));
                 false
             }
             Verdict::BeforeWelcome => {
-                self.debug(|| format!("frame {seq} before welcome dropped"));
+                self.debug(format_args!("frame {seq} before welcome dropped"));
                 false
             }
             Verdict::Gap { expected } => {
-                self.debug(|| format!("frame {seq} but expected {expected}: resuming"));
+                self.debug(format_args!(
+                    "frame {seq} but expected {expected}: resuming"
+                ));
                 self.ws_lost(true);
                 false
             }
@@ -356,7 +362,7 @@ impl Client {
         ice_servers: Option<Vec<IceServer>>,
     ) {
         if self.socket.open_conn() == Some(conn) {
-            return self.debug(|| format!("{conn}: second welcome ignored"));
+            return self.debug(format_args!("{conn}: second welcome ignored"));
         }
         // Fresh TURN credentials: peers created from now on (new members,
         // fresh starts of a broken media path) use them, and the existing
@@ -379,7 +385,7 @@ impl Client {
         };
         self.socket.backoff.reset();
         let first = !std::mem::replace(&mut self.socket.ever_connected, true);
-        self.debug(|| format!("{conn}: welcome {welcome:?} at seq {seq}"));
+        self.debug(format_args!("{conn}: welcome {welcome:?} at seq {seq}"));
         self.report_conn_state();
         // Back after an absence: say we are alive at once. (A session's
         // first socket was never away: its room's heartbeats run as usual.)
@@ -391,9 +397,10 @@ impl Client {
             for e in self.outbox.take_sent() {
                 match e.call {
                     Some(call) => self.finish(call, Err(ClientError::ConnectionLost.api())),
-                    None => {
-                        self.debug(|| format!("{} lost in reconnect", out_frame_type(&e.frame)))
-                    }
+                    None => self.debug(format_args!(
+                        "{} lost in reconnect",
+                        out_frame_type(&e.frame)
+                    )),
                 }
             }
             self.room_resync();
@@ -412,9 +419,11 @@ impl Client {
         missed: u64,
     ) {
         if self.socket.open_conn() != Some(conn) {
-            return self.debug(|| format!("{conn}: resume_gap before welcome ignored"));
+            return self.debug(format_args!("{conn}: resume_gap before welcome ignored"));
         }
-        self.debug(|| format!("{missed} frames after {last_seq} were lost: {message}"));
+        self.debug(format_args!(
+            "{missed} frames after {last_seq} were lost: {message}"
+        ));
         self.emit(Event::ResumeGap {
             code,
             message,
@@ -432,7 +441,7 @@ impl Client {
                         self.finish(call, Ok(CallOk::Sent));
                     }
                 }
-                None => self.debug(|| format!("ack for unknown reqID {req_id}")),
+                None => self.debug(format_args!("ack for unknown reqID {req_id}")),
             },
             ServerEvent::Error {
                 req_id: Some(req_id),
@@ -445,9 +454,9 @@ impl Client {
                         call: Some(call), ..
                     }) => self.finish(call, Err(err)),
                     Some(e) => {
-                        self.debug(|| format!("{} rejected: {err}", out_frame_type(&e.frame)));
+                        self.debug(format_args!("{} rejected: {err}", out_frame_type(&e.frame)));
                     }
-                    None => self.debug(|| format!("error for unknown reqID {req_id}: {err}")),
+                    None => self.debug(format_args!("error for unknown reqID {req_id}: {err}")),
                 }
             }
             ServerEvent::Error {
