@@ -4,7 +4,7 @@
 use super::{object, HTTP_TIMEOUT_MS};
 use crate::core::ClientError;
 use crate::wasm::js;
-use crate::wasm::timer::set_timeout;
+use crate::wasm::timer::Timer;
 use gloo_net::http::Request;
 use rtcroom_protocol::ApiError;
 use wasm_bindgen::prelude::*;
@@ -23,12 +23,13 @@ pub async fn post(cmd: &str, url: &str, body: String) -> Result<(u16, JsValue), 
     init.set_headers(&object(&[("content-type", &"application/json".into())]));
     init.set_body(&body.into());
     let abort = AbortController::new().ok();
-    if let Some(ctrl) = &abort {
+    // Aborts the request (and the reading of its body) when it takes too long;
+    // cleared when this returns.
+    let _deadline = abort.as_ref().and_then(|ctrl| {
         init.set_signal(Some(&ctrl.signal()));
         let ctrl = ctrl.clone();
-        let cb = Closure::once_into_js(move || ctrl.abort());
-        let _ = set_timeout(&cb.into(), HTTP_TIMEOUT_MS as i32);
-    }
+        Timer::after(HTTP_TIMEOUT_MS.into(), move || ctrl.abort())
+    });
     // Built first so that a malformed URL is the caller's error, not the network's.
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| {
         ClientError::InvalidArgument.with_message(format!("{cmd}: {}", js::describe(&e)))

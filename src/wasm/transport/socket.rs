@@ -97,8 +97,8 @@ struct State {
     /// Closed by `drop_connection`: no frame is read after it (its end is
     /// still reported).
     dropped: Cell<bool>,
-    /// The message (and error) handlers, freed on close.
-    closures: RefCell<Option<(Handler, Option<Handler>)>>,
+    /// The message, close (and error) handlers, freed on close.
+    closures: RefCell<Option<(Handler, Handler, Option<Handler>)>>,
 }
 
 impl State {
@@ -146,10 +146,11 @@ impl Socket {
             })
         };
         // The closures live until the socket's close (wx has no way to remove
-        // them); the close handler frees them and itself.
+        // them); the close handler frees them and itself (an owned closure
+        // dropped while it runs is freed when it returns).
         let on_close = {
             let state = state.clone();
-            Closure::once_into_js(move |ev: JsValue| {
+            Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
                 state.closures.borrow_mut().take();
                 let code = js::get_uint(&ev, "code").unwrap_or(0);
                 let reason = js::get_string(&ev, "reason").unwrap_or_default();
@@ -160,7 +161,7 @@ impl Socket {
             #[cfg(feature = "browser")]
             Task::Web(ws) => {
                 ws.set_onmessage(on_message.as_ref());
-                ws.set_onclose(&on_close);
+                ws.set_onclose(on_close.as_ref());
                 None
             }
             #[cfg(feature = "wx")]
@@ -176,11 +177,11 @@ impl Socket {
                 };
                 t.on_message(on_message.as_ref());
                 t.on_error(on_error.as_ref());
-                t.on_close(&on_close);
+                t.on_close(on_close.as_ref());
                 Some(on_error)
             }
         };
-        *state.closures.borrow_mut() = Some((on_message, on_error));
+        *state.closures.borrow_mut() = Some((on_message, on_close, on_error));
         Socket { task, state }
     }
 
