@@ -12,34 +12,13 @@
 // anything else means wasm-bindgen changed its output, and the build fails
 // rather than ship a module whose imports do not resolve.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { leb, lebBytes } from './leb128.mjs';
 
 const [wasmPath, jsPath] = process.argv.slice(2);
 if (!wasmPath || !jsPath) throw new Error('usage: short-imports.mjs <wasm> <glue.js>');
 const wasm = readFileSync(wasmPath);
 let js = readFileSync(jsPath, 'utf8');
 
-/** Reads an unsigned LEB128 at `pos`: [value, next position]. */
-function leb(buf, pos) {
-  let value = 0, shift = 0, byte;
-  do {
-    byte = buf[pos++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return [value, pos];
-}
-
-/** An unsigned LEB128's bytes. */
-function lebBytes(value) {
-  const out = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value) byte |= 0x80;
-    out.push(byte);
-  } while (value);
-  return Buffer.from(out);
-}
 
 const name = (bytes) => Buffer.concat([lebBytes(bytes.length), bytes]);
 const words = (text, word) => text.split(new RegExp(`(?<![\\w$])${word.replace(/\$/g, '\\$')}(?![\\w$])`)).length - 1;

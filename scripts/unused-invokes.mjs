@@ -17,32 +17,11 @@
 // defaults). The build fails if no shim, or no exported one, is found by
 // name: that means wasm-bindgen or rustc changed their naming.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { leb, lebBytes } from './leb128.mjs';
 
 const [cargoPath, boundPath, outPath] = process.argv.slice(2);
 if (!outPath) throw new Error('usage: unused-invokes.mjs <cargo.wasm> <bound.wasm> <out.wasm>');
 
-/** Reads an unsigned LEB128 at `pos`: [value, next position]. */
-function leb(buf, pos) {
-  let value = 0, shift = 0, byte;
-  do {
-    byte = buf[pos++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return [value, pos];
-}
-
-/** An unsigned LEB128's bytes. */
-function lebBytes(value) {
-  const out = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value) byte |= 0x80;
-    out.push(byte);
-  } while (value);
-  return Buffer.from(out);
-}
 
 /** A module's sections: [{ id, name (custom sections), start, body, end }]. */
 function sections(buf, path) {
