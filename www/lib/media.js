@@ -150,6 +150,8 @@ export class WebRtcMedia {
     this.spare = null;
     /** Reports the spare's offer once set (the core sends it with enterRoom's add_pusher). */
     this.onSpareOffer = null;
+    /** { key, pc }: a bare connection, its candidates gathered (a pool of one), for the next answering createPeer. */
+    this.answerer = null;
     /** link ('publisher' | 'subscriber') -> { pc, chain } */
     this.sfu = new Map();
     /** subscriber mid -> { userID, kind }, from the latest offer's streams */
@@ -276,6 +278,8 @@ export class WebRtcMedia {
   makeSpare(iceServers) {
     if (this.sfu.size) return; // an SFU room makes no more mesh peers
     const key = JSON.stringify(iceServers ?? []);
+    // The answering side's, after the offering side's (whose offer add_pusher may wait for).
+    setTimeout(() => this.makeAnswerer(iceServers, key), 0);
     if (this.spare && this.spare.key === key) return;
     // Other servers (login's, after the spare made at its call): a new spare
     // gathers from them; the core forgets the old one's offer.
@@ -297,6 +301,21 @@ export class WebRtcMedia {
     });
     spare.ready.catch((e) => this.log(`spare offer: ${e}`));
     this.spare = spare;
+  }
+
+  /**
+   * A connection for the next member whose offer comes to us: made (~3-10 ms of main thread) and its
+   * candidates gathered ahead, so the answer goes out sooner and its candidates follow it at once.
+   */
+  makeAnswerer(iceServers, key) {
+    if (this.sfu.size || (this.answerer && this.answerer.key === key)) return;
+    this.dropAnswerer();
+    this.answerer = { key, pc: new RTCPeerConnection({ iceServers: iceServers ?? [], iceCandidatePoolSize: 1 }) };
+  }
+
+  dropAnswerer() {
+    if (this.answerer) this.answerer.pc.close();
+    this.answerer = null;
   }
 
   /** The spare takes new STUN/TURN servers (for its gathering from now on and its ICE restarts). */
@@ -323,11 +342,13 @@ export class WebRtcMedia {
       }
     }
     if (this.spare) this.retargetSpare(iceServers, JSON.stringify(iceServers ?? []));
+    this.dropAnswerer(); // made anew with them when the next spare is
   }
 
   dropSpare() {
     if (this.spare) this.spare.pc.close();
     this.spare = null;
+    this.dropAnswerer();
   }
 
   /**
@@ -339,12 +360,15 @@ export class WebRtcMedia {
     const key = JSON.stringify(iceServers ?? []);
     if (offered && this.spare && this.spare.key !== key) this.retargetSpare(iceServers, key);
     const spare = offerer && this.spare && (offered || this.spare.key === key) ? this.spare : null;
-    if (spare) {
-      this.spare = null;
-      // The next newcomer's, made once this call has settled.
-      setTimeout(() => { if (this.peers.size) this.makeSpare(iceServers); }, 2000);
-    }
-    const pc = spare ? spare.pc : new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    const answerer = !offerer && this.answerer && this.answerer.key === key ? this.answerer : null;
+    if (spare) this.spare = null;
+    if (answerer) this.answerer = null;
+    // The next newcomer's, made once this call has settled.
+    if (spare || answerer) setTimeout(() => { if (this.peers.size) this.makeSpare(iceServers); }, 2000);
+    // A connection made here starts gathering at once (a pool of one), not at its setLocalDescription:
+    // an answer's candidates are ready as soon as it is set, ~50 ms sooner on a busy page.
+    const pc = spare ? spare.pc : answerer ? answerer.pc
+      : new RTCPeerConnection({ iceServers: iceServers ?? [], iceCandidatePoolSize: 1 });
     const peer = { pc, stream: new MediaStream(), chain: Promise.resolve() };
     this.peers.set(userID, peer);
     // A spare's candidates gathered so far go out after its offer.
@@ -526,6 +550,8 @@ export class WebRtcMedia {
    */
   openSfu(link, iceServers) {
     this.closeSfu(link);
+    if (this.answerer) this.retire(this.answerer.pc);
+    this.answerer = null;
     let spare = this.spare;
     this.spare = null;
     if (spare && (link !== 'publisher' || spare.key !== JSON.stringify(iceServers ?? []))) {
