@@ -318,14 +318,19 @@ export class WebRtcMedia {
     this.answerer = null;
   }
 
-  /** The spare takes new STUN/TURN servers (for its gathering from now on and its ICE restarts). */
-  retargetSpare(iceServers, key) {
+  /**
+   * `conn` ({ pc, key }) takes new STUN/TURN servers (for its gathering from now on and its ICE
+   * restarts); nothing when they are its own (setConfiguration holds the main thread while WebRTC's
+   * signaling thread answers, and a welcome brings the same servers on every connect).
+   */
+  retarget(conn, iceServers, key, label) {
+    if (conn.key === key) return;
     try {
-      this.spare.pc.setConfiguration({ ...this.spare.pc.getConfiguration(), iceServers: iceServers ?? [] });
+      conn.pc.setConfiguration({ ...conn.pc.getConfiguration(), iceServers: iceServers ?? [] });
     } catch (e) {
-      this.log(`spare setConfiguration: ${e}`);
+      this.log(`setConfiguration(${label}): ${e}`);
     }
-    this.spare.key = key;
+    conn.key = key;
   }
 
   /**
@@ -334,15 +339,10 @@ export class WebRtcMedia {
    * offer may be on its way with add_pusher, so it is kept).
    */
   setIceServers(iceServers) {
-    for (const [userID, peer] of this.peers) {
-      try {
-        peer.pc.setConfiguration({ ...peer.pc.getConfiguration(), iceServers: iceServers ?? [] });
-      } catch (e) {
-        this.log(`setConfiguration(${userID}): ${e}`);
-      }
-    }
-    if (this.spare) this.retargetSpare(iceServers, JSON.stringify(iceServers ?? []));
-    this.dropAnswerer(); // made anew with them when the next spare is
+    const key = JSON.stringify(iceServers ?? []);
+    for (const [userID, peer] of this.peers) this.retarget(peer, iceServers, key, userID);
+    if (this.spare) this.retarget(this.spare, iceServers, key, 'spare');
+    if (this.answerer) this.retarget(this.answerer, iceServers, key, 'answerer');
   }
 
   dropSpare() {
@@ -358,7 +358,7 @@ export class WebRtcMedia {
   createPeer(userID, offerer, iceServers, offered = false) {
     this.closePeer(userID);
     const key = JSON.stringify(iceServers ?? []);
-    if (offered && this.spare && this.spare.key !== key) this.retargetSpare(iceServers, key);
+    if (offered && this.spare) this.retarget(this.spare, iceServers, key, 'spare');
     const spare = offerer && this.spare && (offered || this.spare.key === key) ? this.spare : null;
     const answerer = !offerer && this.answerer && this.answerer.key === key ? this.answerer : null;
     if (spare) this.spare = null;
@@ -369,7 +369,7 @@ export class WebRtcMedia {
     // an answer's candidates are ready as soon as it is set, ~50 ms sooner on a busy page.
     const pc = spare ? spare.pc : answerer ? answerer.pc
       : new RTCPeerConnection({ iceServers: iceServers ?? [], iceCandidatePoolSize: 1 });
-    const peer = { pc, stream: new MediaStream(), chain: Promise.resolve() };
+    const peer = { pc, key, stream: new MediaStream(), chain: Promise.resolve() };
     this.peers.set(userID, peer);
     // A spare's candidates gathered so far go out after its offer.
     let held = spare ? spare.ice : null;
