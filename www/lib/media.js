@@ -199,6 +199,7 @@ export class WebRtcMedia {
     if (!this.local) {
       this.local = await navigator.mediaDevices.getUserMedia(constraints ?? this.constraints);
       this.applyMute();
+      this.answererTracks();
     }
     if (view) {
       this.localVideo = videoFor(view, true);
@@ -311,6 +312,19 @@ export class WebRtcMedia {
     if (this.sfu.size || (this.answerer && this.answerer.key === key)) return;
     this.dropAnswerer();
     this.answerer = { key, pc: new RTCPeerConnection({ iceServers: iceServers ?? [], iceCandidatePoolSize: 1 }) };
+    this.answererTracks();
+  }
+
+  /**
+   * Our tracks on the answerer by addTrack, once there are any: an offer's audio and video then take
+   * its senders as they are (as a connection made for the call would), with no replaceTrack after the
+   * answer (a blocking call while WebRTC starts the call's transports).
+   */
+  answererTracks() {
+    const a = this.answerer;
+    if (!a || a.tracked || !this.local) return;
+    a.tracked = true;
+    for (const t of this.local.getTracks()) a.pc.addTrack(t, this.local);
   }
 
   dropAnswerer() {
