@@ -9,7 +9,7 @@
 
 use super::{decode, feed, js};
 use crate::core::{CallId, Client, Config, ConnId, HttpRequest, Input, Output};
-use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use wasm_bindgen::JsValue;
 
 // The wire's texts, as short as the readers take them (optional fields left
@@ -37,13 +37,13 @@ const FRAMES: [&str; 4] = [
     r#"{"seq":4,"type":"offer","roomID":"r","from":"b","sdp":"v=0"}"#,
 ];
 
-thread_local! {
-    static DONE: Cell<bool> = const { Cell::new(false) };
-}
+/// Set by the first rehearsal (a plain static, not a `thread_local!`: its
+/// access check would bring std's `AccessError` and its panic text along).
+static DONE: AtomicBool = AtomicBool::new(false);
 
 /// Runs the rehearsal, once per page (later cores find the code compiled).
 pub fn rehearse(cfg: &Config) {
-    if !DONE.with(|d| d.replace(true)) {
+    if !DONE.swap(true, Ordering::Relaxed) {
         run(cfg);
     }
 }
