@@ -130,7 +130,7 @@ impl Client {
             Err(e) => return self.finish(call, Err(e)),
         };
         let user_name = if params.user_name.is_empty() {
-            r.user_id.to_string()
+            r.user_id.as_str().to_owned()
         } else {
             params.user_name
         };

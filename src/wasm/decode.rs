@@ -65,7 +65,7 @@ pub fn frame(conn: ConnId, text: &JsValue) -> Input {
         Err(e) => Input::WsUndecodable {
             conn,
             seq: js::get_uint(&value, "seq"),
-            error: e.to_string(),
+            error: format!("{e}"), // `format!`'s one shared path, not an inlined `to_string`
         },
     }
 }
