@@ -32,6 +32,8 @@ pub fn reply(
     text: &JsValue,
 ) -> Result<ReplyBody, ApiError> {
     if !(200..300).contains(&status) {
+        // As a `u32`: a `u16`'s `Display` would be one more integer printer in the wasm.
+        let status = u32::from(status);
         return Err(ClientError::HttpStatus.with_message(format!("{cmd}: HTTP {status}")));
     }
     let doc = if text.is_string() {
