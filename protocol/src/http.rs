@@ -108,10 +108,14 @@ wire_struct! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetRoomListRequest {
     /// Offset of the first room.
-    #[serde(default)]
+    #[serde(default, serialize_with = "crate::as_u64::field")]
     pub index: u32,
     /// How many rooms at most (original field name `cnt`).
-    #[serde(default = "default_cnt", alias = "count")]
+    #[serde(
+        default = "default_cnt",
+        alias = "count",
+        serialize_with = "crate::as_u64::field"
+    )]
     pub cnt: u32,
 }
 
@@ -186,6 +190,7 @@ wire_struct! {
         /// Members in the room.
         pub pushers: Vec<Pusher> = "pushers" or default,
         /// Number of members (ours; `pushers.len()`).
+        #[serde(serialize_with = "crate::as_u64::field")]
         pub member_count: u32 = "memberCount" or default,
         /// Creation time, unix milliseconds (ours).
         pub create_time: u64 = "createTime" or default,
@@ -199,6 +204,7 @@ wire_struct! {
         /// The requested page of active rooms, oldest first.
         pub rooms: Vec<RoomSummary> = "rooms",
         /// Active rooms in all (ours).
+        #[serde(serialize_with = "crate::as_u64::field")]
         pub total: u32 = "total" or default,
     }
 }

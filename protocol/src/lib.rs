@@ -12,6 +12,7 @@
 //! * `usersig`, `push_url` (feature `server`) — TLS UserSig verification and
 //!   live-push URL signing, which need secrets and so live on the server only.
 
+pub mod as_u64;
 pub mod client_error;
 pub mod command;
 pub mod error;

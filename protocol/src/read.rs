@@ -94,7 +94,7 @@ impl ReadError {
     #[cold]
     #[inline(never)]
     pub fn other(msg: &dyn fmt::Display) -> Self {
-        ReadError(msg.to_string())
+        ReadError(format!("{msg}")) // `format!`'s one shared path, not an inlined `to_string`
     }
 }
 

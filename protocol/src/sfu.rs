@@ -85,7 +85,12 @@ wire_struct! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SfuClientEnvelope {
     /// Echoed in the server's `ack` / `error` for this frame.
-    #[serde(rename = "reqID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reqID",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::as_u64::opt"
+    )]
     pub req_id: Option<u32>,
     /// The frame itself.
     #[serde(flatten)]

@@ -29,7 +29,7 @@ wire_struct! {
         #[serde(skip_serializing_if = "Option::is_none")]
         pub sdp_mid: Option<String> = "sdpMid",
         /// Media line index.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::as_u64::opt")]
         pub sdp_m_line_index: Option<u16> = "sdpMLineIndex",
         /// ICE ufrag.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,7 +41,12 @@ wire_struct! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientEnvelope {
     /// Echoed in the server's `ack` / `error` for this frame.
-    #[serde(rename = "reqID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "reqID",
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::as_u64::opt"
+    )]
     pub req_id: Option<u32>,
     /// The frame itself.
     #[serde(flatten)]

@@ -33,7 +33,8 @@ impl Backoff {
         let shift = (self.failures - 1).min(20);
         let base = self.min_ms.saturating_mul(1 << shift).min(self.max_ms);
         match self.next_random() {
-            Some(r) => base / 2 + r % (base - base / 2 + 1),
+            // `checked_rem` (the divisor is never 0): no division panic in the wasm.
+            Some(r) => (r.checked_rem(base - base / 2 + 1)).map_or(base, |m| base / 2 + m),
             None => base,
         }
     }

@@ -161,7 +161,7 @@ impl Client {
         if self.open_calls.remove(&id).is_some() {
             self.push(Output::CallDone { id, result });
         } else {
-            self.debug(format_args!("{id} completed twice (ignored)"));
+            self.debug(format_args!("{id} done twice"));
         }
     }
 

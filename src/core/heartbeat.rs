@@ -60,7 +60,7 @@ impl Client {
         let spare_waited = matches!(&self.room.phase,
             Phase::Entering(e) if matches!(e.step, EnterStep::AwaitSpare(t) if t <= now));
         if spare_waited {
-            self.debug(format_args!("no spare offer in time: entering without it"));
+            self.debug(format_args!("spare offer late: entering without"));
             self.send_waiting_add_pusher();
         }
         let retry = matches!(&self.room.phase, Phase::InRoom(InRoom { sync: Some(s), .. })
@@ -78,10 +78,10 @@ impl Client {
         match result {
             Ok(()) => {}
             Err(e) if room_or_member_gone(&e) => {
-                self.debug(format_args!("heartbeat: {e}; re-syncing {room_id}"));
+                self.debug(format_args!("heartbeat: {e}; resync {room_id}"));
                 self.room_resync();
             }
-            Err(e) => self.debug(format_args!("heartbeat failed: {e}")),
+            Err(e) => self.debug(format_args!("heartbeat: {e}")),
         }
     }
 }

@@ -268,6 +268,7 @@ pub enum CallOk {
         /// The page of rooms.
         rooms: Vec<RoomSummary>,
         /// Active rooms in all.
+        #[serde(serialize_with = "rtcroom_protocol::as_u64::field")]
         total: u32,
     },
     /// `getPushUrl`: the signed push URL (also kept by the session).

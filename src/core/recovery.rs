@@ -110,9 +110,7 @@ impl Client {
     /// The glue reports the ICE state of the peer connection to `user`.
     pub(super) fn on_peer_state(&mut self, user: UserId, state: PeerState) {
         if !self.is_member(&user) {
-            return self.debug(format_args!(
-                "ICE state of {user}, who has no peer, ignored"
-            ));
+            return self.debug(format_args!("ICE state of {user}: no peer"));
         }
         let track = self.recovery.tracks.get(&user).copied().unwrap_or(Track {
             step: Step::Fine,
@@ -121,12 +119,12 @@ impl Client {
         let step = match (state, track.step) {
             (PeerState::Connected, Step::Fine) => Step::Fine,
             (PeerState::Connected, _) => {
-                self.debug(format_args!("media to {user} is back"));
+                self.debug(format_args!("media {user}: back"));
                 self.recovery.tracks.remove(&user);
                 return;
             }
             (PeerState::Disconnected, Step::Fine) => {
-                self.debug(format_args!("media to {user} disconnected: waiting"));
+                self.debug(format_args!("media {user}: disconnected, waiting"));
                 Step::Disconnected { since: self.now }
             }
             (PeerState::Failed, Step::Fine | Step::Disconnected { .. }) => {
@@ -180,13 +178,11 @@ impl Client {
         }
         let wait = self.cfg.ice_restart_timeout_ms;
         let until = if m.peer.is_offerer() {
-            self.debug(format_args!("media to {user} lost: restarting ICE"));
+            self.debug(format_args!("media {user}: lost, ICE restart"));
             self.peer(PeerAction::RestartIce { user: user.clone() });
             self.now.saturating_add(wait)
         } else {
-            self.debug(format_args!(
-                "media to {user} lost: waiting for its ICE restart"
-            ));
+            self.debug(format_args!("media {user}: lost, awaiting ICE restart"));
             self.now.saturating_add(wait.saturating_mul(2))
         };
         self.recovery.tracks.insert(
@@ -203,7 +199,7 @@ impl Client {
         let Some(room_id) = self.room.current().cloned() else {
             return;
         };
-        self.debug(format_args!("media to {user} still lost: starting over"));
+        self.debug(format_args!("media {user}: still lost, starting over"));
         self.restart_peer(&user);
         let frame = ClientFrame::Renegotiate {
             room_id,

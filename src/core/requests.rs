@@ -83,7 +83,7 @@ fn done(r: Result<ReplyBody, ApiError>) -> Result<(), ApiError> {
 impl Client {
     pub(super) fn on_http_reply(&mut self, id: RequestId, result: Result<ReplyBody, ApiError>) {
         let Some(req) = self.requests.remove(&id) else {
-            return self.debug(format_args!("reply to unknown or abandoned {id}"));
+            return self.debug(format_args!("reply to unknown {id}"));
         };
         // A rejected token ends the session (after the request's own handling).
         let session_over = match (&req, &result) {

@@ -244,7 +244,7 @@ impl Client {
     pub(super) fn on_create_reply(&mut self, id: RequestId, result: Result<RoomId, ApiError>) {
         if !matches!(&self.room.phase, Phase::Creating { req, .. } if *req == id) {
             // Exited meanwhile; an unentered room is reclaimed by the server.
-            return self.debug(format_args!("create_room reply after exitRoom ignored"));
+            return self.debug(format_args!("create_room reply after exit: ignored"));
         }
         let Phase::Creating {
             call, room_info, ..
@@ -387,7 +387,7 @@ impl Client {
                 Ok(summary) => self.apply_snapshot(summary),
                 Err(e) if e.is(ErrorCode::RoomNotFound) => self.lose_room(None),
                 Err(e) => {
-                    self.debug(format_args!("re-sync of {room_id} failed: {e}"));
+                    self.debug(format_args!("resync {room_id}: {e}"));
                     let at = self.now.saturating_add(self.cfg.sync_retry_ms);
                     if let Phase::InRoom(InRoom { sync: Some(s), .. }) = &mut self.room.phase {
                         s.step = SyncStep::RetryAt(at);
@@ -395,9 +395,7 @@ impl Client {
                 }
             }
         } else {
-            self.debug(format_args!(
-                "stale get_pushers reply for {room_id} ignored"
-            ));
+            self.debug(format_args!("stale get_pushers {room_id}: ignored"));
         }
     }
 
@@ -606,7 +604,7 @@ impl Client {
     /// comes through the subscriber).
     pub(super) fn create_peer(&mut self, user: &UserId) {
         if self.in_sfu_mode() {
-            return self.debug(format_args!("SFU room: no mesh peer to {user}"));
+            return self.debug(format_args!("SFU room: no mesh peer {user}"));
         }
         let Phase::InRoom(r) = &self.room.phase else {
             return;

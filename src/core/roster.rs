@@ -73,9 +73,7 @@ impl Client {
         let held = match &mut self.room.phase {
             // Still leaving the same room's previous membership: nothing to keep.
             Phase::Entering(e) if e.room_id == room_id && e.step == EnterStep::AwaitLeave => {
-                return self.debug(format_args!(
-                    "event for {room_id} before re-entering ignored"
-                ));
+                return self.debug(format_args!("{room_id} event before re-entry: ignored"));
             }
             Phase::Entering(e) if e.room_id == room_id => {
                 if closed {
@@ -101,13 +99,11 @@ impl Client {
                 }
             }
             _ => {
-                return self.debug(format_args!(
-                    "event for {room_id}, a room we are not in, ignored"
-                ));
+                return self.debug(format_args!("{room_id} event: not in room, ignored"));
             }
         };
         if !held {
-            self.debug(format_args!("too many held room events: one dropped"));
+            self.debug(format_args!("held events full: one dropped"));
         }
     }
 
@@ -145,9 +141,7 @@ impl Client {
             }
             ServerEvent::PusherQuit { pusher, reason, .. } => {
                 if pusher.user_id == me {
-                    self.debug(format_args!(
-                        "the server says we left {room_id} ({reason:?})"
-                    ));
+                    self.debug(format_args!("server: we left {room_id} ({reason:?})"));
                     return self.room_resync();
                 }
                 match r.members.remove(&pusher.user_id) {
@@ -155,7 +149,7 @@ impl Client {
                         self.close_peer(&room_id, &pusher.user_id);
                         self.emit(Event::PusherQuit(m.pusher));
                     }
-                    None => self.debug(format_args!("quit of unknown member {}", pusher.user_id)),
+                    None => self.debug(format_args!("unknown member {} quit", pusher.user_id)),
                 }
             }
             ServerEvent::RoomText {
@@ -228,7 +222,7 @@ impl Client {
             // The re-join's own get_pushers follows its add_pusher.
             return;
         }
-        self.debug(format_args!("re-syncing {room_id}"));
+        self.debug(format_args!("resync {room_id}"));
         let req = self.send_room_pushers(&room_id);
         match &mut self.room.phase {
             Phase::Entering(e) => e.step = EnterStep::GetPushers(req),
@@ -336,7 +330,7 @@ impl Client {
         prev: VecMap<UserId, Pusher>,
         mut held: Vec<ServerEvent>,
     ) {
-        self.debug(format_args!("no longer a member of {room_id}: re-joining"));
+        self.debug(format_args!("not in {room_id}: re-joining"));
         // The re-join's list supersedes the membership events so far.
         held.retain(|ev| !is_membership(ev));
         for user in prev.keys() {

@@ -130,7 +130,7 @@ impl Client {
             Err(e) => return self.finish(call, Err(e)),
         };
         let user_name = if params.user_name.is_empty() {
-            r.user_id.to_string()
+            r.user_id.as_str().to_owned()
         } else {
             params.user_name
         };
@@ -185,7 +185,7 @@ impl Client {
 
     pub(super) fn on_logout_reply(&mut self, call: Option<CallId>, result: Result<(), ApiError>) {
         if let Err(e) = &result {
-            self.debug(format_args!("logout failed on the server: {e}"));
+            self.debug(format_args!("logout: {e}"));
         }
         // The session is over locally whatever the server says.
         if let Some(call) = call {

@@ -196,9 +196,7 @@ impl Client {
         let room_id = r.room_id.clone();
         // The glue's spare becomes the SFU publisher (or is dropped).
         self.room.forget_spare();
-        self.debug(format_args!(
-            "{room_id} is an SFU room: publishing and subscribing"
-        ));
+        self.debug(format_args!("{room_id}: SFU, publishing and subscribing"));
         self.emit(Event::RoomMode {
             room_id,
             mode: RoomMode::Sfu,
@@ -261,7 +259,7 @@ impl Client {
     /// An SFU frame for the room we are in or entering.
     pub(super) fn on_sfu_event(&mut self, event: SfuServerEvent) {
         if self.room.current() != Some(event.room_id()) {
-            return self.debug(format_args!("SFU frame for a room we are not in, ignored"));
+            return self.debug(format_args!("SFU frame: not in room, ignored"));
         }
         match event {
             SfuServerEvent::RoomMode { mode, .. } => self.on_room_mode(mode),
@@ -279,9 +277,7 @@ impl Client {
             return;
         }
         if !self.cfg.sfu {
-            return self.debug(format_args!(
-                "room_mode sfu: this host has no SFU links (bridged)"
-            ));
+            return self.debug(format_args!("room_mode sfu: no SFU links here (bridged)"));
         }
         match &mut self.room.phase {
             Phase::Entering(e) => e.sfu = true,
@@ -301,9 +297,7 @@ impl Client {
         let room_id = room_id.clone();
         let p = &mut links.publisher;
         if !p.open || !p.awaiting_answer {
-            return self.debug(format_args!(
-                "sfu_answer without an outstanding publish, ignored"
-            ));
+            return self.debug(format_args!("sfu_answer: no publish out, ignored"));
         }
         p.awaiting_answer = false;
         p.remote_sdp = true;
@@ -330,9 +324,7 @@ impl Client {
         };
         let s = &mut links.subscriber;
         if !s.open {
-            return self.debug(format_args!(
-                "sfu_offer while the subscriber is closed, ignored"
-            ));
+            return self.debug(format_args!("sfu_offer: subscriber closed, ignored"));
         }
         s.answers_due = s.answers_due.saturating_add(1);
         s.remote_sdp = true;
@@ -372,9 +364,7 @@ impl Client {
             return self.peer(PeerAction::SfuAddIce { link, candidate });
         }
         if l.remote_ice.len() >= MAX_PENDING_ICE {
-            return self.debug(format_args!(
-                "too many SFU candidates before the remote description"
-            ));
+            return self.debug(format_args!("SFU candidates before remote SDP: too many"));
         }
         l.remote_ice.push(candidate);
     }
@@ -401,7 +391,7 @@ impl Client {
                     s.until = until;
                 }
                 self.debug(format_args!(
-                    "media server back: publishing and subscribing again"
+                    "media server back: publishing and subscribing"
                 ));
                 self.open_sfu_links();
             }
@@ -411,14 +401,12 @@ impl Client {
 
     pub(super) fn on_sfu_local_sdp(&mut self, link: SfuLink, kind: SdpKind, sdp: String) {
         let Some((room_id, links)) = self.sfu_mut() else {
-            return self.debug(format_args!(
-                "local {kind:?} for the {link:?} outside SFU mode"
-            ));
+            return self.debug(format_args!("local {kind:?} {link:?}: not SFU, ignored"));
         };
         let room_id = room_id.clone();
         let l = links.link(link);
         if !l.open {
-            return self.debug(format_args!("local {kind:?} for a closed {link:?} ignored"));
+            return self.debug(format_args!("local {kind:?} {link:?}: closed, ignored"));
         }
         let frame = match (link, kind) {
             (SfuLink::Publisher, SdpKind::Offer) => {
@@ -434,7 +422,7 @@ impl Client {
                 l.answers_due -= 1;
                 SfuClientFrame::SfuAnswer { room_id, sdp }
             }
-            _ => return self.debug(format_args!("local {kind:?} for the {link:?} not sent")),
+            _ => return self.debug(format_args!("local {kind:?} {link:?}: not sent")),
         };
         self.send_frame(frame, None);
     }
@@ -479,7 +467,7 @@ impl Client {
             (PeerState::Connected, Repair::Fine) => {}
             (PeerState::Connected, _) => {
                 l.repair = Repair::Fine;
-                self.debug(format_args!("SFU {link:?} connected again"));
+                self.debug(format_args!("SFU {link:?}: back"));
             }
             (PeerState::Disconnected, Repair::Fine) => {
                 l.repair = Repair::Disconnected { since: now };
@@ -520,7 +508,7 @@ impl Client {
             until,
             attempts: attempts.saturating_add(1),
         };
-        self.debug(format_args!("SFU {link:?} media lost: restarting ICE"));
+        self.debug(format_args!("SFU {link:?}: lost, ICE restart"));
         match link {
             SfuLink::Publisher => self.peer(PeerAction::SfuRestartIce { link }),
             SfuLink::Subscriber => self.send_frame(
@@ -541,9 +529,7 @@ impl Client {
         };
         links.fresh_starts = links.fresh_starts.saturating_add(1);
         let n = links.fresh_starts;
-        self.debug(format_args!(
-            "SFU {link:?} did not recover by ICE restarts: fresh start {n}"
-        ));
+        self.debug(format_args!("SFU {link:?}: still lost, fresh start {n}"));
         self.close_sfu_links();
         self.open_sfu_links();
         self.emit(Event::Error {
@@ -573,7 +559,7 @@ impl Client {
         let room_id = room_id.clone();
         if self.mesh_peer_pristine(&user) {
             self.debug(format_args!(
-                "{user} plays through the SFU; our mesh peer never carried media: closing it"
+                "{user} on SFU, mesh peer unused: closing mesh peer"
             ));
             return self.close_peer(&room_id, &user);
         }
@@ -583,13 +569,11 @@ impl Client {
         };
         self.send_frame(frame, None);
         if done {
-            self.debug(format_args!(
-                "{user} plays through the SFU both ways: closing its mesh peer"
-            ));
+            self.debug(format_args!("{user} on SFU both ways: closing mesh peer"));
             self.close_peer(&room_id, &user);
         } else {
             self.debug(format_args!(
-                "{user} plays through the SFU: its mesh peer stays until it plays us"
+                "{user} on SFU: mesh peer kept until it plays us"
             ));
         }
     }
@@ -608,9 +592,7 @@ impl Client {
     /// mesh peer the switch keeps to it closes if its video plays here too.
     pub(super) fn on_mesh_release(&mut self, from: UserId) {
         let Some((room_id, links)) = self.sfu_mut() else {
-            return self.debug(format_args!(
-                "mesh_release from {from} outside an SFU room, ignored"
-            ));
+            return self.debug(format_args!("mesh_release from {from}: not SFU, ignored"));
         };
         let Some(s) = links.switching.get_mut(&from) else {
             return;
@@ -618,9 +600,7 @@ impl Client {
         s.released = true;
         if s.done() {
             let room_id = room_id.clone();
-            self.debug(format_args!(
-                "{from} plays us through the SFU: closing its mesh peer"
-            ));
+            self.debug(format_args!("{from} plays us on SFU: closing mesh peer"));
             self.close_peer(&room_id, &from);
         }
     }
@@ -655,9 +635,7 @@ impl Client {
             }
         }
         for user in late {
-            self.debug(format_args!(
-                "{user}'s SFU video did not play in time: closing its mesh peer"
-            ));
+            self.debug(format_args!("{user} SFU video late: closing mesh peer"));
             self.close_peer(&room_id, &user);
         }
         for (link, attempts) in repairs {

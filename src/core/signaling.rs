@@ -51,7 +51,7 @@ impl Client {
             return;
         };
         let Some(m) = r.members.get_mut(&from) else {
-            return self.debug(format_args!("{what} from {from}, who has no peer, ignored"));
+            return self.debug(format_args!("{what} from {from}: no peer"));
         };
         match apply(&mut m.peer, &from) {
             Ok(actions) => actions.into_iter().for_each(|a| self.peer(a)),
@@ -64,9 +64,7 @@ impl Client {
             return;
         };
         let Some(m) = r.members.get_mut(&from) else {
-            return self.debug(format_args!(
-                "candidate from {from}, who has no peer, ignored"
-            ));
+            return self.debug(format_args!("candidate from {from}: no peer"));
         };
         match m.peer.remote_ice(&from, candidate) {
             Ok(Some(action)) => self.peer(action),
@@ -78,13 +76,11 @@ impl Client {
     pub(super) fn on_local_sdp(&mut self, user: UserId, kind: SdpKind, sdp: String) {
         let Phase::InRoom(r) = &mut self.room.phase else {
             return self.debug(format_args!(
-                "local {kind:?} for {user} outside a room ignored"
+                "local {kind:?} for {user}: not in room, ignored"
             ));
         };
         let Some(m) = r.members.get_mut(&user) else {
-            return self.debug(format_args!(
-                "local {kind:?} for {user}, who has no peer, ignored"
-            ));
+            return self.debug(format_args!("local {kind:?} for {user}: no peer"));
         };
         if let Err(why) = m.peer.local_sdp(kind) {
             return self.debug(format_args!("local {kind:?} for {user} not sent: {why}"));
@@ -117,9 +113,7 @@ impl Client {
                 Some(m) if !m.peer.is_settled() => {}
                 _ => continue,
             }
-            self.debug(format_args!(
-                "negotiation with {user} may have lost a frame: starting over"
-            ));
+            self.debug(format_args!("{user}: frame maybe lost, starting over"));
             self.restart_peer(&user);
             let frame = ClientFrame::Renegotiate { room_id, to: user };
             self.send_frame(frame, None);
@@ -133,16 +127,14 @@ impl Client {
             return;
         };
         let Some(m) = r.members.get(&from) else {
-            return self.debug(format_args!(
-                "renegotiate from {from}, who has no peer, ignored"
-            ));
+            return self.debug(format_args!("renegotiate from {from}: no peer"));
         };
         if m.peer.is_pristine() {
             return self.debug(format_args!(
                 "renegotiate from {from}: nothing negotiated yet"
             ));
         }
-        self.debug(format_args!("{from} starts over: re-creating its peer"));
+        self.debug(format_args!("{from} starts over: new peer"));
         self.restart_peer(&from);
     }
 
@@ -175,9 +167,7 @@ impl Client {
             return;
         };
         if !r.members.contains_key(&user) {
-            return self.debug(format_args!(
-                "local candidate for {user}, who has no peer, ignored"
-            ));
+            return self.debug(format_args!("local candidate for {user}: no peer"));
         }
         let frame = ClientFrame::Candidate {
             room_id: r.room_id.clone(),

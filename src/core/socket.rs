@@ -222,7 +222,7 @@ impl Client {
             State::Connecting { conn, since } => {
                 let limit = self.cfg.connect_timeout_ms;
                 if limit > 0 && self.now >= since.saturating_add(limit) {
-                    self.debug(format_args!("{conn}: no welcome within {limit} ms"));
+                    self.debug(format_args!("{conn}: no welcome in {limit} ms"));
                     self.ws_lost(true);
                 }
             }
@@ -233,7 +233,7 @@ impl Client {
             } => {
                 let (ping, dead) = (self.cfg.ping_interval_ms, self.cfg.dead_after_ms);
                 if dead > 0 && self.now >= last_rx.saturating_add(dead) {
-                    self.debug(format_args!("{conn}: nothing received for {dead} ms"));
+                    self.debug(format_args!("{conn}: silent for {dead} ms"));
                     self.ws_lost(true);
                 } else if ping > 0 && self.now >= last_tx.saturating_add(ping) {
                     self.socket.touch_tx(self.now);
@@ -262,12 +262,8 @@ impl Client {
         }
         self.socket.touch_rx(self.now);
         match seq {
-            Some(n) => self.debug(format_args!(
-                "{conn}: skipped undecodable frame (seq {n}): {error}"
-            )),
-            None => self.debug(format_args!(
-                "{conn}: skipped undecodable frame (no seq): {error}"
-            )),
+            Some(n) => self.debug(format_args!("{conn}: bad frame {n} skipped: {error}")),
+            None => self.debug(format_args!("{conn}: bad frame skipped: {error}")),
         }
         if let Some(seq) = seq {
             self.check_seq(seq);
@@ -276,7 +272,7 @@ impl Client {
 
     pub(super) fn on_ws_frame(&mut self, conn: ConnId, frame: ServerFrame) {
         if self.socket.current() != Some(conn) {
-            return self.debug(format_args!("{conn}: frame from an old socket dropped"));
+            return self.debug(format_args!("{conn}: old socket frame dropped"));
         }
         self.socket.touch_rx(self.now);
         match frame.event {
@@ -324,7 +320,7 @@ impl Client {
     /// An SFU-room frame: numbered like the others, then to [`sfu`](super::sfu).
     pub(super) fn on_sfu_frame(&mut self, conn: ConnId, seq: u64, event: SfuServerEvent) {
         if self.socket.current() != Some(conn) {
-            return self.debug(format_args!("{conn}: frame from an old socket dropped"));
+            return self.debug(format_args!("{conn}: old socket frame dropped"));
         }
         self.socket.touch_rx(self.now);
         if self.check_seq(seq) {
@@ -345,9 +341,7 @@ impl Client {
                 false
             }
             Verdict::Gap { expected } => {
-                self.debug(format_args!(
-                    "frame {seq} but expected {expected}: resuming"
-                ));
+                self.debug(format_args!("frame {seq}, expected {expected}: resuming"));
                 self.ws_lost(true);
                 false
             }
@@ -422,7 +416,7 @@ impl Client {
             return self.debug(format_args!("{conn}: resume_gap before welcome ignored"));
         }
         self.debug(format_args!(
-            "{missed} frames after {last_seq} were lost: {message}"
+            "{missed} frames after {last_seq} lost: {message}"
         ));
         self.emit(Event::ResumeGap {
             code,

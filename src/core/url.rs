@@ -39,7 +39,9 @@ impl Urls {
 
     /// `{base}/login?sdkAppID=&accountType=&userID=&userSig=`.
     pub(crate) fn login(&self, p: &LoginParams) -> String {
-        let app = p.sdk_app_id.to_string();
+        // `format!`, not `to_string`: std gives integers a `to_string` printer of
+        // their own, a second copy in the wasm (docs/client-size.md).
+        let app = format!("{}", p.sdk_app_id);
         with_query(
             format!("{}/login", self.http),
             &[
@@ -61,7 +63,7 @@ impl Urls {
 
     /// `{ws base}/ws?userID=..&token=..[&lastSeq=n]`.
     pub(crate) fn ws(&self, user: &UserId, token: &str, last_seq: Option<u64>) -> String {
-        let seq = last_seq.map(|n| n.to_string());
+        let seq = last_seq.map(|n| format!("{n}")); // not `to_string`: see `login`
         let mut q = vec![("userID", user.as_str()), ("token", token)];
         if let Some(seq) = &seq {
             q.push(("lastSeq", seq));

@@ -11,12 +11,23 @@ use super::transport::Transport;
 use crate::core::{Call, ClientError, Config, Input, LoginParams};
 use js_sys::{Function, Promise};
 use rtcroom_protocol::{ApiError, RoomId, UserId};
+use std::sync::atomic::{AtomicBool, Ordering};
 use wasm_bindgen::prelude::*;
 
 /// An RTCRoom client: one login session, at most one room at a time.
 #[wasm_bindgen]
 pub struct RoomCore {
     driver: Shared,
+}
+
+/// `console_error_panic_hook::set_once` with a plain flag instead of its
+/// `std::sync::Once` (whose poisoning and re-entry panics stay out of the
+/// wasm): the hook is set by the first `RoomCore` of the page, as before.
+fn set_panic_hook_once() {
+    static SET: AtomicBool = AtomicBool::new(false);
+    if !SET.swap(true, Ordering::Relaxed) {
+        std::panic::set_hook(Box::new(console_error_panic_hook::hook));
+    }
 }
 
 fn bad_arg(message: impl Into<String>) -> ApiError {
@@ -163,7 +174,7 @@ impl RoomCore {
         options: JsValue,
         on_event: Function,
     ) -> Result<RoomCore, JsValue> {
-        console_error_panic_hook::set_once();
+        set_panic_hook_once();
         let transport = Transport::new(host).map_err(|e| js::error_value(&e))?;
         let media = Media::new(media).map_err(|e| js::error_value(&e))?;
         let mut cfg = Config::default();

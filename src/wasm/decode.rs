@@ -32,6 +32,8 @@ pub fn reply(
     text: &JsValue,
 ) -> Result<ReplyBody, ApiError> {
     if !(200..300).contains(&status) {
+        // As a `u32`: a `u16`'s `Display` would be one more integer printer in the wasm.
+        let status = u32::from(status);
         return Err(ClientError::HttpStatus.with_message(format!("{cmd}: HTTP {status}")));
     }
     let doc = if text.is_string() {
@@ -65,7 +67,7 @@ pub fn frame(conn: ConnId, text: &JsValue) -> Input {
         Err(e) => Input::WsUndecodable {
             conn,
             seq: js::get_uint(&value, "seq"),
-            error: e.to_string(),
+            error: format!("{e}"), // `format!`'s one shared path, not an inlined `to_string`
         },
     }
 }

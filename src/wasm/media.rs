@@ -50,43 +50,32 @@ pub const SFU_METHODS: [&str; 5] = [
 extern "C" {
     /// A JS object with the [`METHODS`].
     pub type MediaGlue;
-    #[wasm_bindgen(method, catch, js_name = createPeer)]
-    fn create_peer(
-        this: &MediaGlue,
-        user: &str,
-        offerer: bool,
-        ice_servers: JsValue,
-        offered: bool,
-    ) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = setRemoteSdp)]
-    fn set_remote_sdp(this: &MediaGlue, user: &str, kind: &str, sdp: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = addIce)]
-    fn add_ice(this: &MediaGlue, user: &str, candidate: JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = restartIce)]
-    fn restart_ice(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = closePeer)]
-    fn close_peer(this: &MediaGlue, user: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = preparePeer)]
-    fn prepare_peer(this: &MediaGlue, ice_servers: JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = openSfu)]
-    fn open_sfu(this: &MediaGlue, link: &str, ice_servers: JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = setSfuRemoteSdp)]
-    fn set_sfu_remote_sdp(
-        this: &MediaGlue,
-        link: &str,
-        kind: &str,
-        sdp: &str,
-        streams: JsValue,
-    ) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = addSfuIce)]
-    fn add_sfu_ice(this: &MediaGlue, link: &str, candidate: JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = restartSfuIce)]
-    fn restart_sfu_ice(this: &MediaGlue, link: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = closeSfu)]
-    fn close_sfu(this: &MediaGlue, link: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_name = setIceServers)]
-    fn set_ice_servers(this: &MediaGlue, ice_servers: JsValue) -> Result<(), JsValue>;
+    /// One of its methods.
+    type Method;
+    /// `method.call(glue, a, b, c, d)`: every peer action goes through this
+    /// one import (a glue method gets `undefined` for the arguments it does
+    /// not take) instead of one typed import per method, each a function in
+    /// the JS glue (docs/client-size.md).
+    #[wasm_bindgen(method, catch, js_name = call)]
+    fn call4(
+        this: &Method,
+        glue: &MediaGlue,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+        d: &JsValue,
+    ) -> Result<JsValue, JsValue>;
 }
+
+/// `glue[method](args…)`; what it throws is the `Err`.
+fn invoke(glue: &MediaGlue, method: &str, [a, b, c, d]: [JsValue; 4]) -> Result<(), JsValue> {
+    js::get(glue, method)
+        .unchecked_into::<Method>()
+        .call4(glue, &a, &b, &c, &d)
+        .map(drop)
+}
+
+const NONE: JsValue = JsValue::UNDEFINED;
 
 /// The host's media glue, checked.
 pub struct Media {
@@ -155,8 +144,9 @@ impl Media {
         let Some(glue) = &self.glue else {
             return Ok(());
         };
-        if let Some(result) = self.apply_sfu(glue, action) {
-            return result.map_err(|e| format!("media glue failed: {}", js::describe(&e)));
+        if let Some((method, args)) = sfu_call(action) {
+            return invoke(glue, method, args)
+                .map_err(|e| format!("media glue failed: {}", js::describe(&e)));
         }
         let optional = match action {
             PeerAction::Prepare { ice_servers } => Some(("preparePeer", ice_servers)),
@@ -167,40 +157,37 @@ impl Media {
             if !js::get(glue, method).is_function() {
                 return Ok(());
             }
-            let servers = js::to_js(ice_servers);
-            let result = match action {
-                PeerAction::Prepare { .. } => glue.prepare_peer(servers),
-                _ => glue.set_ice_servers(servers),
-            };
-            return result
+            return invoke(glue, method, [js::to_js(ice_servers), NONE, NONE, NONE])
                 .map_err(|e| format!("media glue failed on {method}: {}", js::describe(&e)));
         }
-        let (method, user) = match action {
-            PeerAction::Create { user, .. } => (METHODS[0], user),
-            PeerAction::SetRemoteSdp { user, .. } => (METHODS[1], user),
-            PeerAction::AddIce { user, .. } => (METHODS[2], user),
-            PeerAction::RestartIce { user } => (METHODS[3], user),
-            PeerAction::Close { user } => (METHODS[4], user),
-            _ => return Ok(()),
-        };
-        let result = match action {
+        let s = |t: &str| JsValue::from_str(t);
+        let (method, user, args) = match action {
             PeerAction::Create {
                 user,
                 offerer,
                 ice_servers,
                 offered,
-            } => glue.create_peer(user.as_str(), *offerer, js::to_js(ice_servers), *offered),
+            } => (
+                METHODS[0],
+                user,
+                [
+                    JsValue::from_bool(*offerer),
+                    js::to_js(ice_servers),
+                    JsValue::from_bool(*offered),
+                ],
+            ),
             PeerAction::SetRemoteSdp { user, kind, sdp } => {
-                glue.set_remote_sdp(user.as_str(), kind_name(*kind), sdp)
+                (METHODS[1], user, [s(kind_name(*kind)), s(sdp), NONE])
             }
             PeerAction::AddIce { user, candidate } => {
-                glue.add_ice(user.as_str(), js::to_js(candidate))
+                (METHODS[2], user, [js::to_js(candidate), NONE, NONE])
             }
-            PeerAction::RestartIce { user } => glue.restart_ice(user.as_str()),
-            PeerAction::Close { user } => glue.close_peer(user.as_str()),
+            PeerAction::RestartIce { user } => (METHODS[3], user, [NONE, NONE, NONE]),
+            PeerAction::Close { user } => (METHODS[4], user, [NONE, NONE, NONE]),
             _ => return Ok(()),
         };
-        result.map_err(|e| {
+        let [b, c, d] = args;
+        invoke(glue, method, [s(user.as_str()), b, c, d]).map_err(|e| {
             format!(
                 "media glue failed on {method}({user}): {}",
                 js::describe(&e)
@@ -209,28 +196,37 @@ impl Media {
     }
 }
 
-impl Media {
-    /// An SFU action on the glue (`None` for the mesh ones); a glue without
-    /// the SFU group never gets one (the core is not SFU-capable then).
-    fn apply_sfu(&self, glue: &MediaGlue, action: &PeerAction) -> Option<Result<(), JsValue>> {
-        Some(match action {
-            PeerAction::SfuOpen { link, ice_servers } => {
-                glue.open_sfu(link_name(*link), js::to_js(ice_servers))
-            }
-            PeerAction::SfuRemoteSdp {
-                link,
-                kind,
-                sdp,
-                streams,
-            } => {
-                glue.set_sfu_remote_sdp(link_name(*link), kind_name(*kind), sdp, js::to_js(streams))
-            }
-            PeerAction::SfuAddIce { link, candidate } => {
-                glue.add_sfu_ice(link_name(*link), js::to_js(candidate))
-            }
-            PeerAction::SfuRestartIce { link } => glue.restart_sfu_ice(link_name(*link)),
-            PeerAction::SfuClose { link } => glue.close_sfu(link_name(*link)),
-            _ => return None,
-        })
-    }
+/// An SFU action's method and arguments (`None` for the mesh ones); a glue
+/// without the SFU group never gets one (the core is not SFU-capable then).
+fn sfu_call(action: &PeerAction) -> Option<(&'static str, [JsValue; 4])> {
+    let s = |t: &str| JsValue::from_str(t);
+    Some(match action {
+        PeerAction::SfuOpen { link, ice_servers } => (
+            SFU_METHODS[0],
+            [s(link_name(*link)), js::to_js(ice_servers), NONE, NONE],
+        ),
+        PeerAction::SfuRemoteSdp {
+            link,
+            kind,
+            sdp,
+            streams,
+        } => (
+            SFU_METHODS[1],
+            [
+                s(link_name(*link)),
+                s(kind_name(*kind)),
+                s(sdp),
+                js::to_js(streams),
+            ],
+        ),
+        PeerAction::SfuAddIce { link, candidate } => (
+            SFU_METHODS[2],
+            [s(link_name(*link)), js::to_js(candidate), NONE, NONE],
+        ),
+        PeerAction::SfuRestartIce { link } => {
+            (SFU_METHODS[3], [s(link_name(*link)), NONE, NONE, NONE])
+        }
+        PeerAction::SfuClose { link } => (SFU_METHODS[4], [s(link_name(*link)), NONE, NONE, NONE]),
+        _ => return None,
+    })
 }
