@@ -154,7 +154,11 @@ impl Client {
         // that never connects ends the session with an error event.
         self.socket.reset(&self.cfg);
         self.finish(call, Ok(CallOk::LoggedIn { user_id }));
-        self.ws_connect();
+        // Opened on a timer turn of its own, not in this one: what the app
+        // does on login's answer (enterRoom's add_pusher, the join's first step)
+        // leaves before the host makes the socket (`new WebSocket` holds a
+        // browser's main thread 5-10 ms).
+        self.ws_connect_soon();
         // A spare offer from here on (the socket first): the first room
         // entered offers at once instead of making its first peer connection
         // then, and its making overlaps the socket's opening.

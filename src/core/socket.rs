@@ -137,6 +137,14 @@ impl Socket {
 }
 
 impl Client {
+    /// Opens a socket for the session on a timer turn of its own (1 ms on), not in this one.
+    pub(super) fn ws_connect_soon(&mut self) {
+        self.socket.state = State::Waiting {
+            retry_at: self.now.saturating_add(1),
+        };
+        self.report_conn_state();
+    }
+
     /// Opens a socket for the session, resuming from `lastSeq` when there is one.
     pub(super) fn ws_connect(&mut self) {
         let Some(a) = self.session.auth() else {

@@ -37,8 +37,6 @@ pub struct State {
     media: Media,
     on_event: Function,
     pub(super) socket: Option<(ConnId, Socket)>,
-    /// A socket to open a task later (see [`Output::WsConnect`] in `perform`).
-    connecting: Option<(ConnId, Timer)>,
     timer: Option<Timer>,
     pending: VecMap<CallId, (Function, Function)>,
     next_call: u64,
@@ -61,7 +59,6 @@ impl Driver {
                 media,
                 on_event,
                 socket: None,
-                connecting: None,
                 timer: None,
                 pending: VecMap::new(),
                 next_call: 1,
@@ -148,40 +145,27 @@ fn perform(d: &Shared, out: Output) {
                 }
             });
         }
-        // The new socket opens a task later: `new WebSocket` holds the main thread 5-10 ms on
-        // a busy page, and the call the app makes on login's answer (enterRoom's add_pusher,
-        // the join's first step) should leave before it. Nothing is sent meanwhile: the core
-        // waits for the socket's `welcome`.
         Output::WsConnect { conn, url } => {
             let old = d.state.borrow_mut().socket.take();
             drop(old); // at most one socket: the old one closes, unreported
-            let weak = Rc::downgrade(d);
-            let later = url.clone();
-            let timer = Timer::after(0, move || {
-                if let Some(d) = weak.upgrade() {
-                    let due = d.state.borrow_mut().connecting.take_if(|(c, _)| *c == conn);
-                    if due.is_some() {
-                        open_socket(&d, conn, &later);
-                    }
-                }
-            });
-            let replaced = match timer {
-                Some(t) => d.state.borrow_mut().connecting.replace((conn, t)),
-                None => {
-                    open_socket(d, conn, &url);
-                    None
-                }
+            let opened = {
+                let transport = d.state.borrow().transport.clone();
+                transport.connect(&url, conn, Rc::downgrade(d))
             };
-            drop(replaced);
+            match opened {
+                Ok(s) => d.state.borrow_mut().socket = Some((conn, s)),
+                Err(reason) => pump(d, Input::WsClosed { conn, reason }),
+            }
         }
         Output::WsSend { conn, frame } => send_on(d, conn, js::to_json(&frame)),
         Output::WsSendSfu { conn, frame } => send_on(d, conn, js::to_json(&frame)),
         Output::WsClose { conn } => {
             let old = {
                 let mut st = d.state.borrow_mut();
-                let pending = st.connecting.take_if(|(c, _)| *c == conn);
-                let open = st.socket.take_if(|(c, _)| *c == conn);
-                (pending, open)
+                match &st.socket {
+                    Some((c, _)) if *c == conn => st.socket.take(),
+                    _ => None,
+                }
             };
             drop(old);
         }
@@ -211,15 +195,6 @@ fn perform(d: &Shared, out: Output) {
             });
             d.state.borrow_mut().timer = timer;
         }
-    }
-}
-
-/// Opens socket `conn` on the host's transport.
-fn open_socket(d: &Shared, conn: ConnId, url: &str) {
-    let transport = d.state.borrow().transport.clone();
-    match transport.connect(url, conn, Rc::downgrade(d)) {
-        Ok(s) => d.state.borrow_mut().socket = Some((conn, s)),
-        Err(reason) => pump(d, Input::WsClosed { conn, reason }),
     }
 }
 
@@ -261,11 +236,7 @@ pub fn shutdown(d: &Shared) {
         let mut st = d.state.borrow_mut();
         st.closed = true;
         let pending = std::mem::take(&mut st.pending);
-        (
-            st.socket.take(),
-            (st.timer.take(), st.connecting.take()),
-            pending,
-        )
+        (st.socket.take(), st.timer.take(), pending)
     };
     drop((socket, timer));
     let e = js::error_value(&ClientError::Cancelled.api());

@@ -61,6 +61,7 @@ fn run(cfg: &Config) -> (u32, u32) {
         conn: None,
         calls_ok: 0,
         sent: 0,
+        now: 0,
     };
     let obj = |text: &str| js_sys::JSON::parse(text).unwrap_or(JsValue::UNDEFINED);
     let call = |r: &mut Rehearsal, id, name, arg: &str| {
@@ -73,6 +74,7 @@ fn run(cfg: &Config) -> (u32, u32) {
     };
     call(&mut r, 0, "login", LOGIN);
     r.reply(LOGIN_REPLY);
+    r.step(Input::Timeout); // the socket's open, on a turn of its own
     r.frame(r#"{"seq":0,"type":"welcome","userID":"me","resumed":true}"#);
     r.feed("spareOffer", "", "v=0".into(), JsValue::UNDEFINED);
     call(&mut r, 1, "enterRoom", r#"{"roomID":"r"}"#);
@@ -98,12 +100,14 @@ struct Rehearsal {
     conn: Option<ConnId>,
     calls_ok: u32,
     sent: u32,
+    now: u64,
 }
 
 impl Rehearsal {
     /// Feeds `input`; each output is serialized as the driver would, then dropped.
     fn step(&mut self, input: Input) {
-        self.c.handle(input, 1);
+        self.now += 1; // each step 1 ms on: the socket opens on a timer turn after login's
+        self.c.handle(input, self.now);
         while let Some(out) = self.c.poll() {
             match out {
                 Output::Http(req) => {

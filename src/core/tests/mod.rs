@@ -324,8 +324,17 @@ impl H {
         });
     }
 
-    /// The pending `WsConnect` (becomes the server's current socket).
+    /// The pending `WsConnect` (becomes the server's current socket); after login's answer it
+    /// comes on the core's next timer turn, 1 ms on.
     pub(crate) fn ws_connect(&mut self) -> String {
+        if !self
+            .out
+            .iter()
+            .any(|o| matches!(o, Output::WsConnect { .. }))
+        {
+            self.now += 1;
+            self.handle(Input::Timeout);
+        }
         let (conn, url) = self.take("WsConnect", |o| match o {
             Output::WsConnect { conn, url } => Some((*conn, url.clone())),
             _ => None,

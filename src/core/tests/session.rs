@@ -27,6 +27,8 @@ fn login_posts_credentials_completes_at_its_answer_and_connects_behind_it() {
     // session's frames from its first one on.
     assert_eq!(h.done(id), Ok(CallOk::LoggedIn { user_id: uid(ME) }));
     assert!(h.c.is_logged_in());
+    // Not in the answer's own turn: a call the app makes on it goes out first.
+    assert!(!h.out.iter().any(|o| matches!(o, Output::WsConnect { .. })));
     let url = h.ws_connect();
     assert_eq!(
         url,
