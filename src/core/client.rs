@@ -74,6 +74,7 @@ impl Client {
     /// clock that goes back is treated as standing still).
     pub fn handle(&mut self, input: Input, now_ms: u64) {
         self.now = self.now.max(now_ms);
+        let timer_turn = matches!(input, Input::Timeout);
         match input {
             Input::Call { id, call } => self.on_call(id, call),
             Input::HttpReply { id, result } => self.on_http_reply(id, result),
@@ -91,7 +92,7 @@ impl Client {
             Input::SfuMedia { user } => self.on_sfu_media(user),
             Input::Timeout => self.timer_asked = None,
         }
-        self.run_timers();
+        self.run_timers(timer_turn);
         // Failing one may issue another (e.g. a clean-up); the chains are short.
         while !self.unsendable.is_empty() {
             for id in std::mem::take(&mut self.unsendable) {
@@ -117,8 +118,8 @@ impl Client {
         self.session.auth().is_some()
     }
 
-    fn run_timers(&mut self) {
-        self.socket_timers();
+    fn run_timers(&mut self, timer_turn: bool) {
+        self.socket_timers(timer_turn);
         self.room_timers();
         self.recovery_timers();
         self.sfu_timers();

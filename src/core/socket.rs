@@ -32,8 +32,9 @@ enum State {
         last_rx: u64,
         last_tx: u64,
     },
-    /// Waiting to reconnect.
-    Waiting { retry_at: u64 },
+    /// Waiting to (re)connect at `retry_at`; `timer_only`: on the core's timer turn, not on
+    /// another input that comes first (login's first connect).
+    Waiting { retry_at: u64, timer_only: bool },
 }
 
 /// The socket's state for one session.
@@ -111,7 +112,7 @@ impl Socket {
             State::Connecting { since, .. } => {
                 (cfg.connect_timeout_ms > 0).then(|| since.saturating_add(cfg.connect_timeout_ms))
             }
-            State::Waiting { retry_at } => Some(retry_at),
+            State::Waiting { retry_at, .. } => Some(retry_at),
             State::Open {
                 last_rx, last_tx, ..
             } => [
@@ -137,10 +138,12 @@ impl Socket {
 }
 
 impl Client {
-    /// Opens a socket for the session on a timer turn of its own (1 ms on), not in this one.
+    /// Opens a socket for the session on the core's next timer turn (a task of its own in a
+    /// host), not on this input nor on one that comes before it.
     pub(super) fn ws_connect_soon(&mut self) {
         self.socket.state = State::Waiting {
-            retry_at: self.now.saturating_add(1),
+            retry_at: self.now,
+            timer_only: true,
         };
         self.report_conn_state();
     }
@@ -220,13 +223,18 @@ impl Client {
         self.debug(format_args!("reconnecting in {delay} ms"));
         self.socket.state = State::Waiting {
             retry_at: self.now.saturating_add(delay),
+            timer_only: false,
         };
         self.report_conn_state();
     }
 
-    pub(super) fn socket_timers(&mut self) {
+    /// The socket's due work; `timer_turn`: the input was the core's [`Input::Timeout`].
+    pub(super) fn socket_timers(&mut self, timer_turn: bool) {
         match self.socket.state {
-            State::Waiting { retry_at } if retry_at <= self.now => self.ws_connect(),
+            State::Waiting {
+                retry_at,
+                timer_only,
+            } if retry_at <= self.now && (timer_turn || !timer_only) => self.ws_connect(),
             State::Connecting { conn, since } => {
                 let limit = self.cfg.connect_timeout_ms;
                 if limit > 0 && self.now >= since.saturating_add(limit) {
