@@ -55,5 +55,5 @@ export async function waitLog(p, re, timeoutMs = 40000) {
     if ((await debugLines(p, re)).length > 0) return;
     await p.page.waitForTimeout(100);
   }
-  throw new Error(`${p.userID}: no debug line ${re} in ${JSON.stringify(await debugLines(p, /media to/))}`);
+  throw new Error(`${p.userID}: no debug line ${re} in ${JSON.stringify(await debugLines(p, /media /))}`);
 }
