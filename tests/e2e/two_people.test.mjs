@@ -1,18 +1,23 @@
 // Two people: A creates, B finds the room and enters; each sees the other's
 // video playing; text and custom messages both ways; B leaves; A leaves and
 // the room is gone. Prints join → first remote frame. Screenshots both sides.
+// B's signaling is checked too: its first offer carries the candidates
+// gathered so far, and its trickle repeats none of them and sends no
+// end-of-candidates (each would be a blocking addIceCandidate on A's page).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join as pathJoin } from 'node:path';
 import { startServer, launch, join, createRoom, enterRoom, waitPlaying, sendText, waitReceived, received, OUT, ROOT } from './harness.mjs';
 
+const SPY = pathJoin(ROOT, 'tests', 'e2e', 'signal_spy.js');
+
 test('two people see and message each other', { timeout: 120000 }, async () => {
   const server = await startServer();
   const browser = await launch();
   try {
     const a = await join(browser, server.base, 'alice', 'Alice');
-    const b = await join(browser, server.base, 'bob', 'Bob');
+    const b = await join(browser, server.base, 'bob', 'Bob', { initScript: SPY });
 
     await createRoom(a, 'Two of us');
     await enterRoom(b, 'Two of us');
@@ -21,6 +26,17 @@ test('two people see and message each other', { timeout: 120000 }, async () => {
     const joinToFrame = await b.page.evaluate(() => window.demo.firstFrame.alice - window.demo.joinStartedAt);
     assert.ok(joinToFrame > 0 && joinToFrame < 15000, `join → first frame ${joinToFrame}`);
     console.log(`join → first remote frame (B entering, A's video): ${joinToFrame.toFixed(0)} ms`);
+
+    const sent = await b.page.evaluate(() => window.__sent);
+    const addPusher = sent.http.find((h) => /add_pusher/.test(h.url));
+    const offer = addPusher && addPusher.body && JSON.parse(addPusher.body).offer;
+    assert.ok(offer, 'add_pusher carries the spare offer');
+    const listed = offer.split('\r\n').filter((l) => l.startsWith('a=candidate:')).map((l) => l.slice(2));
+    assert.ok(listed.some((c) => / udp /.test(c)), `the offer lists its UDP host candidates: ${JSON.stringify(listed)}`);
+    const trickled = sent.ws.map((f) => JSON.parse(f)).filter((f) => f.type === 'candidate').map((f) => f.candidate.candidate);
+    assert.ok(trickled.every((c) => c), `no end-of-candidates frames: ${JSON.stringify(trickled)}`);
+    const again = trickled.filter((c) => listed.includes(c.replace(/ ufrag \S+/, '')));
+    assert.deepEqual(again, [], 'no candidate of the offer is sent again');
 
     // Tiles are labelled with the member's userName and, since names are
     // free text (anyone may call themselves "Alice"), its userID.

@@ -94,6 +94,23 @@ function afterFrame() {
 /** The frame rate of the mesh copies still sent while the SFU links come up (fake and real cameras send 30). */
 const SWITCH_MESH_FPS = 15;
 
+/**
+ * Whether `sdp` lists candidate `c` already. A candidate's string carries its `ufrag`, which the
+ * description's a=candidate line leaves out: compared without it (a plain `includes` never matched,
+ * and every candidate went out again, each a blocking addIceCandidate on the other side).
+ */
+function listed(sdp, c) {
+  return !!c.candidate && sdp.includes(c.candidate.replace(/ ufrag \S+/, ''));
+}
+
+/**
+ * A mesh connection's configuration: one transport for audio and video from the start (every browser
+ * and Janus bundle), so half the candidates to gather, send and check.
+ */
+function meshConfig(iceServers, pool) {
+  return { iceServers: iceServers ?? [], bundlePolicy: 'max-bundle', ...(pool ? { iceCandidatePoolSize: 1 } : {}) };
+}
+
 function clearView(video) {
   video.srcObject = null;
   viewed.delete(video);
@@ -199,7 +216,7 @@ export class WebRtcMedia {
     if (!this.local) {
       this.local = await navigator.mediaDevices.getUserMedia(constraints ?? this.constraints);
       this.applyMute();
-      this.answererTracks();
+      this.answererTracksSoon();
     }
     if (view) {
       this.localVideo = videoFor(view, true);
@@ -285,7 +302,7 @@ export class WebRtcMedia {
     // Other servers (login's, after the spare made at its call): a new spare
     // gathers from them; the core forgets the old one's offer.
     this.dropSpare();
-    const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+    const pc = new RTCPeerConnection(meshConfig(iceServers));
     pc.addTransceiver('audio', { direction: 'sendrecv' });
     pc.addTransceiver('video', { direction: 'sendrecv' });
     const spare = { key, pc, ice: [] };
@@ -293,8 +310,10 @@ export class WebRtcMedia {
     pc.onicecandidate = (e) => {
       spare.ice.push(e.candidate ? e.candidate.toJSON() : { candidate: '' });
       // Gathered while unused (made ahead, at start): the offer again, now
-      // listing its candidates, so add_pusher's needs no trickle after it.
-      if (!e.candidate) report();
+      // listing its candidates, so add_pusher's needs no trickle after them.
+      // At each one: the UDP host candidates come within ~10 ms, the last
+      // (TCP) ~120 ms later, and an entry may take the offer in between.
+      if (spare.set) report();
     };
     spare.ready = pc.createOffer().then((o) => pc.setLocalDescription(o)).then(() => {
       spare.set = true;
@@ -311,7 +330,7 @@ export class WebRtcMedia {
   makeAnswerer(iceServers, key) {
     if (this.sfu.size || (this.answerer && this.answerer.key === key)) return;
     this.dropAnswerer();
-    this.answerer = { key, pc: new RTCPeerConnection({ iceServers: iceServers ?? [], iceCandidatePoolSize: 1 }) };
+    this.answerer = { key, pc: new RTCPeerConnection(meshConfig(iceServers, true)) };
     this.answererTracks();
   }
 
@@ -325,6 +344,16 @@ export class WebRtcMedia {
     if (!a || a.tracked || !this.local) return;
     a.tracked = true;
     for (const t of this.local.getTracks()) a.pc.addTrack(t, this.local);
+  }
+
+  /**
+   * answererTracks, deferred while a call of ours is starting (a camera started with enterRoom): then
+   * each addTrack held the main thread 8-14 ms, in the way of the answer coming in.
+   */
+  answererTracksSoon() {
+    clearTimeout(this.answererWait);
+    if (![...this.peers.values()].some((p) => p.pc.connectionState !== 'connected')) return this.answererTracks();
+    this.answererWait = setTimeout(() => this.answererTracksSoon(), 300);
   }
 
   dropAnswerer() {
@@ -382,21 +411,31 @@ export class WebRtcMedia {
     // A connection made here starts gathering at once (a pool of one), not at its setLocalDescription:
     // an answer's candidates are ready as soon as it is set, ~50 ms sooner on a busy page.
     const pc = spare ? spare.pc : answerer ? answerer.pc
-      : new RTCPeerConnection({ iceServers: iceServers ?? [], iceCandidatePoolSize: 1 });
+      : new RTCPeerConnection(meshConfig(iceServers, true));
     const peer = { pc, key, stream: new MediaStream(), chain: Promise.resolve() };
     this.peers.set(userID, peer);
     // A spare's candidates gathered so far go out after its offer.
     let held = spare ? spare.ice : null;
-    const sendIce = (c) => { if (this.onLocalIce) this.onLocalIce(userID, c); };
+    // No end-of-candidates: a mesh peer adds nothing for it, and each frame costs both busy pages a
+    // send or a receive (and its ack) in the middle of the call's start.
+    const sendIce = (c) => { if (c.candidate && this.onLocalIce) this.onLocalIce(userID, c); };
     pc.onicecandidate = (e) => {
       const c = e.candidate ? e.candidate.toJSON() : { candidate: '' };
       if (held) held.push(c); else sendIce(c);
     };
     pc.ontrack = (e) => {
       if (!peer.stream.getTracks().includes(e.track)) peer.stream.addTrack(e.track);
-      const video = this.views.get(userID);
-      if (video && !this.sfuLive(userID)) showRemote(video, peer.stream);
-      if (this.onRemoteStream) this.onRemoteStream(userID, peer.stream);
+      // The view (a player made for it, a few ms of main thread) in a task of its own: the
+      // description's next step (our answer, or the ICE checks after it) does not wait for it, and
+      // the first frame is tens of ms away.
+      if (peer.showing) return;
+      peer.showing = setTimeout(() => {
+        peer.showing = 0;
+        if (this.peers.get(userID) !== peer) return;
+        const video = this.views.get(userID);
+        if (video && !this.sfuLive(userID)) showRemote(video, peer.stream);
+        if (this.onRemoteStream) this.onRemoteStream(userID, peer.stream);
+      }, 0);
     };
     const report = (state) => {
       if (this.peers.get(userID) === peer && this.onPeerState) this.onPeerState(userID, state);
@@ -416,7 +455,7 @@ export class WebRtcMedia {
         // (non-trickle for those): only the others follow it.
         const sdp = pc.localDescription.sdp;
         if (this.onLocalSdp && !(offered && spare)) this.onLocalSdp(userID, 'offer', sdp);
-        if (held) for (const c of held.splice(0)) if (!c.candidate || !sdp.includes(c.candidate)) sendIce(c);
+        if (held) for (const c of held.splice(0)) if (!listed(sdp, c)) sendIce(c);
         held = null;
       };
       // A spare whose offer is set sends it now, not a few microtasks later;
@@ -441,7 +480,9 @@ export class WebRtcMedia {
     this.queue(userID, async (peer) => {
       await peer.pc.setRemoteDescription({ type: kind, sdp });
       if (kind !== 'offer') return;
-      for (const tr of peer.pc.getTransceivers()) tr.direction = 'sendrecv';
+      // Only where it differs (a connection made for the offer): setting it is a blocking call, and
+      // the answerer's transceivers (our tracks added) already send.
+      for (const tr of peer.pc.getTransceivers()) if (tr.direction !== 'sendrecv') tr.direction = 'sendrecv';
       // The answer first, our tracks once it is set (replaceTrack needs no new
       // offer): the other side and our ICE checks do not wait for them.
       await this.sendAndSet(userID, peer.pc, await peer.pc.createAnswer());
@@ -627,7 +668,7 @@ export class WebRtcMedia {
     const sdp = pc.localDescription.sdp;
     if (this.onSfuSdp) this.onSfuSdp(link, 'offer', sdp);
     // The spare's candidates gathered before: those its description does not list follow it.
-    if (spare && this.onSfuIce) for (const c of spare.ice) if (!c.candidate || !sdp.includes(c.candidate)) this.onSfuIce(link, c);
+    if (spare && this.onSfuIce) for (const c of spare.ice) if (!listed(sdp, c)) this.onSfuIce(link, c);
     // Publishing: the mesh copies still sent during the switch go at half size and frame rate from
     // now on, so no page is starved encoding and decoding them while the SFU video starts. Not
     // awaited: the link's chain (the answer) does not wait for it.
